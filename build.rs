@@ -1,0 +1,112 @@
+//! Builds the static `lutf-helper` and embeds it, with the Python package it ships, in the
+//! `lutf` binary, so that one `lutf` file is all an operator needs to copy around.
+//!
+//! The helper is built by a nested `cargo build --target <host> ` with `crt-static`: the
+//! explicit `--target` keeps the static flag off proc-macros and build scripts, and a
+//! separate target folder keeps the nested build from waiting on the outer build's lock.
+//! `LUTF_HELPER_BIN=/path/to/lutf-helper` skips the nested build and embeds that file.
+
+use std::env;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() {
+    let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    for watched in [
+        "helper/src",
+        "helper/Cargo.toml",
+        "helper/python",
+        "protocol",
+        "Cargo.lock",
+    ] {
+        println!("cargo:rerun-if-changed={}", root.join(watched).display());
+    }
+    println!("cargo:rerun-if-env-changed=LUTF_HELPER_BIN");
+
+    let helper = match env::var_os("LUTF_HELPER_BIN") {
+        Some(path) => PathBuf::from(path),
+        None => build_helper(&root),
+    };
+    println!("cargo:rustc-env=LUTF_HELPER_PATH={}", helper.display());
+
+    embed_python(&root.join("helper/python"));
+}
+
+fn build_helper(root: &Path) -> PathBuf {
+    let target = env::var("TARGET").unwrap();
+    let target_dir = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join("helper");
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args([
+        "build",
+        "--release",
+        "-p",
+        "lutf-helper",
+        "--target",
+        &target,
+    ])
+    .arg("--target-dir")
+    .arg(&target_dir)
+    .arg("--manifest-path")
+    .arg(root.join("Cargo.toml"))
+    .env("CARGO_ENCODED_RUSTFLAGS", "-Ctarget-feature=+crt-static");
+    // The outer build's wrappers (clippy, sccache) and flags are not the helper's.
+    for var in [
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "CLIPPY_ARGS",
+        "CARGO_MAKEFLAGS",
+        "MAKEFLAGS",
+        "MFLAGS",
+        "CARGO_LLVM_COV",
+        "LLVM_PROFILE_FILE",
+    ] {
+        cmd.env_remove(var);
+    }
+    let status = cmd.status().expect("run cargo to build lutf-helper");
+    assert!(status.success(), "building lutf-helper failed");
+    target_dir.join(target).join("release").join("lutf-helper")
+}
+
+/// Writes `python_files.rs`: every file of the Python package, embedded.
+fn embed_python(dir: &Path) {
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .filter(|p| {
+            !p.components().any(|c| c.as_os_str() == "__pycache__")
+                && p.extension().is_some_and(|x| x == "py")
+        })
+        .collect();
+    files.sort();
+    let mut out =
+        String::from("/// The Python package shipped with the helper: (path, contents).\n");
+    out.push_str("pub static PYTHON_FILES: &[(&str, &[u8])] = &[\n");
+    for f in &files {
+        let rel = f
+            .strip_prefix(dir)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        writeln!(
+            out,
+            "    ({rel:?}, include_bytes!({:?})),",
+            f.display().to_string()
+        )
+        .unwrap();
+    }
+    out.push_str("];\n");
+    let dest = PathBuf::from(env::var("OUT_DIR").unwrap()).join("python_files.rs");
+    std::fs::write(dest, out).unwrap();
+}

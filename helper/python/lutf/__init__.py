@@ -1,0 +1,1 @@
+"""lutf: the Python side of the LNet Unit Test Framework (standard library only)."""

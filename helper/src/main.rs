@@ -1,0 +1,123 @@
+//! `lutf-helper`: the one-shot helper lutf pushes to every test node.
+//!
+//! One call is one process: read one YAML request on stdin, do one thing, write one YAML
+//! reply on stdout, exit. Nothing stays resident except background jobs the master asked
+//! for (`spawn`), whose state lives in the work directory. The exit codes are
+//! `lutf_protocol::exit`; it never exits 255, which ssh keeps for its own failures.
+//!
+//! Usage: `lutf-helper [--workdir DIR] < request.yml`
+
+mod ops;
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use lutf_protocol::{ErrorKind, ErrorReply, Reply, Request, MAX_REQUEST_BYTES};
+
+/// Where the helper keeps state and finds its bundle.
+pub struct Env {
+    /// The work directory (`--workdir`, default `/tmp/lutf-<uid>`): background jobs live here.
+    pub workdir: PathBuf,
+    /// The folder this binary is in: the bundle, with `python/` and `suites/` beside it.
+    pub bundle_dir: PathBuf,
+}
+
+fn main() {
+    let code = match parse_args() {
+        Ok(env) => serve(&env),
+        Err(message) => {
+            write_reply(&Reply::<()>::error(ErrorReply::new(
+                ErrorKind::BadArgs,
+                message,
+            )));
+            lutf_protocol::exit::BAD_REQUEST
+        }
+    };
+    std::process::exit(code);
+}
+
+fn parse_args() -> Result<Env, String> {
+    let mut args = std::env::args_os().skip(1);
+    let mut workdir = None;
+    while let Some(a) = args.next() {
+        match a.to_str() {
+            Some("--workdir") => {
+                workdir = Some(PathBuf::from(args.next().ok_or("--workdir needs a value")?))
+            }
+            Some("--version") => {
+                println!("lutf-helper {}", env!("CARGO_PKG_VERSION"));
+                std::process::exit(0);
+            }
+            _ => {
+                return Err(format!(
+                    "unknown argument {a:?}; usage: lutf-helper [--workdir DIR] < request.yml"
+                ))
+            }
+        }
+    }
+    // SAFETY: getuid has no preconditions and cannot fail. No NSS: the uid number is enough.
+    let workdir = workdir
+        .unwrap_or_else(|| PathBuf::from(format!("/tmp/lutf-{}", unsafe { libc::getuid() })));
+    let bundle_dir = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("."));
+    Ok(Env {
+        workdir,
+        bundle_dir,
+    })
+}
+
+/// Reads, runs and answers one request; returns the exit code.
+fn serve(env: &Env) -> i32 {
+    let mut input = Vec::new();
+    // Read one byte past the limit so an oversized request is told apart from a full one.
+    let read = std::io::stdin()
+        .lock()
+        .take(MAX_REQUEST_BYTES as u64 + 1)
+        .read_to_end(&mut input);
+    if let Err(e) = read {
+        return fail(ErrorReply::new(
+            ErrorKind::Io,
+            format!("cannot read stdin: {e}"),
+        ));
+    }
+    let request = match Request::parse(&input) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    drop(input);
+    // A panic is a bug, but it still gets a structured reply and a documented exit code.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ops::dispatch(env, request))) {
+        Ok(Ok(value)) => {
+            write_reply(&Reply::ok(value));
+            lutf_protocol::exit::OK
+        }
+        Ok(Err(e)) => fail(e),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            fail(ErrorReply::new(
+                ErrorKind::Internal,
+                format!("lutf-helper bug: {what}"),
+            ))
+        }
+    }
+}
+
+fn fail(e: ErrorReply) -> i32 {
+    let code = e.kind.exit_code();
+    write_reply(&Reply::<()>::error(e));
+    code
+}
+
+fn write_reply<T: serde::Serialize>(reply: &Reply<T>) {
+    let text = lutf_protocol::to_yaml(reply);
+    let mut out = std::io::stdout().lock();
+    // If the master went away there is nobody to tell; exit with the code anyway.
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}

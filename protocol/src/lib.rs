@@ -1,0 +1,275 @@
+//! The contract between the lutf master and `lutf-helper`.
+//!
+//! One helper call is one process: the master writes one YAML [`Request`] on the helper's
+//! stdin, the helper writes one YAML [`Reply`] on its stdout and exits with one of the
+//! [`exit`] codes. Both sides use only the types in this crate, so a change to the protocol
+//! is a change here, and [`PROTOCOL_VERSION`] says which one a peer speaks.
+//!
+//! ```yaml
+//! # request                       # reply
+//! version: 1                      version: 1
+//! op: exec                        ok:
+//! args:                             exit: {code: 0}
+//!   argv: [uname, -r]               stdout: {data: "6.1.0\n", dropped: 0}
+//!   timeout: 5                      ...
+//! ```
+
+mod bytes;
+mod facts;
+mod process;
+mod request;
+mod test;
+
+pub use bytes::Bytes;
+pub use facts::{Addr, Facts, IfFlags, Interface, LnetState, OsInfo, PythonInfo};
+pub use process::{
+    Captured, ExecArgs, ExecResult, ExitStatus, JobArgs, KillArgs, KillResult, SpawnResult,
+    WaitArgs, WaitResult, DEFAULT_OUTPUT_LIMIT,
+};
+pub use request::{Op, Request};
+pub use test::{
+    Failure, FailureKind, Needs, NodeInfo, PlanArgs, StepArgs, StepContext, StepOutcome, StepPlan,
+    StepResult, StepStatus, TestPlan,
+};
+
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+/// The protocol version this build speaks. Every request and reply carries it.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The largest request the helper reads, in bytes. Larger ones get a `too_large` error.
+pub const MAX_REQUEST_BYTES: usize = 32 * 1024 * 1024;
+
+/// Exit codes of `lutf-helper`. It never exits 255: ssh uses that for its own failures,
+/// so a 255 always means "the connection failed", never "the helper said no".
+pub mod exit {
+    /// The operation ran; the reply holds its result (a command that exited non-zero
+    /// is still a successful `exec`: its exit code is in the result).
+    pub const OK: i32 = 0;
+    /// The request was unusable: empty, not YAML, wrong shape, unknown operation,
+    /// wrong argument types, too large, or another protocol version.
+    pub const BAD_REQUEST: i32 = 2;
+    /// The request was understood but the operation failed (a command that could not be
+    /// started, an unknown job, a test file that does not import, ...).
+    pub const OP_FAILED: i32 = 3;
+    /// A bug in the helper (it caught a panic). The reply says where.
+    pub const INTERNAL: i32 = 4;
+}
+
+/// What went wrong, in a word a program can match on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// Nothing on stdin.
+    Empty,
+    /// Stdin is not YAML (or not UTF-8).
+    Syntax,
+    /// YAML, but not a mapping with `version`, `op` and `args`.
+    Shape,
+    /// The request speaks another protocol version.
+    Version,
+    /// `op` names no operation this helper knows.
+    UnknownOp,
+    /// The arguments do not fit the operation (missing, unknown or mistyped fields).
+    BadArgs,
+    /// The request is larger than [`MAX_REQUEST_BYTES`].
+    TooLarge,
+    /// A command could not be started (no such program, permission denied, bad cwd).
+    Spawn,
+    /// No background job of that id in the work directory.
+    NoSuchJob,
+    /// `python3` is missing or too old on the node.
+    NoPython,
+    /// A test file could not be imported or declares an invalid test.
+    TestFile,
+    /// The operation is not available on this node (for example LNet is not loaded).
+    Unavailable,
+    /// An I/O error on the node (work directory, files).
+    Io,
+    /// A bug in the helper.
+    Internal,
+}
+
+impl ErrorKind {
+    /// The helper's exit code for a reply carrying this error.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            ErrorKind::Empty
+            | ErrorKind::Syntax
+            | ErrorKind::Shape
+            | ErrorKind::Version
+            | ErrorKind::UnknownOp
+            | ErrorKind::BadArgs
+            | ErrorKind::TooLarge => exit::BAD_REQUEST,
+            ErrorKind::Internal => exit::INTERNAL,
+            _ => exit::OP_FAILED,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = serde_yaml::to_string(self).unwrap_or_default();
+        f.write_str(s.trim())
+    }
+}
+
+/// A structured error from the helper.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[serde(deny_unknown_fields)]
+#[error("{kind}: {message}")]
+pub struct ErrorReply {
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// One human sentence.
+    pub message: String,
+    /// More: a traceback, the offending field, the list of known operations...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl ErrorReply {
+    /// An error of `kind` saying `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        ErrorReply {
+            kind,
+            message: message.into(),
+            detail: None,
+        }
+    }
+
+    /// The same error with `detail` attached.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+}
+
+/// One reply: exactly one of `ok` and `error` is set.
+///
+/// `T` is the operation's result type; the helper writes a `Reply<T>` for the operation it
+/// ran, the master reads it back as the type it expects for the operation it asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, bound(deserialize = "T: Deserialize<'de>"))]
+pub struct Reply<T = serde_yaml::Value> {
+    /// The protocol version of the helper that answered.
+    pub version: u32,
+    /// The operation's result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ok: Option<T>,
+    /// Why the operation did not happen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorReply>,
+}
+
+impl<T> Reply<T> {
+    /// A successful reply.
+    pub fn ok(value: T) -> Self {
+        Reply {
+            version: PROTOCOL_VERSION,
+            ok: Some(value),
+            error: None,
+        }
+    }
+
+    /// A failed reply.
+    pub fn error(error: ErrorReply) -> Self {
+        Reply {
+            version: PROTOCOL_VERSION,
+            ok: None,
+            error: Some(error),
+        }
+    }
+
+    /// The result, or the helper's error.
+    pub fn into_result(self) -> Result<T, ErrorReply> {
+        match (self.ok, self.error) {
+            (_, Some(e)) => Err(e),
+            (Some(v), None) => Ok(v),
+            (None, None) => Err(ErrorReply::new(
+                ErrorKind::Shape,
+                "reply has neither `ok` nor `error`",
+            )),
+        }
+    }
+}
+
+/// Why a reply from the helper could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// The text is not a reply at all.
+    #[error("helper reply is not valid YAML of the expected shape: {0}")]
+    Yaml(#[from] serde_yaml::Error),
+    /// The helper speaks another protocol version.
+    #[error("helper speaks protocol version {found}, this lutf speaks {expected}: redeploy")]
+    Version {
+        /// The version in the reply.
+        found: u32,
+        /// [`PROTOCOL_VERSION`].
+        expected: u32,
+    },
+}
+
+/// Reads a reply whose `ok` is a `T`.
+pub fn decode_reply<T: DeserializeOwned>(text: &str) -> Result<Reply<T>, DecodeError> {
+    let reply: Reply<T> = serde_yaml::from_str(text)?;
+    if reply.version != PROTOCOL_VERSION {
+        return Err(DecodeError::Version {
+            found: reply.version,
+            expected: PROTOCOL_VERSION,
+        });
+    }
+    Ok(reply)
+}
+
+/// What `hello` answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hello {
+    /// The helper's own version (the lutf release it was built from).
+    pub helper_version: String,
+    /// [`PROTOCOL_VERSION`] of the helper.
+    pub protocol_version: u32,
+    /// The operations it supports, by their `op` names.
+    pub operations: Vec<String>,
+}
+
+/// Renders any serialisable value as YAML, for replies and requests alike.
+pub fn to_yaml<T: Serialize>(value: &T) -> String {
+    // Serialising our own types cannot fail: they hold no maps with non-string keys.
+    serde_yaml::to_string(value).expect("protocol types always serialise")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_round_trips_and_checks_version() {
+        let text = to_yaml(&Reply::ok(Hello {
+            helper_version: "0.1.0".into(),
+            protocol_version: PROTOCOL_VERSION,
+            operations: vec!["hello".into()],
+        }));
+        let back: Reply<Hello> = decode_reply(&text).unwrap();
+        assert_eq!(back.into_result().unwrap().operations, vec!["hello"]);
+
+        let old = text.replace("version: 1", "version: 99");
+        assert!(matches!(
+            decode_reply::<Hello>(&old),
+            Err(DecodeError::Version { found: 99, .. })
+        ));
+    }
+
+    #[test]
+    fn error_reply_carries_kind_and_exit_code() {
+        let r: Reply<Hello> = Reply::error(ErrorReply::new(ErrorKind::UnknownOp, "no op 'x'"));
+        let text = to_yaml(&r);
+        assert!(text.contains("kind: unknown_op"), "{text}");
+        let e = decode_reply::<Hello>(&text)
+            .unwrap()
+            .into_result()
+            .unwrap_err();
+        assert_eq!(e.kind.exit_code(), exit::BAD_REQUEST);
+        assert_eq!(e.kind.to_string(), "unknown_op");
+    }
+}

@@ -1,0 +1,358 @@
+//! [`Request`] and [`Op`]: what the master asks, and how a request is read.
+//!
+//! On the wire a request is `{version, op, args}`. Reading one is done in stages so that
+//! each way of being wrong gets its own [`ErrorKind`] and a message that names the field.
+
+use serde::de::DeserializeOwned;
+use serde::{Serialize, Serializer};
+
+use crate::{
+    ErrorKind, ErrorReply, ExecArgs, JobArgs, KillArgs, PlanArgs, StepArgs, WaitArgs,
+    MAX_REQUEST_BYTES, PROTOCOL_VERSION,
+};
+
+/// One operation with its arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    /// Helper version, protocol version, operations. Answers [`crate::Hello`].
+    Hello,
+    /// Facts about the node. Answers [`crate::Facts`].
+    Facts,
+    /// Run a command to completion. Answers [`crate::ExecResult`].
+    Exec(ExecArgs),
+    /// Start a command in the background. Answers [`crate::SpawnResult`].
+    Spawn(ExecArgs),
+    /// Wait for a background job. Answers [`crate::WaitResult`].
+    Wait(WaitArgs),
+    /// Stop a background job with its process group. Answers [`crate::KillResult`].
+    Kill(KillArgs),
+    /// Forget a finished background job and remove its files. Answers `null`.
+    Forget(JobArgs),
+    /// Read a test file's plan. Answers [`crate::TestPlan`].
+    Plan(PlanArgs),
+    /// Run one step of a test to completion. Answers [`crate::StepResult`].
+    Step(StepArgs),
+    /// Start one step of a test in the background. Answers [`crate::SpawnResult`];
+    /// `wait` and `kill` then answer with the step's result.
+    SpawnStep(StepArgs),
+}
+
+/// Every operation name, as `hello` lists them.
+pub const OPERATIONS: &[&str] = &[
+    "hello",
+    "facts",
+    "exec",
+    "spawn",
+    "wait",
+    "kill",
+    "forget",
+    "plan",
+    "step",
+    "spawn_step",
+];
+
+impl Op {
+    /// The operation's name on the wire.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Hello => "hello",
+            Op::Facts => "facts",
+            Op::Exec(_) => "exec",
+            Op::Spawn(_) => "spawn",
+            Op::Wait(_) => "wait",
+            Op::Kill(_) => "kill",
+            Op::Forget(_) => "forget",
+            Op::Plan(_) => "plan",
+            Op::Step(_) => "step",
+            Op::SpawnStep(_) => "spawn_step",
+        }
+    }
+
+    /// Every operation name.
+    pub fn all() -> &'static [&'static str] {
+        OPERATIONS
+    }
+}
+
+/// One request: an operation and the protocol version of the master that sent it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    /// [`PROTOCOL_VERSION`] of the sender.
+    pub version: u32,
+    /// What to do.
+    pub op: Op,
+}
+
+impl From<Op> for Request {
+    fn from(op: Op) -> Self {
+        Request {
+            version: PROTOCOL_VERSION,
+            op,
+        }
+    }
+}
+
+impl Request {
+    /// The request as YAML, ready for the helper's stdin.
+    pub fn to_yaml(&self) -> String {
+        crate::to_yaml(self)
+    }
+
+    /// Reads a request from the bytes on the helper's stdin, or says exactly what is wrong.
+    pub fn parse(input: &[u8]) -> Result<Request, ErrorReply> {
+        if input.len() > MAX_REQUEST_BYTES {
+            return Err(ErrorReply::new(
+                ErrorKind::TooLarge,
+                format!(
+                    "request is {} bytes, the limit is {MAX_REQUEST_BYTES}",
+                    input.len()
+                ),
+            ));
+        }
+        let text = std::str::from_utf8(input).map_err(|e| {
+            ErrorReply::new(
+                ErrorKind::Syntax,
+                format!(
+                    "request is not UTF-8 (bad byte at offset {})",
+                    e.valid_up_to()
+                ),
+            )
+        })?;
+        if text.trim().is_empty() {
+            return Err(ErrorReply::new(
+                ErrorKind::Empty,
+                "empty request: expected one YAML mapping with `version`, `op` and `args`",
+            ));
+        }
+        let value: serde_yaml::Value = serde_yaml::from_str(text)
+            .map_err(|e| ErrorReply::new(ErrorKind::Syntax, format!("request is not YAML: {e}")))?;
+        let serde_yaml::Value::Mapping(map) = value else {
+            return Err(ErrorReply::new(
+                ErrorKind::Shape,
+                format!(
+                    "request must be a mapping with `version`, `op` and `args`, got {}",
+                    kind_of(&value)
+                ),
+            ));
+        };
+
+        let mut version = None;
+        let mut op = None;
+        let mut args = serde_yaml::Value::Null;
+        for (key, value) in map {
+            match key.as_str() {
+                Some("version") => version = Some(value),
+                Some("op") => op = Some(value),
+                Some("args") => args = value,
+                _ => return Err(ErrorReply::new(
+                    ErrorKind::Shape,
+                    format!(
+                        "unknown key {} in request: only `version`, `op` and `args` are allowed",
+                        short(&key)
+                    ),
+                )),
+            }
+        }
+
+        let version = match version {
+            None => {
+                return Err(ErrorReply::new(
+                    ErrorKind::Shape,
+                    "request has no `version`",
+                ))
+            }
+            Some(v) => v.as_u64().ok_or_else(|| {
+                ErrorReply::new(
+                    ErrorKind::Shape,
+                    format!("`version` must be a whole number, got {}", short(&v)),
+                )
+            })?,
+        };
+        if version != u64::from(PROTOCOL_VERSION) {
+            return Err(ErrorReply::new(
+                ErrorKind::Version,
+                format!(
+                    "request speaks protocol version {version}, this helper speaks {PROTOCOL_VERSION}"
+                ),
+            ));
+        }
+
+        let name = match op {
+            None => return Err(ErrorReply::new(ErrorKind::Shape, "request has no `op`")),
+            Some(serde_yaml::Value::String(s)) => s,
+            Some(v) => {
+                return Err(ErrorReply::new(
+                    ErrorKind::Shape,
+                    format!("`op` must be a string, got {}", short(&v)),
+                ))
+            }
+        };
+
+        let op = match name.as_str() {
+            "hello" => no_args(&name, args).map(|()| Op::Hello)?,
+            "facts" => no_args(&name, args).map(|()| Op::Facts)?,
+            "exec" => Op::Exec(exec_args(&name, args)?),
+            "spawn" => Op::Spawn(exec_args(&name, args)?),
+            "wait" => Op::Wait(typed(&name, args)?),
+            "kill" => Op::Kill(typed(&name, args)?),
+            "forget" => Op::Forget(typed(&name, args)?),
+            "plan" => Op::Plan(typed(&name, args)?),
+            "step" => Op::Step(typed(&name, args)?),
+            "spawn_step" => Op::SpawnStep(typed(&name, args)?),
+            other => {
+                return Err(ErrorReply::new(
+                    ErrorKind::UnknownOp,
+                    format!("unknown operation {other:?}"),
+                )
+                .with_detail(format!("known operations: {}", OPERATIONS.join(", "))))
+            }
+        };
+        Ok(Request {
+            version: version as u32,
+            op,
+        })
+    }
+}
+
+fn kind_of(v: &serde_yaml::Value) -> &'static str {
+    match v {
+        serde_yaml::Value::Null => "nothing (null)",
+        serde_yaml::Value::Bool(_) => "a boolean",
+        serde_yaml::Value::Number(_) => "a number",
+        serde_yaml::Value::String(_) => "a string",
+        serde_yaml::Value::Sequence(_) => "a list",
+        serde_yaml::Value::Mapping(_) => "a mapping",
+        serde_yaml::Value::Tagged(_) => "a tagged value",
+    }
+}
+
+/// A value, shortened for an error message.
+fn short(v: &serde_yaml::Value) -> String {
+    let text = serde_yaml::to_string(v).unwrap_or_default();
+    let text = text.trim();
+    if text.chars().count() > 60 {
+        format!("{}...", text.chars().take(60).collect::<String>())
+    } else {
+        text.to_string()
+    }
+}
+
+fn no_args(op: &str, args: serde_yaml::Value) -> Result<(), ErrorReply> {
+    match args {
+        serde_yaml::Value::Null => Ok(()),
+        serde_yaml::Value::Mapping(m) if m.is_empty() => Ok(()),
+        other => Err(ErrorReply::new(
+            ErrorKind::BadArgs,
+            format!("`{op}` takes no arguments, got {}", short(&other)),
+        )),
+    }
+}
+
+fn typed<T: DeserializeOwned>(op: &str, args: serde_yaml::Value) -> Result<T, ErrorReply> {
+    if args.is_null() {
+        return Err(ErrorReply::new(
+            ErrorKind::BadArgs,
+            format!("`{op}` needs `args`"),
+        ));
+    }
+    serde_yaml::from_value(args)
+        .map_err(|e| ErrorReply::new(ErrorKind::BadArgs, format!("bad arguments for `{op}`: {e}")))
+}
+
+fn exec_args(op: &str, args: serde_yaml::Value) -> Result<ExecArgs, ErrorReply> {
+    let a: ExecArgs = typed(op, args)?;
+    if a.argv.is_empty() {
+        return Err(ErrorReply::new(
+            ErrorKind::BadArgs,
+            format!("`{op}` needs a non-empty `argv`"),
+        ));
+    }
+    if let Some(t) = a.timeout {
+        if !(t.is_finite() && t >= 0.0) {
+            return Err(ErrorReply::new(
+                ErrorKind::BadArgs,
+                format!("`{op}` timeout must be a non-negative number of seconds, got {t}"),
+            ));
+        }
+    }
+    Ok(a)
+}
+
+impl Serialize for Request {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("version", &self.version)?;
+        m.serialize_entry("op", self.op.name())?;
+        match &self.op {
+            Op::Hello | Op::Facts => {}
+            Op::Exec(a) | Op::Spawn(a) => m.serialize_entry("args", a)?,
+            Op::Wait(a) => m.serialize_entry("args", a)?,
+            Op::Kill(a) => m.serialize_entry("args", a)?,
+            Op::Forget(a) => m.serialize_entry("args", a)?,
+            Op::Plan(a) => m.serialize_entry("args", a)?,
+            Op::Step(a) | Op::SpawnStep(a) => m.serialize_entry("args", a)?,
+        }
+        m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_op_round_trips() {
+        let ops = vec![
+            Op::Hello,
+            Op::Facts,
+            Op::Exec(ExecArgs {
+                argv: vec!["echo".into(), b"\xff".as_slice().into()],
+                timeout: Some(1.5),
+                ..Default::default()
+            }),
+            Op::Wait(WaitArgs {
+                job: "j1".into(),
+                timeout: 2.0,
+            }),
+            Op::Plan(PlanArgs {
+                file: "samples/test_01.py".into(),
+            }),
+        ];
+        for op in ops {
+            let req = Request::from(op);
+            let back = Request::parse(req.to_yaml().as_bytes()).unwrap();
+            assert_eq!(back, req);
+        }
+    }
+
+    #[test]
+    fn bad_requests_get_the_right_kind() {
+        let cases: &[(&[u8], ErrorKind)] = &[
+            (b"", ErrorKind::Empty),
+            (b"  \n", ErrorKind::Empty),
+            (b"\xff\xfe", ErrorKind::Syntax),
+            (b"{version: 1, op: [", ErrorKind::Syntax),
+            (b"- a\n- b\n", ErrorKind::Shape),
+            (b"version: 1\n", ErrorKind::Shape),
+            (b"op: hello\n", ErrorKind::Shape),
+            (b"version: 2\nop: hello\n", ErrorKind::Version),
+            (b"version: one\nop: hello\n", ErrorKind::Shape),
+            (b"version: 1\nop: fly\n", ErrorKind::UnknownOp),
+            (
+                b"version: 1\nop: exec\nargs: {argv: []}\n",
+                ErrorKind::BadArgs,
+            ),
+            (
+                b"version: 1\nop: exec\nargs: {argv: ls}\n",
+                ErrorKind::BadArgs,
+            ),
+            (b"version: 1\nop: hello\nargs: [1]\n", ErrorKind::BadArgs),
+            (b"version: 1\nop: hello\nextra: 1\n", ErrorKind::Shape),
+        ];
+        for (input, kind) in cases {
+            let e = Request::parse(input).unwrap_err();
+            assert_eq!(e.kind, *kind, "{:?} -> {e}", String::from_utf8_lossy(input));
+        }
+    }
+}

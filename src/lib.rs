@@ -1,0 +1,16 @@
+//! lutf, the LNet Unit Test Framework: the master side.
+//!
+//! Data flows one way: the command line and the cluster description are parsed
+//! ([`cli`], [`cluster`]), suites are found ([`discovery`]), each test's plan is asked of a
+//! node and bound to nodes ([`plan`]), the steps are run ([`runner`]) through a
+//! [`transport`] to `lutf-helper` on each node (pushed there by [`bundle`]), and the
+//! outcomes are written ([`results`]). The request and reply types are in `lutf_protocol`.
+
+pub mod bundle;
+pub mod cli;
+pub mod cluster;
+pub mod commands;
+pub mod node;
+pub mod transport;
+
+pub use lutf_protocol as protocol;

@@ -1,0 +1,36 @@
+//! The `lutf` command: parses the command line, sets up logging, runs one subcommand and
+//! exits with its code.
+
+use clap::Parser;
+use lutf::cli::{Cli, Command};
+use lutf::commands;
+
+fn main() {
+    let cli = Cli::parse();
+    let level = match (cli.global.quiet, cli.global.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, _) => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LUTF_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
+        )
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let runtime = tokio::runtime::Runtime::new().expect("start the tokio runtime");
+    let code = runtime.block_on(async {
+        let result = match &cli.command {
+            Command::Status(a) => commands::status::run(&cli.global, a).await,
+            Command::Exec(a) => commands::exec::run(&cli.global, a).await,
+        };
+        result.unwrap_or_else(|e| {
+            eprintln!("lutf: error: {e:#}");
+            commands::EXIT_USAGE
+        })
+    });
+    std::process::exit(code);
+}

@@ -1,0 +1,135 @@
+//! [`Node`]: a named node and its transport, with typed helper calls.
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+
+use crate::protocol::{decode_reply, ErrorReply, Op, Request};
+use crate::transport::{Deployed, Transport, TransportError};
+
+/// One node of the cluster, ready to take helper calls.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// The cluster's name for it.
+    pub name: String,
+    /// Roles the cluster description gives it (used first when binding test roles).
+    pub roles: Vec<String>,
+    /// How to reach it.
+    pub transport: Arc<dyn Transport>,
+}
+
+/// Why a helper call failed, naming the node.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The call did not reach the helper or did not come back.
+    #[error("node {node}: {source}")]
+    Transport {
+        /// The node.
+        node: String,
+        /// Why.
+        source: TransportError,
+    },
+    /// The helper answered with an error.
+    #[error("node {node}: {op}: {source}")]
+    Helper {
+        /// The node.
+        node: String,
+        /// The operation.
+        op: &'static str,
+        /// The helper's error.
+        source: ErrorReply,
+    },
+    /// The helper's answer was not a reply.
+    #[error("node {node}: {op}: {message} (exit code {exit_code:?}){stderr}")]
+    Garbled {
+        /// The node.
+        node: String,
+        /// The operation.
+        op: &'static str,
+        /// What was wrong.
+        message: String,
+        /// The helper's exit code.
+        exit_code: Option<i32>,
+        /// Its stderr, if any, prefixed for display.
+        stderr: String,
+    },
+}
+
+impl CallError {
+    /// The helper's structured error, when that is what this is.
+    pub fn helper_error(&self) -> Option<&ErrorReply> {
+        match self {
+            CallError::Helper { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+
+    /// Whether the node itself could not be reached.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            CallError::Transport {
+                source: TransportError::Unreachable(_),
+                ..
+            }
+        )
+    }
+}
+
+impl Node {
+    /// A node called `name` reached through `transport`.
+    pub fn new(name: impl Into<String>, roles: Vec<String>, transport: Arc<dyn Transport>) -> Node {
+        Node {
+            name: name.into(),
+            roles,
+            transport,
+        }
+    }
+
+    /// Pushes `bundle` to the node when it lacks it.
+    pub async fn deploy(&self, bundle: &crate::bundle::Bundle) -> Result<Deployed, CallError> {
+        self.transport
+            .deploy(bundle)
+            .await
+            .map_err(|source| CallError::Transport {
+                node: self.name.clone(),
+                source,
+            })
+    }
+
+    /// Runs `op` on the node and reads the reply as a `T`.
+    pub async fn call<T: DeserializeOwned>(&self, op: Op) -> Result<T, CallError> {
+        let name = op.name();
+        let request = Request::from(op).to_yaml();
+        let raw = self
+            .transport
+            .call(request.as_bytes())
+            .await
+            .map_err(|source| CallError::Transport {
+                node: self.name.clone(),
+                source,
+            })?;
+        let garbled = |message: String| CallError::Garbled {
+            node: self.name.clone(),
+            op: name,
+            message,
+            exit_code: raw.exit_code,
+            stderr: if raw.stderr.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", String::from_utf8_lossy(&raw.stderr).trim())
+            },
+        };
+        let text =
+            std::str::from_utf8(&raw.stdout).map_err(|_| garbled("reply is not UTF-8".into()))?;
+        if text.trim().is_empty() {
+            return Err(garbled("the helper wrote no reply".into()));
+        }
+        let reply = decode_reply::<T>(text).map_err(|e| garbled(e.to_string()))?;
+        reply.into_result().map_err(|source| CallError::Helper {
+            node: self.name.clone(),
+            op: name,
+            source,
+        })
+    }
+}
