@@ -11,6 +11,7 @@ pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod node;
+pub mod outcome;
 pub mod transport;
 
 pub use lutf_protocol as protocol;

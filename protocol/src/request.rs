@@ -144,13 +144,15 @@ impl Request {
                 Some("version") => version = Some(value),
                 Some("op") => op = Some(value),
                 Some("args") => args = value,
-                _ => return Err(ErrorReply::new(
-                    ErrorKind::Shape,
-                    format!(
+                _ => {
+                    return Err(ErrorReply::new(
+                        ErrorKind::Shape,
+                        format!(
                         "unknown key {} in request: only `version`, `op` and `args` are allowed",
                         short(&key)
                     ),
-                )),
+                    ))
+                }
             }
         }
 

@@ -1,0 +1,202 @@
+//! What a run produced: the contract between the [runner](crate::runner) that fills it in and
+//! the [results](crate::results) writers (results.yml, junit.xml, logs, report) that read it.
+//!
+//! Everything here is plain data, serialisable, so that `lutf results` can re-render a
+//! stored run (`run.json` in the results folder) without running anything again.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::protocol::{Captured, Facts, FailureKind};
+
+/// PASS, FAIL or SKIP, spelled as auster spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Status {
+    /// Every step passed.
+    Pass,
+    /// Something failed; the test's `error` says what.
+    Fail,
+    /// The test did not run (or asked to skip); `error` says why.
+    Skip,
+}
+
+impl Status {
+    /// `PASS`, `FAIL` or `SKIP`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::Skip => "SKIP",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A whole run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunOutcome {
+    /// Unique id of the run (also the suffix of its results folder).
+    pub id: String,
+    /// When it started, RFC 3339, UTC.
+    pub started: String,
+    /// When it ended, RFC 3339, UTC (empty while running).
+    pub finished: String,
+    /// Wall-clock seconds.
+    pub duration: f64,
+    /// The host the master ran on (auster's `testhost`).
+    pub testhost: String,
+    /// The user who ran it.
+    pub user: String,
+    /// How the cluster was given (`local`, a file path, a host list).
+    pub cluster: String,
+    /// Every node of the run, by name.
+    pub nodes: BTreeMap<String, NodeRecord>,
+    /// Suites in run order.
+    pub suites: Vec<SuiteOutcome>,
+    /// The run was interrupted (SIGINT/SIGTERM).
+    #[serde(default)]
+    pub interrupted: bool,
+}
+
+impl RunOutcome {
+    /// Every test of every suite, in run order.
+    pub fn tests(&self) -> impl Iterator<Item = &TestOutcome> {
+        self.suites.iter().flat_map(|s| s.tests.iter())
+    }
+
+    /// How many tests ended with `status`.
+    pub fn count(&self, status: Status) -> usize {
+        self.tests().filter(|t| t.status == status).count()
+    }
+}
+
+/// One node of the run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NodeRecord {
+    /// The cluster's name for the node.
+    pub name: String,
+    /// Its hostname, from its facts (used in log file names, as auster does).
+    pub hostname: String,
+    /// Its facts, when it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<Facts>,
+    /// Why it did not, when it did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One suite of the run (auster's `Tests:` entry).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SuiteOutcome {
+    /// The suite's name (its folder name), for example `samples`.
+    pub name: String,
+    /// When it started, RFC 3339.
+    pub started: String,
+    /// Wall-clock seconds.
+    pub duration: f64,
+    /// Tests in run order.
+    pub tests: Vec<TestOutcome>,
+}
+
+impl SuiteOutcome {
+    /// FAIL when a test failed, else PASS when one passed, else SKIP.
+    pub fn status(&self) -> Status {
+        if self.tests.iter().any(|t| t.status == Status::Fail) {
+            Status::Fail
+        } else if self.tests.iter().any(|t| t.status == Status::Pass) {
+            Status::Pass
+        } else {
+            Status::Skip
+        }
+    }
+}
+
+/// One test (auster's SubTest).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TestOutcome {
+    /// The suite it belongs to.
+    pub suite: String,
+    /// The short id, for example `01` or `18a`.
+    pub id: String,
+    /// The first line of the test's docstring.
+    pub description: String,
+    /// PASS, FAIL or SKIP.
+    pub status: Status,
+    /// Empty on PASS; the reason on FAIL and SKIP (one line first, detail after).
+    pub error: String,
+    /// auster's `return_code`: 0 on PASS and SKIP, non-zero on FAIL.
+    pub return_code: i32,
+    /// When it started, RFC 3339.
+    pub started: String,
+    /// Wall-clock seconds.
+    pub duration: f64,
+    /// Role → node name, as bound (empty when it never ran).
+    pub binding: BTreeMap<String, String>,
+    /// Its steps, in the order they started (not-run steps last).
+    pub steps: Vec<StepRecord>,
+    /// Which repetition this is with `--repeat` (1-based).
+    #[serde(default = "one")]
+    pub repeat: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl TestOutcome {
+    /// auster's name for the test: `test_<id>`.
+    pub fn name(&self) -> String {
+        format!("test_{}", self.id)
+    }
+}
+
+/// One step as it ran (or did not).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// The step's name.
+    pub name: String,
+    /// Its role.
+    pub role: String,
+    /// The node that ran it (empty when it never ran).
+    pub node: String,
+    /// A cleanup step.
+    #[serde(default)]
+    pub cleanup: bool,
+    /// A background step.
+    #[serde(default)]
+    pub background: bool,
+    /// Seconds from the test's start to the step's start.
+    pub start: f64,
+    /// Seconds it ran.
+    pub duration: f64,
+    /// PASS, FAIL or SKIP (SKIP also for steps that did not run because of a failure).
+    pub status: Status,
+    /// Why it failed, or why it was skipped / not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<StepFailure>,
+    /// Its return value on PASS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<serde_json::Value>,
+    /// Its output (stdout and stderr interleaved), bounded.
+    #[serde(default)]
+    pub log: Captured,
+}
+
+/// Why a step did not pass.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StepFailure {
+    /// What kind of failure (for skips and not-run steps too: `not_run`).
+    pub kind: FailureKind,
+    /// One line.
+    pub message: String,
+    /// A traceback, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceback: Option<String>,
+}
