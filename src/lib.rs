@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod commands;
 pub mod node;
 pub mod outcome;
+pub mod results;
 pub mod transport;
 
 pub use lutf_protocol as protocol;
