@@ -647,6 +647,17 @@ fn every_record_keeps_the_tests_before_it_and_latest_points_at_the_run() {
     assert!(path.join("results.yml").exists());
     assert!(dir2.path().join("results.yml").exists());
 
+    // A `latest` that is a real folder is left alone, with a clear error.
+    let other = tempfile::tempdir().unwrap();
+    std::fs::create_dir(other.path().join("latest")).unwrap();
+    let err = ResultsDir::create(other.path(), &second).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("latest: exists and is not a symbolic link"),
+        "{err}"
+    );
+    assert_eq!(files(other.path()), ["latest"], "nothing created");
+
     // The same run twice is refused rather than overwritten.
     let err = ResultsDir::create(root.path(), &second).unwrap_err();
     assert!(err.to_string().contains("20260106-090000-cd34"), "{err}");

@@ -43,21 +43,23 @@ pub const LATEST: &str = "latest";
 /// What can go wrong while writing or reading results; every variant names its file.
 #[derive(Debug, thiserror::Error)]
 pub enum ResultsError {
+    // The cause is in the message and deliberately not a `source`, so that a chain printer
+    // (anyhow's `{:#}`) does not say it twice.
     /// Reading, writing, renaming or linking a file failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file or folder.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// `run.json` could not be written or read back.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Json {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
     /// A template failed to render (a bug in the template or its context).
     #[error("{file}: rendering the template failed: {message}")]
@@ -66,6 +68,12 @@ pub enum ResultsError {
         file: String,
         /// Tera's error with its causes.
         message: String,
+    },
+    /// `<root>/latest` exists and is not a symlink: lutf will not replace it.
+    #[error("{}: exists and is not a symbolic link; move it away (lutf points it at the newest run)", path.display())]
+    NotALink {
+        /// The path.
+        path: PathBuf,
     },
     /// The run's folder already exists (two runs with the same id in the same second).
     #[error("{}: already exists; not overwriting an earlier run", path.display())]
@@ -76,10 +84,10 @@ pub enum ResultsError {
 }
 
 impl ResultsError {
-    fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         ResultsError::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 }
@@ -104,6 +112,13 @@ impl ResultsDir {
     /// start (a results.yml with its header and no tests yet).
     pub fn create(root: &Path, run: &RunOutcome) -> Result<ResultsDir, ResultsError> {
         std::fs::create_dir_all(root).map_err(|e| ResultsError::io(root, e))?;
+        // Refuse before creating anything when `latest` is not ours to replace.
+        let latest = root.join(LATEST);
+        if let Ok(meta) = std::fs::symlink_metadata(&latest) {
+            if !meta.file_type().is_symlink() {
+                return Err(ResultsError::NotALink { path: latest });
+            }
+        }
         let name = folder_name(run);
         let path = root.join(&name);
         match std::fs::create_dir(&path) {
@@ -231,9 +246,9 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<(), ResultsError> {
 /// Writes `<dir>/run.json` atomically.
 pub fn write_run_json(dir: &Path, run: &RunOutcome) -> Result<(), ResultsError> {
     let path = dir.join(RUN_JSON);
-    let json = serde_json::to_vec_pretty(run).map_err(|source| ResultsError::Json {
+    let json = serde_json::to_vec_pretty(run).map_err(|error| ResultsError::Json {
         path: path.clone(),
-        source,
+        error,
     })?;
     write_atomic(&path, &json)
 }
@@ -242,7 +257,7 @@ pub fn write_run_json(dir: &Path, run: &RunOutcome) -> Result<(), ResultsError> 
 pub fn load_run(dir: &Path) -> Result<RunOutcome, ResultsError> {
     let path = dir.join(RUN_JSON);
     let data = std::fs::read(&path).map_err(|e| ResultsError::io(&path, e))?;
-    serde_json::from_slice(&data).map_err(|source| ResultsError::Json { path, source })
+    serde_json::from_slice(&data).map_err(|error| ResultsError::Json { path, error })
 }
 
 /// Parses an RFC 3339 time, as the outcome types carry them.
