@@ -158,10 +158,14 @@ impl JobDir {
         if !valid_id(id) {
             return Err(no_such());
         }
-        let path = jobs_root(workdir).join(id);
+        let root = jobs_root(workdir);
+        let path = root.join(id);
         if !path.join(file::SPEC).is_file() {
             return Err(no_such());
         }
+        // Job records name processes to signal: only trust folders nobody else can write.
+        workdir::check_private(workdir)?;
+        workdir::check_private(&root)?;
         Ok(JobDir {
             id: id.to_string(),
             path,

@@ -134,7 +134,8 @@ pub fn plan_result(file: &Path, dir: &Path, f: &Finished) -> Result<TestPlan, Er
     match serde_json::from_str::<PlanFile>(&text) {
         Ok(PlanFile::Plan(plan)) => Ok(plan),
         Ok(PlanFile::Error { message, traceback }) => {
-            let e = err(format!("{}: {message}", file.display()));
+            // The runner's message already names the file and line.
+            let e = err(message);
             Err(match traceback {
                 Some(t) => e.with_detail(t),
                 None => e,
