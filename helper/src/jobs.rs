@@ -7,6 +7,7 @@
 //! | `spec.yml` | `spawn` | before the supervisor starts: what to run |
 //! | `started.yml` | supervisor | once the command runs: its pid, the supervisor's identity |
 //! | `stdout`, `stderr` or `log` | the command | as it runs |
+//! | `context.json`, `result.json`, `cwd/` | supervisor, runner | step jobs: the runner's files and working folder (`cwd/` removed at the end) |
 //! | `killed` | `kill` | before it signals the job |
 //! | `end.yml` | supervisor | once the command and its group are gone: how it ended |
 //! | `supervisor.log` | supervisor | its own stderr, for post-mortems |

@@ -54,7 +54,8 @@ pub fn test_file(env: &Env, file: &str) -> Result<PathBuf, ErrorReply> {
     Ok(path)
 }
 
-fn python(env: &Env) -> Result<PathBuf, ErrorReply> {
+/// The `python3` to run the runner with, or a `no_python` error.
+pub fn python(env: &Env) -> Result<PathBuf, ErrorReply> {
     crate::python::find().ok_or_else(|| {
         ErrorReply::new(
             ErrorKind::NoPython,
