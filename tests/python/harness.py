@@ -23,6 +23,10 @@ PACKAGE_DIR = os.path.join(ROOT, "helper", "python")
 SAMPLES = os.path.join(ROOT, "suites", "samples")
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "suites")
 
+# The tests also import the package in-process.
+if PACKAGE_DIR not in sys.path:
+    sys.path.insert(0, PACKAGE_DIR)
+
 # Generous bound for any one runner call: it only proves "it did not hang".
 CALL_TIMEOUT = 60
 

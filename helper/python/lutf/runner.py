@@ -193,6 +193,10 @@ def _plan(test_file, result_file):
 # -- running a step ------------------------------------------------------------------------
 
 
+def _a(noun):
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
 def _unserializable(value, path="value", seen=None):
     """Where in `value` JSON stops (path and what is there), or None."""
     if value is None or isinstance(value, (bool, int, str)):
@@ -214,13 +218,13 @@ def _unserializable(value, path="value", seen=None):
         seen.add(id(value))
         for key, item in value.items():
             if not (key is None or isinstance(key, (str, int, float, bool))):
-                return (f"{path} (a key)", f"a {type(key).__name__} key {key!r}")
+                return (f"{path} (a key)", f"{_a(type(key).__name__)} key {key!r}")
             found = _unserializable(item, f"{path}[{key!r}]", seen)
             if found:
                 return found
         seen.discard(id(value))
         return None
-    return (path, f"a {type(value).__name__}")
+    return (path, _a(type(value).__name__))
 
 
 def _value_outcome(value):

@@ -204,6 +204,10 @@ class Test:
             )
         name = fn.__name__
         label = f"{kind} {name!r}"
+        if not name.isidentifier():
+            raise DeclarationError(
+                f"@test.{kind} needs a def with a name (the step's name), got {name!r}"
+            )
         if getattr(fn, "_lutf_step", None) is not None:
             raise DeclarationError(f"{label} is declared twice (one decorator per function)")
         if inspect.isgeneratorfunction(fn) or inspect.iscoroutinefunction(fn):
