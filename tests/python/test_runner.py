@@ -3,7 +3,6 @@
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import textwrap
@@ -141,6 +140,14 @@ class TestPlan(RunnerCase):
             "suite/test_01.py:6: steps wait for each other in a cycle: a -> b -> a "
             "(each comes after the next)",
         )
+
+    def test_declaration_errors_in_a_helper_module_name_no_line_of_the_test(self):
+        self.files.write(
+            "common.py",
+            "from lutf import Test\ntest = Test()\n\n@test.step(after=['nope'])\ndef s(ctx):\n    pass\n",
+        )
+        error = self.plan_error(self.write_test("from common import test\n"))
+        self.assertTrue(error["message"].startswith("suite/test_01.py: step 's' (line 4)"), error)
 
     def test_file_level_mistakes(self):
         cases = {

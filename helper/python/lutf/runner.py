@@ -79,7 +79,8 @@ def _format_traceback(exc, drop_inner=False):
 def _line_in(exc, path):
     """The line of `path` the exception comes from (its last frame in that file)."""
     if isinstance(exc, DeclarationError) and exc.line:
-        return exc.line
+        same_file = exc.file is None or os.path.abspath(exc.file) == path
+        return exc.line if same_file else None
     if isinstance(exc, SyntaxError) and exc.filename and os.path.abspath(exc.filename) == path:
         return exc.lineno
     line = None
@@ -304,7 +305,8 @@ def run_step(test_file, step_name, context_data):
         names = ", ".join(n for s in test.steps for n, _ in s.instances())
         return _fail("test_file", f"{_shown_path(path)} has no step {step_name!r} (steps: {names})")
     context_data = dict(context_data)
-    context_data.setdefault("role", role)
+    if not context_data.get("role"):
+        context_data["role"] = role
     ctx = Context.from_json(context_data, step=step_name)
     try:
         value = step.fn(ctx)
