@@ -71,13 +71,44 @@ class Stopped(Outcome):
 class DeclarationError(Exception):
     """A test file declares an invalid test (unknown role, cyclic dependency, ...).
 
-    `line` is the line of the test file the mistake is on, when known.
+    `line` is the line the mistake is on and `file` the file it is in, when known.
     """
 
-    def __init__(self, message, line=None):
+    def __init__(self, message, line=None, file=None):
         super().__init__(message)
         self.message = message
         self.line = line
+        self.file = file
+
+
+class _StopGuard:
+    """Holds a stop back while a command is being started: raised inside
+    `subprocess.Popen()` it would leave the new command running with nobody to kill it."""
+
+    held = 0
+    pending = False
+
+
+def stop_requested():
+    """What SIGTERM does in a step (the runner's handler): raise `Stopped`, or note it for
+    later while a command is being started."""
+    if _StopGuard.held:
+        _StopGuard.pending = True
+        return
+    raise Stopped()
+
+
+def hold_stop():
+    """Defers stops until the matching `release_stop()`."""
+    _StopGuard.held += 1
+
+
+def release_stop():
+    """Ends a `hold_stop()`; raises `Stopped` now if one arrived meanwhile."""
+    _StopGuard.held -= 1
+    if not _StopGuard.held and _StopGuard.pending:
+        _StopGuard.pending = False
+        raise Stopped()
 
 
 def fail(reason):
