@@ -26,7 +26,7 @@ mod generate {
 
     /// The types shared by every ABI (generated once, into common.rs).
     const COMMON_TYPES: &str =
-        "list_head|cfs_range_expr|cfs_expr_list|cYAML|cYAML_object_type|lnet_dlc_network_descr|lnet_ioctl_config_lnd_cmn_tunables|lnet_udsp_action|__u8|__u16|__s16|__u32|__s32|__u64|__s64";
+        "list_head|cfs_range_expr|cfs_expr_list|cYAML|cYAML_object_type|lnet_dlc_network_descr|lnet_ioctl_config_lnd_cmn_tunables|lnet_udsp_action|__u8|__u16|__s16|__u32|__s32|__u64|__s64|size_t";
 
     pub fn all() {
         let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());

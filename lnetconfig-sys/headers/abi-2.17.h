@@ -30,11 +30,11 @@ int lustre_lnet_config_route(char *nw, char *gw, int hops, int prio, int seq_no,
 int lustre_lnet_config_routing(int enable, int seq_no, struct cYAML **err_rc);
 
 /* lnetctl import [--del|--show|--exec]: f is YAML text of len bytes. */
-int lustre_yaml_config(char *f, __SIZE_TYPE__ len, struct cYAML **err_rc);
-int lustre_yaml_del(char *f, __SIZE_TYPE__ len, struct cYAML **err_rc);
-int lustre_yaml_show(char *f, __SIZE_TYPE__ len, struct cYAML **show_rc,
+int lustre_yaml_config(char *f, size_t len, struct cYAML **err_rc);
+int lustre_yaml_del(char *f, size_t len, struct cYAML **err_rc);
+int lustre_yaml_show(char *f, size_t len, struct cYAML **show_rc,
 		     struct cYAML **err_rc);
-int lustre_yaml_exec(char *f, __SIZE_TYPE__ len, struct cYAML **show_rc,
+int lustre_yaml_exec(char *f, size_t len, struct cYAML **show_rc,
 		     struct cYAML **err_rc);
 
 #include "calls-common.h"

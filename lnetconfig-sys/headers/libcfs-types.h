@@ -13,6 +13,7 @@ typedef __UINT32_TYPE__ __u32;
 typedef __INT32_TYPE__ __s32;
 typedef __UINT64_TYPE__ __u64;
 typedef __INT64_TYPE__ __s64;
+typedef __SIZE_TYPE__ size_t;
 
 /* Interface names are IFNAMSIZ bytes in the kernel (struct ifreq). */
 #define IFNAMSIZ 16

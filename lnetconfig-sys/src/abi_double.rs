@@ -32,8 +32,11 @@ pub fn build(abi: &str, out_dir: &Path) -> io::Result<PathBuf> {
     }
     std::fs::create_dir_all(out_dir)?;
     let target = out_dir.join(format!("liblnetconfig-abi-double-{abi}.so"));
+    // Unique per build, even for concurrent builds in one process.
+    static BUILDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let partial = out_dir.join(format!(
-        ".liblnetconfig-abi-double-{abi}.{}.so",
+        ".liblnetconfig-abi-double-{abi}.{}.{n}.so",
         std::process::id()
     ));
     let cc = std::env::var_os("CC").unwrap_or_else(|| "cc".into());

@@ -17,12 +17,16 @@
  *   - lnetconfig_double_fail_next(rc, descr) makes the next call fail with rc and descr;
  *   - trees and interface descriptors are counted, so tests can prove every tree handed out
  *     was freed (lnetconfig_double_live_nodes()) and that the library freed the interface
- *     descriptors it was given, as the real one does.
+ *     descriptors it was given, as the real one does;
+ *   - calls that overlap in time (from several threads) are counted
+ *     (lnetconfig_double_overlaps()): the real library is not thread-safe, so callers must
+ *     serialise; each call lasts at least 100 microseconds to make overlaps likely.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #ifndef LUTF_LNETCONFIG_ABI
 #error "compile with -include abi-2.NN.h"
@@ -38,6 +42,8 @@ static char fail_descr[256];
 static long live_nodes;
 static long freed_intf_descrs;
 static int lib_initialised;
+static int in_call;
+static long overlaps;
 
 EXPORT void lnetconfig_double_record_to(const char *path)
 {
@@ -58,6 +64,11 @@ EXPORT long lnetconfig_double_live_nodes(void)
 EXPORT long lnetconfig_double_freed_intf_descrs(void)
 {
 	return freed_intf_descrs;
+}
+
+EXPORT long lnetconfig_double_overlaps(void)
+{
+	return __atomic_load_n(&overlaps, __ATOMIC_SEQ_CST);
 }
 
 EXPORT int lnetconfig_double_abi(void)
@@ -87,6 +98,11 @@ static void rec_add(struct rec *r, const char *fmt, ...)
 
 static void rec_begin(struct rec *r, const char *call)
 {
+	struct timespec pause = { 0, 100 * 1000 };
+
+	if (__atomic_fetch_add(&in_call, 1, __ATOMIC_SEQ_CST) != 0)
+		__atomic_fetch_add(&overlaps, 1, __ATOMIC_SEQ_CST);
+	nanosleep(&pause, NULL);
 	r->len = 0;
 	rec_add(r, "call=%s", call);
 	rec_add(r, "\tlib_init=%d", lib_initialised);
@@ -107,6 +123,7 @@ static void rec_end(struct rec *r)
 	const char *path = record_path[0] ? record_path : getenv("LNETCONFIG_DOUBLE_RECORD");
 	FILE *f;
 
+	__atomic_fetch_sub(&in_call, 1, __ATOMIC_SEQ_CST);
 	if (!path || !path[0])
 		return;
 	f = fopen(path, "a");

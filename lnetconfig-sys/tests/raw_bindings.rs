@@ -4,10 +4,19 @@
 use lnetconfig_sys::common::cYAML;
 use lnetconfig_sys::{abi_2_15, abi_2_16, abi_2_17, abi_double};
 use std::path::PathBuf;
+use std::sync::Mutex;
 
+/// The double for `abi`, built once per test run.
 fn double(abi: &str) -> PathBuf {
+    static BUILT: Mutex<Vec<(String, PathBuf)>> = Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap();
+    if let Some((_, p)) = built.iter().find(|(a, _)| a == abi) {
+        return p.clone();
+    }
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("raw-bindings");
-    abi_double::build(abi, &dir).expect("build the ABI double")
+    let p = abi_double::build(abi, &dir).expect("build the ABI double");
+    built.push((abi.to_owned(), p.clone()));
+    p
 }
 
 /// Runs `f` with the record file the double appends to, and returns its lines.
@@ -59,7 +68,7 @@ macro_rules! every_symbol_resolves {
                 let mut err: *mut cYAML = std::ptr::null_mut();
                 let mut tun = $module::lnet_ioctl_config_lnd_tunables::default();
                 let mut nw = lnetconfig_sys::common::lnet_dlc_network_descr::default();
-                let head = &raw mut nw.nw_intflist;
+                let head = std::ptr::addr_of_mut!(nw.nw_intflist);
                 nw.nw_intflist.next = head;
                 nw.nw_intflist.prev = head;
                 config_ni(&lib, &mut nw, &mut tun, &mut err);

@@ -350,7 +350,7 @@ pub struct LnetconfigAbi216 {
     pub lustre_yaml_config: Result<
         unsafe extern "C" fn(
             f: *mut ::core::ffi::c_char,
-            len: ::core::ffi::c_ulong,
+            len: usize,
             err_rc: *mut *mut cYAML,
         ) -> ::core::ffi::c_int,
         ::libloading::Error,
@@ -358,7 +358,7 @@ pub struct LnetconfigAbi216 {
     pub lustre_yaml_del: Result<
         unsafe extern "C" fn(
             f: *mut ::core::ffi::c_char,
-            len: ::core::ffi::c_ulong,
+            len: usize,
             err_rc: *mut *mut cYAML,
         ) -> ::core::ffi::c_int,
         ::libloading::Error,
@@ -366,7 +366,7 @@ pub struct LnetconfigAbi216 {
     pub lustre_yaml_show: Result<
         unsafe extern "C" fn(
             f: *mut ::core::ffi::c_char,
-            len: ::core::ffi::c_ulong,
+            len: usize,
             show_rc: *mut *mut cYAML,
             err_rc: *mut *mut cYAML,
         ) -> ::core::ffi::c_int,
@@ -375,7 +375,7 @@ pub struct LnetconfigAbi216 {
     pub lustre_yaml_exec: Result<
         unsafe extern "C" fn(
             f: *mut ::core::ffi::c_char,
-            len: ::core::ffi::c_ulong,
+            len: usize,
             show_rc: *mut *mut cYAML,
             err_rc: *mut *mut cYAML,
         ) -> ::core::ffi::c_int,
@@ -1030,7 +1030,7 @@ impl LnetconfigAbi216 {
     pub unsafe fn lustre_yaml_config(
         &self,
         f: *mut ::core::ffi::c_char,
-        len: ::core::ffi::c_ulong,
+        len: usize,
         err_rc: *mut *mut cYAML,
     ) -> ::core::ffi::c_int {
         (self
@@ -1041,7 +1041,7 @@ impl LnetconfigAbi216 {
     pub unsafe fn lustre_yaml_del(
         &self,
         f: *mut ::core::ffi::c_char,
-        len: ::core::ffi::c_ulong,
+        len: usize,
         err_rc: *mut *mut cYAML,
     ) -> ::core::ffi::c_int {
         (self
@@ -1052,7 +1052,7 @@ impl LnetconfigAbi216 {
     pub unsafe fn lustre_yaml_show(
         &self,
         f: *mut ::core::ffi::c_char,
-        len: ::core::ffi::c_ulong,
+        len: usize,
         show_rc: *mut *mut cYAML,
         err_rc: *mut *mut cYAML,
     ) -> ::core::ffi::c_int {
@@ -1064,7 +1064,7 @@ impl LnetconfigAbi216 {
     pub unsafe fn lustre_yaml_exec(
         &self,
         f: *mut ::core::ffi::c_char,
-        len: ::core::ffi::c_ulong,
+        len: usize,
         show_rc: *mut *mut cYAML,
         err_rc: *mut *mut cYAML,
     ) -> ::core::ffi::c_int {

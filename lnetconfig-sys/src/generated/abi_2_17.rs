@@ -349,7 +349,7 @@ pub struct LnetconfigAbi217 {
     pub lustre_yaml_config: Result<
         unsafe extern "C" fn(
             f: *mut ::core::ffi::c_char,
-            len: ::core::ffi::c_ulong,
+            len: usize,
             err_rc: *mut *mut cYAML,
         ) -> ::core::ffi::c_int,
         ::libloading::Error,
@@ -357,7 +357,7 @@ pub struct LnetconfigAbi217 {
     pub lustre_yaml_del: Result<
         unsafe extern "C" fn(
             f: *mut ::core::ffi::c_char,
-            len: ::core::ffi::c_ulong,
+            len: usize,
             err_rc: *mut *mut cYAML,
         ) -> ::core::ffi::c_int,
         ::libloading::Error,
@@ -365,7 +365,7 @@ pub struct LnetconfigAbi217 {
     pub lustre_yaml_show: Result<
         unsafe extern "C" fn(
             f: *mut ::core::ffi::c_char,
-            len: ::core::ffi::c_ulong,
+            len: usize,
             show_rc: *mut *mut cYAML,
             err_rc: *mut *mut cYAML,
         ) -> ::core::ffi::c_int,
@@ -374,7 +374,7 @@ pub struct LnetconfigAbi217 {
     pub lustre_yaml_exec: Result<
         unsafe extern "C" fn(
             f: *mut ::core::ffi::c_char,
-            len: ::core::ffi::c_ulong,
+            len: usize,
             show_rc: *mut *mut cYAML,
             err_rc: *mut *mut cYAML,
         ) -> ::core::ffi::c_int,
@@ -1026,7 +1026,7 @@ impl LnetconfigAbi217 {
     pub unsafe fn lustre_yaml_config(
         &self,
         f: *mut ::core::ffi::c_char,
-        len: ::core::ffi::c_ulong,
+        len: usize,
         err_rc: *mut *mut cYAML,
     ) -> ::core::ffi::c_int {
         (self
@@ -1037,7 +1037,7 @@ impl LnetconfigAbi217 {
     pub unsafe fn lustre_yaml_del(
         &self,
         f: *mut ::core::ffi::c_char,
-        len: ::core::ffi::c_ulong,
+        len: usize,
         err_rc: *mut *mut cYAML,
     ) -> ::core::ffi::c_int {
         (self
@@ -1048,7 +1048,7 @@ impl LnetconfigAbi217 {
     pub unsafe fn lustre_yaml_show(
         &self,
         f: *mut ::core::ffi::c_char,
-        len: ::core::ffi::c_ulong,
+        len: usize,
         show_rc: *mut *mut cYAML,
         err_rc: *mut *mut cYAML,
     ) -> ::core::ffi::c_int {
@@ -1060,7 +1060,7 @@ impl LnetconfigAbi217 {
     pub unsafe fn lustre_yaml_exec(
         &self,
         f: *mut ::core::ffi::c_char,
-        len: ::core::ffi::c_ulong,
+        len: usize,
         show_rc: *mut *mut cYAML,
         err_rc: *mut *mut cYAML,
     ) -> ::core::ffi::c_int {
