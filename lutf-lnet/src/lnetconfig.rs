@@ -8,8 +8,10 @@
 //!   process-wide lock.
 //! - Every call first checks that the lnet module and `/dev/lnet` are there: without them
 //!   some calls (`show_net`, `show_route`, `show_routing`) "succeed" with an empty result.
-//! - Interface descriptors are allocated with `malloc`, because the library frees the ones
-//!   it is given (as `lnetctl` relies on); any it leaves are freed here.
+//! - Interface descriptors are allocated with the `calloc` of the C library liblnetconfig
+//!   uses, because the library frees the ones it is given (as `lnetctl` relies on); any it
+//!   leaves are freed here. (In a statically linked program the loaded library brings a
+//!   second C library with its own heap: see `Allocator`.)
 
 use std::ffi::{c_char, c_int, c_long};
 use std::marker::PhantomData;
@@ -127,6 +129,39 @@ pub struct Lnetconfig {
     abi: Abi,
     detected: Option<Detected>,
     lib: Loaded,
+    alloc: Allocator,
+    /// A plain handle on the same library, kept for the allocator's symbols.
+    _raw: libloading::Library,
+}
+
+/// The `calloc` and `free` of the C library the loaded liblnetconfig uses.
+///
+/// Memory the library frees (interface descriptors) must come from its own allocator. In a
+/// dynamically linked program that is the one C library there is; a statically linked
+/// program that loads liblnetconfig has a second, shared C library in the process, with a
+/// heap of its own, and freeing our memory there would corrupt it.
+#[derive(Clone, Copy)]
+struct Allocator {
+    calloc: unsafe extern "C" fn(usize, usize) -> *mut std::ffi::c_void,
+    free: unsafe extern "C" fn(*mut std::ffi::c_void),
+}
+
+impl Allocator {
+    /// Looks both up through the library's handle (which searches its dependencies).
+    fn of(raw: &libloading::Library) -> Option<Allocator> {
+        unsafe {
+            let calloc = raw
+                .get::<unsafe extern "C" fn(usize, usize) -> *mut std::ffi::c_void>(b"calloc\0")
+                .ok()?;
+            let free = raw
+                .get::<unsafe extern "C" fn(*mut std::ffi::c_void)>(b"free\0")
+                .ok()?;
+            Some(Allocator {
+                calloc: *calloc,
+                free: *free,
+            })
+        }
+    }
 }
 
 impl std::fmt::Debug for Lnetconfig {
@@ -165,14 +200,24 @@ impl Lnetconfig {
             }
         };
         let lib = loaded.map_err(|e| load_error(&probe.node, &path, &e))?;
+        // A second handle on the same, already loaded, library: to look symbols up.
+        let raw = unsafe { libloading::Library::new(&path) }
+            .map_err(|e| load_error(&probe.node, &path, &e))?;
+        let alloc = Allocator::of(&raw).ok_or_else(|| Error::LibraryUnloadable {
+            node: probe.node.clone(),
+            library: name.clone(),
+            detail: "neither it nor its dependencies provide calloc and free".into(),
+        })?;
         let this = Lnetconfig {
             probe,
             library: name,
             abi,
             detected,
             lib,
+            alloc,
+            _raw: raw,
         };
-        this.check_abi(&path)?;
+        this.check_abi()?;
         this.init()?;
         Ok(this)
     }
@@ -203,11 +248,12 @@ impl Lnetconfig {
     }
 
     /// The routing switch is the one call whose name tells 2.17+ from older libraries.
-    fn check_abi(&self, path: &PathBuf) -> Result<(), Error> {
-        // A second handle on the same, already loaded, library: only to look symbols up.
-        let raw = unsafe { libloading::Library::new(path) }
-            .map_err(|e| load_error(&self.probe.node, path, &e))?;
-        let has = |s: &str| unsafe { raw.get::<*const ()>(format!("{s}\0").as_bytes()).is_ok() };
+    fn check_abi(&self) -> Result<(), Error> {
+        let has = |s: &str| unsafe {
+            self._raw
+                .get::<*const ()>(format!("{s}\0").as_bytes())
+                .is_ok()
+        };
         let (enable, config) = (
             has("lustre_lnet_enable_routing"),
             has("lustre_lnet_config_routing"),
@@ -440,7 +486,7 @@ impl Lnetconfig {
         net: NetId,
         interfaces: &[String],
     ) -> Result<NetDescr<D>, Error> {
-        let mut nw = NetDescr::<D>::new(net.id());
+        let mut nw = NetDescr::<D>::new(net.id(), self.alloc);
         for name in interfaces {
             check_interface_name(name, D::name_len())
                 .map_err(|e| self.invalid(op, format!("{} (ABI {})", e.0, self.abi)))?;
@@ -1065,21 +1111,24 @@ intf_descr!(abi_2_15);
 intf_descr!(abi_2_16);
 intf_descr!(abi_2_17);
 
-/// A network descriptor with its interfaces chained on it. The descriptors are `malloc`ed:
-/// the library frees those it is given; whatever is still chained on drop is freed here.
+/// A network descriptor with its interfaces chained on it. The descriptors come from the
+/// library's C allocator: it frees those it is given; whatever is still chained on drop is
+/// freed here.
 struct NetDescr<D: IntfDescr> {
     descr: Box<lnet_dlc_network_descr>,
+    alloc: Allocator,
     _d: PhantomData<D>,
 }
 
 impl<D: IntfDescr> NetDescr<D> {
-    fn new(net_id: u32) -> Self {
+    fn new(net_id: u32, alloc: Allocator) -> Self {
         let mut descr = Box::<lnet_dlc_network_descr>::default();
         list_init(&mut descr.network_on_rule);
         list_init(&mut descr.nw_intflist);
         descr.nw_id = net_id;
         NetDescr {
             descr,
+            alloc,
             _d: PhantomData,
         }
     }
@@ -1087,9 +1136,10 @@ impl<D: IntfDescr> NetDescr<D> {
     /// Chains an interface (its name already checked against `D::name_len()`).
     fn push(&mut self, name: &str) {
         // SAFETY: calloc gives zeroed memory of D's size, a valid all-zero D (pointers
-        // null, names empty); it is linked into our list and freed with free().
+        // null, names empty); it is linked into our list and freed with the same C
+        // library's free(), by liblnetconfig or by our Drop.
         unsafe {
-            let d = libc::calloc(1, std::mem::size_of::<D>()).cast::<D>();
+            let d = (self.alloc.calloc)(1, std::mem::size_of::<D>()).cast::<D>();
             assert!(
                 !d.is_null(),
                 "out of memory allocating an interface descriptor"
@@ -1113,7 +1163,7 @@ impl<D: IntfDescr> Drop for NetDescr<D> {
             let mut p = (*head).next;
             while !p.is_null() && p != head {
                 let next = (*p).next;
-                libc::free(p.cast::<u8>().sub(D::link_offset()).cast());
+                (self.alloc.free)(p.cast::<u8>().sub(D::link_offset()).cast());
                 p = next;
             }
         }
