@@ -10,8 +10,11 @@ pub mod bundle;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+pub mod discovery;
 pub mod node;
 pub mod outcome;
+pub mod plan;
+pub mod runner;
 pub mod transport;
 
 pub use lutf_protocol as protocol;
