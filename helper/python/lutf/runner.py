@@ -1,0 +1,386 @@
+"""The runner `lutf-helper` starts, one fresh process per call. Its contract with the helper:
+
+    python3 -m lutf.runner plan <test-file> <result-file>
+        writes {"plan": TestPlan}, or {"error": {"message": one line, "traceback": text}}
+        when the file does not import or declares an invalid test.
+    python3 -m lutf.runner step <test-file> <step> <context-file> <result-file>
+        reads a StepContext (JSON) from <context-file>, runs the step, writes
+        {"outcome": StepOutcome}: PASS with its value, FAIL with {kind, message, traceback}
+        (kind assertion, exception, not_serializable or test_file), or SKIP with its reason.
+
+It exits 0 once the result file is written, 2 on a usage error, 3 when it cannot write the
+result. The step's own stdout and stderr are its log; results travel only through the
+result file. SIGTERM raises `Stopped` inside the step: a stopped step is PASS with whatever it
+returned (None when `Stopped` propagated). The shapes are those of `protocol/src/test.rs`.
+"""
+
+import io
+import json
+import math
+import os
+import signal
+import sys
+import traceback
+import types
+
+from .context import Context
+from .errors import DeclarationError, Failed, Skipped, Stopped
+from .test import Test
+
+# The largest return value a step may have, as JSON. Bigger data belongs in a file.
+MAX_VALUE_BYTES = 8 * 1024 * 1024
+
+# Failure messages are one line for the results table; the traceback keeps everything.
+MAX_MESSAGE_CHARS = 1000
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+USAGE = """usage:
+  python3 -m lutf.runner plan <test-file> <result-file>
+  python3 -m lutf.runner step <test-file> <step> <context-file> <result-file>"""
+
+
+class LoadError(Exception):
+    """A test file that cannot be used: it does not import or declares an invalid test."""
+
+    def __init__(self, message, traceback_text):
+        super().__init__(message)
+        self.message = message
+        self.traceback = traceback_text
+
+
+# -- loading a test file -------------------------------------------------------------------
+
+
+def _shown_path(path):
+    """`suite/test_01.py`: how messages name a test file."""
+    parent = os.path.basename(os.path.dirname(path))
+    return os.path.join(parent, os.path.basename(path)) if parent else os.path.basename(path)
+
+
+def _is_internal(filename):
+    return os.path.abspath(filename).startswith(_PACKAGE_DIR + os.sep)
+
+
+def _format_traceback(exc, drop_inner=False):
+    """The traceback without the runner's own frames (and, for `lutf`'s own exceptions,
+    without the library frames they were raised from), so it starts at the test's code."""
+    te = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+    frames = list(te.stack)
+    while frames and _is_internal(frames[0].filename):
+        frames.pop(0)
+    if drop_inner:
+        while frames and _is_internal(frames[-1].filename):
+            frames.pop()
+    te.stack = traceback.StackSummary.from_list(frames)
+    return "".join(te.format())
+
+
+def _line_in(exc, path):
+    """The line of `path` the exception comes from (its last frame in that file)."""
+    if isinstance(exc, DeclarationError) and exc.line:
+        return exc.line
+    if isinstance(exc, SyntaxError) and exc.filename and os.path.abspath(exc.filename) == path:
+        return exc.lineno
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if os.path.abspath(frame.filename) == path:
+            line = frame.lineno
+    return line
+
+
+def _one_line(text):
+    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    line = lines[0] + (" ..." if len(lines) > 1 else "")
+    if len(line) > MAX_MESSAGE_CHARS:
+        line = line[: MAX_MESSAGE_CHARS - 3] + "..."
+    return line
+
+
+def _load_error(exc, path):
+    line = _line_in(exc, path)
+    where = _shown_path(path) + (f":{line}" if line else "")
+    if isinstance(exc, DeclarationError):
+        what = exc.message
+    elif isinstance(exc, SyntaxError):
+        what = f"{type(exc).__name__}: {exc.msg}"
+    else:
+        what = f"{type(exc).__name__}: {exc}"
+    return LoadError(
+        _one_line(f"{where}: {what}"),
+        _format_traceback(exc, drop_inner=isinstance(exc, DeclarationError)),
+    )
+
+
+def load(path):
+    """Imports the test file at `path` (absolute) and returns (description, Test), validated.
+
+    Raises `LoadError` with a one-line message and the traceback when it cannot.
+    """
+    path = os.path.abspath(path)
+    folder = os.path.dirname(path)
+    # The suite's own helper modules sit beside its tests.
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    name = os.path.splitext(os.path.basename(path))[0]
+    module = types.ModuleType(name)
+    module.__file__ = path
+    sys.modules[name] = module
+    try:
+        with open(path, "rb") as f:
+            source = f.read()
+    except OSError as e:
+        raise LoadError(f"cannot read test file {path}: {e.strerror or e}", "") from None
+    try:
+        code = compile(source, path, "exec", dont_inherit=True)
+        exec(code, module.__dict__)
+    except Stopped:
+        raise  # SIGTERM while importing, before the step began
+    except BaseException as e:  # SyntaxError, ImportError, SystemExit, skip(), anything
+        raise _load_error(e, path) from None
+    tests = [(k, v) for k, v in vars(module).items() if isinstance(v, Test)]
+    shown = _shown_path(path)
+    if not tests:
+        raise LoadError(
+            f"{shown}: declares no test: add `test = Test(...)` and decorate steps with "
+            "@test.step",
+            "",
+        )
+    if len({id(v) for _, v in tests}) > 1:
+        raise LoadError(
+            f"{shown}: declares {len(tests)} tests ({', '.join(k for k, _ in tests)}): "
+            "one Test per file",
+            "",
+        )
+    test = tests[0][1]
+    description = (module.__doc__ or "").strip().splitlines()
+    if not description or not description[0].strip():
+        raise LoadError(
+            f"{shown}: has no docstring: its first line is the test's description "
+            '(start the file with """What this test checks.""")',
+            "",
+        )
+    try:
+        test.validate()
+    except DeclarationError as e:
+        raise _load_error(e, path) from None
+    return description[0].strip(), test
+
+
+# -- the result file -----------------------------------------------------------------------
+
+
+def write_result(result_file, document):
+    """Writes `document` as JSON, atomically: the helper never reads half a result."""
+    tmp = f"{result_file}.tmp{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(document, f, allow_nan=False)
+        f.write("\n")
+    os.replace(tmp, result_file)
+
+
+def _plan(test_file, result_file):
+    try:
+        description, test = load(test_file)
+        document = {"plan": test.plan(description)}
+    except LoadError as e:
+        document = {"error": {"message": e.message, "traceback": e.traceback}}
+    write_result(result_file, document)
+
+
+# -- running a step ------------------------------------------------------------------------
+
+
+def _unserializable(value, path="value", seen=None):
+    """Where in `value` JSON stops (path and what is there), or None."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (path, f"the float {value!r}")
+    seen = set() if seen is None else seen
+    if id(value) in seen:
+        return (path, "a reference back to a containing object (a cycle)")
+    if isinstance(value, (list, tuple)):
+        seen.add(id(value))
+        for i, item in enumerate(value):
+            found = _unserializable(item, f"{path}[{i}]", seen)
+            if found:
+                return found
+        seen.discard(id(value))
+        return None
+    if isinstance(value, dict):
+        seen.add(id(value))
+        for key, item in value.items():
+            if not (key is None or isinstance(key, (str, int, float, bool))):
+                return (f"{path} (a key)", f"a {type(key).__name__} key {key!r}")
+            found = _unserializable(item, f"{path}[{key!r}]", seen)
+            if found:
+                return found
+        seen.discard(id(value))
+        return None
+    return (path, f"a {type(value).__name__}")
+
+
+def _value_outcome(value):
+    """PASS with `value`, or FAIL not_serializable saying why JSON cannot carry it."""
+    found = _unserializable(value)
+    if found is None:
+        try:
+            text = json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as e:  # should not happen once the walk passed
+            found = ("value", str(e))
+    if found is not None:
+        where, what = found
+        return _fail(
+            "not_serializable",
+            f"the step returned {what} at {where}, which JSON cannot carry: return None, "
+            "booleans, numbers, strings, lists and dicts with string keys",
+        )
+    if len(text) > MAX_VALUE_BYTES:
+        return _fail(
+            "not_serializable",
+            f"the step returned {len(text) / 1048576:.1f} MiB of JSON, more than the "
+            f"{MAX_VALUE_BYTES // 1048576} MiB a result may carry: write big data to a file "
+            "and return its path",
+        )
+    # Round-trip so the value is exactly what JSON carries (tuples -> lists, int keys -> str).
+    return {"status": "PASS", "value": json.loads(text)}
+
+
+def _fail(kind, message, tb=None):
+    failure = {"kind": kind, "message": _one_line(message) or kind}
+    if tb:
+        failure["traceback"] = tb
+    return {"status": "FAIL", "failure": failure}
+
+
+def _assertion_text(exc):
+    """An assert's message, or the assert statement itself when it has none."""
+    text = str(exc).strip()
+    if text:
+        return text
+    frames = traceback.extract_tb(exc.__traceback__)
+    source = frames[-1].line if frames else ""
+    return f"assertion failed: {source}" if source else "assertion failed"
+
+
+def outcome_of(exc, path):
+    """The StepOutcome for a step that raised `exc`."""
+    if isinstance(exc, Stopped):
+        return {"status": "PASS", "value": None}
+    if isinstance(exc, Skipped):
+        return {"status": "SKIP", "reason": exc.reason}
+    if isinstance(exc, Failed):
+        return _fail("assertion", exc.reason, _format_traceback(exc, drop_inner=True))
+    if isinstance(exc, AssertionError):
+        return _fail("assertion", _assertion_text(exc), _format_traceback(exc))
+    if isinstance(exc, SystemExit):
+        message = f"the step called sys.exit({exc.code!r}); end a step by returning, or with ctx.fail() / ctx.skip()"
+    else:
+        detail = str(exc)
+        message = type(exc).__name__ + (f": {detail}" if detail else "")
+    line = _line_in(exc, path)
+    if line:
+        message = f"{_one_line(message)} ({_shown_path(path)}:{line})"
+    return _fail("exception", message, _format_traceback(exc))
+
+
+def run_step(test_file, step_name, context_data):
+    """Loads the test, runs one step, and returns its StepOutcome (never raises, except
+    `Stopped` arriving before the step could start, which is a PASS with None too)."""
+    path = os.path.abspath(test_file)
+    try:
+        _, test = load(path)
+    except LoadError as e:
+        return _fail("test_file", e.message, e.traceback or None)
+    step, role = test.instance(step_name)
+    if step is None:
+        names = ", ".join(n for s in test.steps for n, _ in s.instances())
+        return _fail("test_file", f"{_shown_path(path)} has no step {step_name!r} (steps: {names})")
+    context_data = dict(context_data)
+    context_data.setdefault("role", role)
+    ctx = Context.from_json(context_data, step=step_name)
+    try:
+        value = step.fn(ctx)
+    except BaseException as e:
+        return outcome_of(e, path)
+    finally:
+        # From here on SIGTERM must not interrupt writing the result.
+        signal.signal(signal.SIGTERM, _note_late_stop)
+    return _value_outcome(value)
+
+
+def _raise_stopped(signum, frame):
+    raise Stopped()
+
+
+def _note_late_stop(signum, frame):
+    pass  # the step has ended; its result is being written
+
+
+def _step(test_file, step_name, context_file, result_file):
+    signal.signal(signal.SIGTERM, _raise_stopped)
+    try:
+        try:
+            with open(context_file, encoding="utf-8") as f:
+                context_data = json.load(f)
+            if not isinstance(context_data, dict):
+                raise ValueError("expected a JSON object (StepContext)")
+        except (OSError, ValueError) as e:
+            outcome = _fail("exception", f"cannot read the step context {context_file}: {e}")
+        else:
+            outcome = run_step(test_file, step_name, context_data)
+    except Stopped:
+        outcome = {"status": "PASS", "value": None}  # stopped before the step began
+    signal.signal(signal.SIGTERM, _note_late_stop)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    write_result(result_file, {"outcome": outcome})
+
+
+# -- the command line ----------------------------------------------------------------------
+
+
+def _utf8_streams():
+    """Line-buffered UTF-8 stdout and stderr whatever the locale (Python 3.6 under LANG=C
+    would raise on the first non-ASCII character a step prints)."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        try:
+            buffer = stream.detach()
+        except (AttributeError, ValueError, io.UnsupportedOperation):
+            continue
+        wrapped = io.TextIOWrapper(
+            buffer, encoding="utf-8", errors="backslashreplace", line_buffering=True
+        )
+        setattr(sys, name, wrapped)
+        setattr(sys, "__" + name + "__", wrapped)
+
+
+def main(argv=None):
+    """Runs one command; returns the exit code."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args[:1] == ["plan"] and len(args) == 3:
+        command, call = _plan, args[1:]
+    elif args[:1] == ["step"] and len(args) == 5:
+        command, call = _step, args[1:]
+    else:
+        print(USAGE, file=sys.stderr)
+        return 2
+    try:
+        command(*call)
+    except OSError as e:
+        print(f"lutf.runner: cannot write the result file: {e}", file=sys.stderr)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    _utf8_streams()
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Do not wait for threads a step left behind: the result is written.
+    os._exit(code)
