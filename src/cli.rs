@@ -66,6 +66,19 @@ pub enum Command {
   lutf exec --timeout 5 -- sh -c 'lsmod | grep lnet'
   lutf exec --nodes host[1-4] --gather -- lnetctl net show")]
     Exec(ExecArgs),
+
+    /// Show a stored run again: its summary, its failures, one of its files, or an archive.
+    ///
+    /// DIR is a run's results folder (default `results/latest`); a results root holding a
+    /// `latest` link works too. Everything is rendered from the folder's `run.json`.
+    #[command(after_help = "Examples:
+  lutf results                          summary of the latest run
+  lutf results --failed                 failed tests with their reasons (exit 1 if any)
+  lutf results --format junit > j.xml   junit.xml rendered again
+  lutf results results/20260105-100000-ab12 --archive
+                                        results/20260105-100000-ab12.tar.gz, flat, for maloo_upload.sh
+  lutf results --archive=/tmp/run.tar.gz")]
+    Results(ResultsArgs),
 }
 
 /// Output formats for node facts.
@@ -86,6 +99,38 @@ pub struct StatusArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+/// What `lutf results --format` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResultsFormat {
+    /// results.yml, auster's layout.
+    Yaml,
+    /// junit.xml.
+    Junit,
+    /// report.html.
+    Html,
+}
+
+/// `lutf results`.
+#[derive(Debug, Args, Clone)]
+pub struct ResultsArgs {
+    /// The run's results folder.
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// List the failed tests with their reasons (exits 1 when there is one).
+    #[arg(long, conflicts_with_all = ["format", "archive"])]
+    pub failed: bool,
+
+    /// Render this file again from the stored run and print it.
+    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with = "archive")]
+    pub format: Option<ResultsFormat>,
+
+    /// Write the folder as a flat .tar.gz (files at the archive's root, as maloo_upload.sh
+    /// expects). Default: `<run folder>.tar.gz` beside the folder; `--archive=OUT` to choose.
+    #[arg(long, value_name = "OUT", num_args = 0..=1, require_equals = true)]
+    pub archive: Option<Option<PathBuf>>,
 }
 
 /// `lutf exec`.

@@ -14,6 +14,7 @@ pub mod discovery;
 pub mod node;
 pub mod outcome;
 pub mod plan;
+pub mod results;
 pub mod runner;
 pub mod transport;
 

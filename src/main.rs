@@ -26,6 +26,7 @@ fn main() {
         let result = match &cli.command {
             Command::Status(a) => commands::status::run(&cli.global, a).await,
             Command::Exec(a) => commands::exec::run(&cli.global, a).await,
+            Command::Results(a) => commands::results::run(&cli.global, a),
         };
         result.unwrap_or_else(|e| {
             eprintln!("lutf: error: {e:#}");
