@@ -370,11 +370,26 @@ pub fn select(
         .collect())
 }
 
-/// Up to five of `candidates` that look like `given`, best first.
+/// Up to five of `candidates` that look like `given`, best first: the same number
+/// written differently (`4` for `04`), one edit away (`18` for `18a`), or similar by
+/// Jaro-Winkler (for longer names such as suites).
 pub fn close_matches(given: &str, candidates: &[String]) -> Vec<String> {
+    let same_number = |c: &str| {
+        let t = |s: &str| s.trim_start_matches('0').to_string();
+        !given.is_empty() && t(given) == t(c)
+    };
     let mut scored: Vec<(f64, &String)> = candidates
         .iter()
-        .map(|c| (strsim::jaro_winkler(given, c), c))
+        .map(|c| {
+            let score = if same_number(c) {
+                2.0
+            } else if strsim::levenshtein(given, c) <= 1 {
+                1.5
+            } else {
+                strsim::jaro_winkler(given, c)
+            };
+            (score, c)
+        })
         .filter(|(score, _)| *score >= 0.7)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| natural_cmp(a.1, b.1)));

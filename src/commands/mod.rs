@@ -2,7 +2,9 @@
 //! code; errors that stop a command before it can say anything useful are `anyhow` errors.
 
 pub mod exec;
+pub mod list;
 pub mod results;
+pub mod run;
 pub mod status;
 
 use anyhow::Context as _;

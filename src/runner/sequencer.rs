@@ -239,7 +239,9 @@ impl Sequencer<'_> {
             }
             let settled = match (&d.st, phase) {
                 (St::Done | St::NotRun, Phase::Cleanup) => true,
-                (St::Done, _) if d.passed => true,
+                // A step that stops background steps ends once they are stopped and their
+                // results are in, so that the steps after it see those results.
+                (St::Done, _) if d.passed => !self.stopping_for(d),
                 (St::Started(_) | St::Stopping, _) if d.plan.background => true,
                 (St::Done, _) => {
                     let how = match d.record.as_ref().map(|r| r.status) {
@@ -262,6 +264,16 @@ impl Sequencer<'_> {
             }
         }
         Readiness::Ready
+    }
+
+    /// Whether a background step that `d` stops has not been collected yet.
+    fn stopping_for(&self, d: &StepState) -> bool {
+        d.plan.stops.iter().any(|b| {
+            matches!(
+                self.steps[self.index[b]].st,
+                St::Running | St::Started(_) | St::Stopping
+            )
+        })
     }
 
     /// The values of every step that `i` comes after, directly or not, that passed.
@@ -374,6 +386,15 @@ impl Sequencer<'_> {
             }
             Msg::Spawned(i, Ok(job)) => {
                 self.steps[i].st = St::Started(job);
+                // A step meant to stop it may have ended already.
+                let name = &self.steps[i].plan.name;
+                if self
+                    .steps
+                    .iter()
+                    .any(|s| s.st == St::Done && s.plan.stops.contains(name))
+                {
+                    self.stop(i);
+                }
             }
             Msg::Spawned(i, Err(e)) => self.settle(i, Err(e)),
             Msg::Stopped(i, res) => self.settle(
@@ -549,7 +570,7 @@ impl Sequencer<'_> {
                 .as_ref()
                 .and_then(|r| r.failure.as_ref())
                 .expect("a failed step has a failure");
-            let mut error = format!("step {} on {}: {}", s.plan.name, s.node, f.message);
+            let mut error = failure_line(&s.plan.name, &s.node, &f.message);
             if let Some(tb) = f.traceback.as_deref().filter(|t| !t.trim().is_empty()) {
                 error.push('\n');
                 error.push_str(tb.trim_end());
@@ -616,6 +637,17 @@ enum Ended {
     StoppedRunning(StepResult),
     /// The helper gave no step result.
     NoResult,
+}
+
+/// The first line of a failed test's error: `step NAME on NODE: MESSAGE`, or, when the
+/// message already starts with `step NAME` (as the helper's timeouts do), the node put
+/// in after the name.
+fn failure_line(step: &str, node: &str, message: &str) -> String {
+    let prefix = format!("step {step} ");
+    match message.strip_prefix(&prefix) {
+        Some(rest) => format!("step {step} on {node} {rest}"),
+        None => format!("step {step} on {node}: {message}"),
+    }
 }
 
 /// Resolves once the flag is `true`; never when its sender is gone without setting it.

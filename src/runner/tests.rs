@@ -142,6 +142,14 @@ impl StepExecutor for Script {
                 panic!("stopping {job}")
             };
             Ok(match ended {
+                // One that catches the stop and returns a value...
+                None if job == "traffic" => Stopped {
+                    was_running: true,
+                    result: Some(result(StepOutcome::Pass {
+                        value: json!({"lines": 3}),
+                    })),
+                },
+                // ... and one that dies of the signal.
                 None => Stopped {
                     was_running: true,
                     result: Some(result(fail(FailureKind::Crash, "killed by signal 15"))),
@@ -510,6 +518,13 @@ async fn background_steps_start_then_are_stopped() {
     // `idle` is never stopped by a step: the end of the test stops it, before cleanup.
     assert!(script.pos("end after") < script.pos("stop idle"));
     assert!(script.pos("stop idle") < script.pos("start undo@n1"));
+    // `after` comes after `check`, which stops `traffic`: it starts once `traffic` is
+    // collected, and sees its result.
+    assert!(script.pos("stop traffic") < script.pos("start after@n1"));
+    assert_eq!(
+        script.contexts.lock().unwrap()["after"].context.results["traffic"],
+        json!({"lines": 3})
+    );
     let r = rec(&t, "traffic");
     assert!(r.background);
     assert_eq!(r.status, Status::Pass, "stopped while running is a pass");
