@@ -6,8 +6,19 @@
 //! `lutf_protocol::exit`; it never exits 255, which ssh keeps for its own failures.
 //!
 //! Usage: `lutf-helper [--workdir DIR] < request.yml`
+//! (`lutf-helper --workdir DIR --supervise JOBDIR` is how `spawn` runs a job's supervisor.)
 
+mod capture;
+mod jobs;
+mod lnet;
+mod netif;
 mod ops;
+mod pgroup;
+mod process;
+mod python;
+mod step;
+mod supervise;
+mod workdir;
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -24,7 +35,8 @@ pub struct Env {
 
 fn main() {
     let code = match parse_args() {
-        Ok(env) => serve(&env),
+        Ok((env, Some(jobdir))) => supervise::supervise(&env, &jobdir),
+        Ok((env, None)) => serve(&env),
         Err(message) => {
             write_reply(&Reply::<()>::error(ErrorReply::new(
                 ErrorKind::BadArgs,
@@ -36,13 +48,20 @@ fn main() {
     std::process::exit(code);
 }
 
-fn parse_args() -> Result<Env, String> {
+/// The environment, and the job folder when asked to supervise a job.
+fn parse_args() -> Result<(Env, Option<PathBuf>), String> {
     let mut args = std::env::args_os().skip(1);
     let mut workdir = None;
+    let mut supervise = None;
     while let Some(a) = args.next() {
         match a.to_str() {
             Some("--workdir") => {
                 workdir = Some(PathBuf::from(args.next().ok_or("--workdir needs a value")?))
+            }
+            Some("--supervise") => {
+                supervise = Some(PathBuf::from(
+                    args.next().ok_or("--supervise needs a job folder")?,
+                ))
             }
             Some("--version") => {
                 println!("lutf-helper {}", env!("CARGO_PKG_VERSION"));
@@ -62,10 +81,13 @@ fn parse_args() -> Result<Env, String> {
         .ok()
         .and_then(|p| p.parent().map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("."));
-    Ok(Env {
-        workdir,
-        bundle_dir,
-    })
+    Ok((
+        Env {
+            workdir,
+            bundle_dir,
+        },
+        supervise,
+    ))
 }
 
 /// Reads, runs and answers one request; returns the exit code.

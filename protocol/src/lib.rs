@@ -24,9 +24,9 @@ pub use bytes::Bytes;
 pub use facts::{Addr, Facts, IfFlags, Interface, LnetState, OsInfo, PythonInfo};
 pub use process::{
     Captured, ExecArgs, ExecResult, ExitStatus, JobArgs, KillArgs, KillResult, SpawnResult,
-    WaitArgs, WaitResult, DEFAULT_OUTPUT_LIMIT,
+    WaitArgs, WaitResult, DEFAULT_OUTPUT_LIMIT, MAX_OUTPUT_LIMIT,
 };
-pub use request::{Op, Request};
+pub use request::{Op, Request, MAX_SECONDS};
 pub use test::{
     Failure, FailureKind, Needs, NodeInfo, PlanArgs, StepArgs, StepContext, StepOutcome, StepPlan,
     StepResult, StepStatus, TestPlan,
@@ -154,12 +154,26 @@ impl ErrorReply {
 pub struct Reply<T = serde_yaml::Value> {
     /// The protocol version of the helper that answered.
     pub version: u32,
-    /// The operation's result.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The operation's result. Present-but-null (`ok: null`, what `forget` answers) is
+    /// `Some(())`-like, not absent: only a missing key means "no result".
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub ok: Option<T>,
     /// Why the operation did not happen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorReply>,
+}
+
+/// Deserializes a field that is there (even as `null`) as `Some`.
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }
 
 impl<T> Reply<T> {
@@ -258,6 +272,15 @@ mod tests {
             decode_reply::<Hello>(&old),
             Err(DecodeError::Version { found: 99, .. })
         ));
+    }
+
+    #[test]
+    fn null_result_is_a_result() {
+        let text = to_yaml(&Reply::ok(()));
+        assert!(text.contains("ok: null"), "{text}");
+        decode_reply::<()>(&text).unwrap().into_result().unwrap();
+        let none = decode_reply::<()>("version: 1\n").unwrap();
+        assert!(none.into_result().is_err());
     }
 
     #[test]

@@ -10,6 +10,10 @@ use crate::Bytes;
 /// Default bound on each of stdout and stderr kept from a command: 1 MiB.
 pub const DEFAULT_OUTPUT_LIMIT: u64 = 1024 * 1024;
 
+/// The largest `output_limit` a request may ask for: 64 MiB per stream. The kept output
+/// travels back in one YAML reply, so the bound protects both ends.
+pub const MAX_OUTPUT_LIMIT: u64 = 64 * 1024 * 1024;
+
 /// A command to run: the arguments of `exec`, and of `spawn`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -139,15 +143,23 @@ pub struct WaitResult {
     pub job: String,
     /// Whether the job has ended (when false, the fields below are empty).
     pub finished: bool,
-    /// How it ended.
+    /// How it ended. Absent while it runs, and also for a finished job whose end was never
+    /// recorded (its supervisor was killed, the node rebooted): then `finished` is true and
+    /// the status is unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit: Option<ExitStatus>,
     /// Seconds it ran, or has been running.
     pub duration: f64,
-    /// Its standard output so far (bounded as for `exec`).
+    /// Its standard output so far (bounded as for `exec`). For a job started by
+    /// `spawn_step`: its log so far while it runs, empty once finished (the log is then
+    /// in `step.log`, so it travels once).
     pub stdout: Captured,
-    /// Its standard error so far.
+    /// Its standard error so far (always empty for a `spawn_step` job: its log is one
+    /// interleaved stream).
     pub stderr: Captured,
+    /// Its timeout expired and its process group was killed.
+    #[serde(default)]
+    pub timed_out: bool,
     /// For a job started by `spawn_step`, once finished: the step's result.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<crate::StepResult>,

@@ -8,8 +8,12 @@ use serde::{Serialize, Serializer};
 
 use crate::{
     ErrorKind, ErrorReply, ExecArgs, JobArgs, KillArgs, PlanArgs, StepArgs, WaitArgs,
-    MAX_REQUEST_BYTES, PROTOCOL_VERSION,
+    MAX_OUTPUT_LIMIT, MAX_REQUEST_BYTES, PROTOCOL_VERSION,
 };
+
+/// The longest duration a request may carry, in seconds (about 31 years): bigger numbers
+/// are typos, and every one below it converts to a `Duration` safely.
+pub const MAX_SECONDS: f64 = 1e9;
 
 /// One operation with its arguments.
 #[derive(Debug, Clone, PartialEq)]
@@ -195,12 +199,20 @@ impl Request {
             "facts" => no_args(&name, args).map(|()| Op::Facts)?,
             "exec" => Op::Exec(exec_args(&name, args)?),
             "spawn" => Op::Spawn(exec_args(&name, args)?),
-            "wait" => Op::Wait(typed(&name, args)?),
-            "kill" => Op::Kill(typed(&name, args)?),
+            "wait" => {
+                let a: WaitArgs = typed(&name, args)?;
+                seconds(&name, "timeout", Some(a.timeout))?;
+                Op::Wait(a)
+            }
+            "kill" => {
+                let a: KillArgs = typed(&name, args)?;
+                seconds(&name, "grace", a.grace)?;
+                Op::Kill(a)
+            }
             "forget" => Op::Forget(typed(&name, args)?),
             "plan" => Op::Plan(typed(&name, args)?),
-            "step" => Op::Step(typed(&name, args)?),
-            "spawn_step" => Op::SpawnStep(typed(&name, args)?),
+            "step" => Op::Step(step_args(&name, args)?),
+            "spawn_step" => Op::SpawnStep(step_args(&name, args)?),
             other => {
                 return Err(ErrorReply::new(
                     ErrorKind::UnknownOp,
@@ -269,15 +281,37 @@ fn exec_args(op: &str, args: serde_yaml::Value) -> Result<ExecArgs, ErrorReply> 
             format!("`{op}` needs a non-empty `argv`"),
         ));
     }
-    if let Some(t) = a.timeout {
-        if !(t.is_finite() && t >= 0.0) {
-            return Err(ErrorReply::new(
-                ErrorKind::BadArgs,
-                format!("`{op}` timeout must be a non-negative number of seconds, got {t}"),
-            ));
-        }
-    }
+    seconds(op, "timeout", a.timeout)?;
+    output_limit(op, a.output_limit)?;
     Ok(a)
+}
+
+fn step_args(op: &str, args: serde_yaml::Value) -> Result<StepArgs, ErrorReply> {
+    let a: StepArgs = typed(op, args)?;
+    seconds(op, "timeout", a.timeout)?;
+    output_limit(op, a.output_limit)?;
+    Ok(a)
+}
+
+/// A duration in seconds must be a finite, non-negative number (and fit a `Duration`).
+fn seconds(op: &str, field: &str, value: Option<f64>) -> Result<(), ErrorReply> {
+    match value {
+        Some(t) if !(t.is_finite() && (0.0..=MAX_SECONDS).contains(&t)) => Err(ErrorReply::new(
+            ErrorKind::BadArgs,
+            format!("`{op}` {field} must be a number of seconds from 0 to {MAX_SECONDS}, got {t}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn output_limit(op: &str, value: Option<u64>) -> Result<(), ErrorReply> {
+    match value {
+        Some(n) if n > MAX_OUTPUT_LIMIT => Err(ErrorReply::new(
+            ErrorKind::BadArgs,
+            format!("`{op}` output_limit must be at most {MAX_OUTPUT_LIMIT} bytes, got {n}"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 impl Serialize for Request {
@@ -351,6 +385,26 @@ mod tests {
             ),
             (b"version: 1\nop: hello\nargs: [1]\n", ErrorKind::BadArgs),
             (b"version: 1\nop: hello\nextra: 1\n", ErrorKind::Shape),
+            (
+                b"version: 1\nop: exec\nargs: {argv: [ls], timeout: -1}\n",
+                ErrorKind::BadArgs,
+            ),
+            (
+                b"version: 1\nop: wait\nargs: {job: j, timeout: -0.5}\n",
+                ErrorKind::BadArgs,
+            ),
+            (
+                b"version: 1\nop: kill\nargs: {job: j, grace: .nan}\n",
+                ErrorKind::BadArgs,
+            ),
+            (
+                b"version: 1\nop: exec\nargs: {argv: [ls], output_limit: 99999999999}\n",
+                ErrorKind::BadArgs,
+            ),
+            (
+                b"version: 1\nop: exec\nargs: {argv: [ls], timeout: 1e300}\n",
+                ErrorKind::BadArgs,
+            ),
         ];
         for (input, kind) in cases {
             let e = Request::parse(input).unwrap_err();

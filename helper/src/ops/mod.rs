@@ -1,6 +1,10 @@
 //! The operations, one module each; [`dispatch`] picks one for a request.
 
+pub mod exec;
+mod facts;
 mod hello;
+pub mod jobs;
+mod test;
 
 use lutf_protocol::{ErrorKind, ErrorReply, Op, Request};
 use serde::Serialize;
@@ -16,12 +20,17 @@ fn value<T: Serialize>(v: T) -> OpResult {
 }
 
 /// Runs the request's operation.
-pub fn dispatch(_env: &Env, request: Request) -> OpResult {
+pub fn dispatch(env: &Env, request: Request) -> OpResult {
     match request.op {
         Op::Hello => value(hello::hello()),
-        other => Err(ErrorReply::new(
-            ErrorKind::Unavailable,
-            format!("operation `{}` is not implemented yet", other.name()),
-        )),
+        Op::Facts => value(facts::facts(env)?),
+        Op::Exec(a) => value(exec::exec(env, &a)?),
+        Op::Spawn(a) => value(jobs::spawn(env, a)?),
+        Op::Wait(a) => value(jobs::wait(env, &a)?),
+        Op::Kill(a) => value(jobs::kill(env, &a)?),
+        Op::Forget(a) => value(jobs::forget(env, &a)?),
+        Op::Plan(a) => value(test::plan(env, &a)?),
+        Op::Step(a) => value(test::step(env, &a)?),
+        Op::SpawnStep(a) => value(test::spawn_step(env, a)?),
     }
 }

@@ -1,0 +1,309 @@
+//! Background jobs' state on disk, so that a later, separate helper call finds them.
+//!
+//! A job is a folder `<workdir>/jobs/<id>/`:
+//!
+//! | file | written by | when |
+//! |---|---|---|
+//! | `spec.yml` | `spawn` | before the supervisor starts: what to run |
+//! | `started.yml` | supervisor | once the command runs: its pid, the supervisor's identity |
+//! | `stdout`, `stderr` or `log` | the command | as it runs |
+//! | `killed` | `kill` | before it signals the job |
+//! | `end.yml` | supervisor | once the command and its group are gone: how it ended |
+//! | `supervisor.log` | supervisor | its own stderr, for post-mortems |
+//!
+//! Files that others read are written atomically (temporary name, then rename).
+
+use std::path::{Path, PathBuf};
+
+use lutf_protocol::{ErrorKind, ErrorReply, ExecArgs, ExitStatus, StepArgs, StepOutcome};
+use serde::{Deserialize, Serialize};
+
+use crate::workdir;
+
+/// What the job runs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum JobSpec {
+    /// A command (`spawn`).
+    Exec {
+        /// As given to `spawn`.
+        args: ExecArgs,
+    },
+    /// One step of a test (`spawn_step`).
+    Step {
+        /// As given to `spawn_step`.
+        args: StepArgs,
+    },
+}
+
+/// Written once the command runs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Started {
+    /// The command's pid, which is also its process group id.
+    pub pid: i32,
+    /// The command's start time in clock ticks since boot, when it could be read: tells
+    /// the command apart from a later process with the same pid.
+    #[serde(default)]
+    pub pid_start: Option<u64>,
+    /// The supervisor's pid.
+    pub supervisor_pid: i32,
+    /// The supervisor's start time in clock ticks since boot (`/proc/<pid>/stat` field
+    /// 22): tells the supervisor apart from a later process that got the same pid.
+    pub supervisor_start: u64,
+    /// When the command started, in seconds since the Unix epoch.
+    pub started_at: f64,
+}
+
+impl Started {
+    /// Whether the command itself still runs (or is a zombie nobody reaped yet).
+    pub fn command_alive(&self) -> bool {
+        self.pid_start.is_some() && start_ticks(self.pid) == self.pid_start
+    }
+}
+
+/// Written once the job has ended.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct End {
+    /// How the command ended.
+    pub exit: ExitStatus,
+    /// Its timeout expired.
+    pub timed_out: bool,
+    /// Seconds it ran.
+    pub duration: f64,
+    /// For a step job: the step's outcome.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<StepOutcome>,
+}
+
+/// Where a job stands.
+#[derive(Debug, Clone)]
+pub enum State {
+    /// Still running (its supervisor is alive, or at least its command is).
+    Running(Started),
+    /// Ended; here is how.
+    Finished(End),
+    /// Its supervisor is gone without recording an end (killed, node rebooted).
+    Lost(Option<Started>),
+}
+
+/// File names inside a job folder.
+pub mod file {
+    /// What to run.
+    pub const SPEC: &str = "spec.yml";
+    /// The command runs.
+    pub const STARTED: &str = "started.yml";
+    /// The job ended.
+    pub const END: &str = "end.yml";
+    /// `kill` asked it to stop.
+    pub const KILLED: &str = "killed";
+    /// stdout of a command job.
+    pub const STDOUT: &str = "stdout";
+    /// stderr of a command job.
+    pub const STDERR: &str = "stderr";
+    /// The interleaved log of a step job.
+    pub const LOG: &str = "log";
+    /// The supervisor's own stderr.
+    pub const SUPERVISOR_LOG: &str = "supervisor.log";
+}
+
+/// A job's folder.
+#[derive(Debug, Clone)]
+pub struct JobDir {
+    /// The job's id (the folder's name).
+    pub id: String,
+    /// The folder.
+    pub path: PathBuf,
+}
+
+fn io_error(path: &Path, e: impl std::fmt::Display) -> ErrorReply {
+    ErrorReply::new(ErrorKind::Io, format!("{}: {e}", path.display()))
+}
+
+fn jobs_root(workdir: &Path) -> PathBuf {
+    workdir.join("jobs")
+}
+
+/// Whether `id` could be a job id: what [`workdir::unique_dir`] makes, never a path.
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 100
+        && !id.starts_with('.')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl JobDir {
+    /// A new job folder holding `spec`.
+    pub fn create(workdir: &Path, spec: &JobSpec) -> Result<JobDir, ErrorReply> {
+        workdir::ensure_private(workdir)?;
+        let root = jobs_root(workdir);
+        workdir::ensure_private(&root)?;
+        let (id, path) = workdir::unique_dir(&root)?;
+        let job = JobDir { id, path };
+        let text = lutf_protocol::to_yaml(spec);
+        workdir::write_atomic(&job.file(file::SPEC), text.as_bytes())
+            .map_err(|e| io_error(&job.file(file::SPEC), e))?;
+        Ok(job)
+    }
+
+    /// The existing job `id`.
+    pub fn open(workdir: &Path, id: &str) -> Result<JobDir, ErrorReply> {
+        let no_such = || {
+            ErrorReply::new(
+                ErrorKind::NoSuchJob,
+                format!("no job {id:?} in {}", jobs_root(workdir).display()),
+            )
+        };
+        if !valid_id(id) {
+            return Err(no_such());
+        }
+        let path = jobs_root(workdir).join(id);
+        if !path.join(file::SPEC).is_file() {
+            return Err(no_such());
+        }
+        Ok(JobDir {
+            id: id.to_string(),
+            path,
+        })
+    }
+
+    /// A file of the job.
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// What the job runs.
+    pub fn spec(&self) -> Result<JobSpec, ErrorReply> {
+        read_yaml(&self.file(file::SPEC))?.ok_or_else(|| io_error(&self.path, "spec.yml vanished"))
+    }
+
+    /// Its start record, once written.
+    pub fn started(&self) -> Result<Option<Started>, ErrorReply> {
+        read_yaml(&self.file(file::STARTED))
+    }
+
+    /// Its end record, once written.
+    pub fn end(&self) -> Result<Option<End>, ErrorReply> {
+        read_yaml(&self.file(file::END))
+    }
+
+    /// Writes a record atomically.
+    pub fn write<T: Serialize>(&self, name: &str, value: &T) -> Result<(), ErrorReply> {
+        let path = self.file(name);
+        workdir::write_atomic(&path, lutf_protocol::to_yaml(value).as_bytes())
+            .map_err(|e| io_error(&path, e))
+    }
+
+    /// Where the job stands now.
+    pub fn state(&self) -> Result<State, ErrorReply> {
+        if let Some(end) = self.end()? {
+            return Ok(State::Finished(end));
+        }
+        let started = self.started()?;
+        let alive = started.as_ref().is_some_and(|s| {
+            start_ticks(s.supervisor_pid) == Some(s.supervisor_start) || s.command_alive()
+        });
+        if alive {
+            return Ok(State::Running(started.expect("checked above")));
+        }
+        // The supervisor may have written its end record and exited just now.
+        match self.end()? {
+            Some(end) => Ok(State::Finished(end)),
+            None => Ok(State::Lost(started)),
+        }
+    }
+}
+
+fn read_yaml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, ErrorReply> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => serde_yaml::from_str(&text)
+            .map(Some)
+            .map_err(|e| io_error(path, format!("unreadable job record: {e}"))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_error(path, e)),
+    }
+}
+
+/// The start time of process `pid` in clock ticks since boot, if it exists and is not a
+/// zombie (a dead process that nobody reaped does not count as running).
+pub fn start_ticks(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_start_ticks(&stat)
+}
+
+/// Field 22 of a `/proc/<pid>/stat` line, `None` for a zombie or dead process (field 3
+/// `Z` or `X`); the command name (field 2) may hold spaces and parentheses, so fields are
+/// counted after its last `)`.
+fn parse_start_ticks(stat: &str) -> Option<u64> {
+    let after = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after.split_whitespace();
+    // After `)`: field 3 (state) is the first; field 22 is the 20th.
+    if matches!(fields.next()?, "Z" | "X" | "x") {
+        return None;
+    }
+    fields.nth(18)?.parse().ok()
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_ticks_of_this_process() {
+        let me = std::process::id() as i32;
+        assert!(start_ticks(me).is_some());
+        let odd = "12 (a) b (c)) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 424242 19";
+        assert_eq!(parse_start_ticks(odd), Some(424242));
+        let zombie = odd.replace(") S ", ") Z ");
+        assert_eq!(parse_start_ticks(&zombie), None);
+    }
+
+    #[test]
+    fn ids_are_never_paths() {
+        assert!(valid_id("18f3a-123"));
+        for bad in ["", "..", "../x", "a/b", ".hidden", "a b", "x\0"] {
+            assert!(!valid_id(bad), "{bad:?}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let e = JobDir::open(dir.path(), "../etc").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::NoSuchJob);
+    }
+
+    #[test]
+    fn a_job_without_supervisor_is_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = JobSpec::Exec {
+            args: ExecArgs {
+                argv: vec!["true".into()],
+                ..Default::default()
+            },
+        };
+        let job = JobDir::create(&dir.path().join("w"), &spec).unwrap();
+        let again = JobDir::open(&dir.path().join("w"), &job.id).unwrap();
+        assert!(matches!(again.spec().unwrap(), JobSpec::Exec { .. }));
+        assert!(matches!(again.state().unwrap(), State::Lost(None)));
+        job.write(
+            file::END,
+            &End {
+                exit: ExitStatus {
+                    code: Some(0),
+                    signal: None,
+                },
+                timed_out: false,
+                duration: 0.5,
+                step: None,
+            },
+        )
+        .unwrap();
+        assert!(matches!(again.state().unwrap(), State::Finished(_)));
+    }
+}

@@ -1,0 +1,109 @@
+//! LNet's state as the kernel shows it, without liblnetconfig: is the module loaded, which
+//! version, and which NIDs (the `nis` table in debugfs or `/proc/sys/lnet`).
+
+use std::path::Path;
+
+use lutf_protocol::LnetState;
+
+/// Where the kernel lists LNet's network interfaces, newest location first.
+const NIS_FILES: &[&str] = &["/sys/kernel/debug/lnet/nis", "/proc/sys/lnet/nis"];
+
+/// LNet's state on this node. Absent LNet is a normal state, never an error.
+pub fn state() -> LnetState {
+    state_under(Path::new("/"))
+}
+
+/// [`state`] with every path taken under `root` (for tests).
+fn state_under(root: &Path) -> LnetState {
+    let at = |p: &str| root.join(p.trim_start_matches('/'));
+    let module_loaded = at("/sys/module/lnet").is_dir();
+    if !module_loaded {
+        return LnetState::default();
+    }
+    let version = std::fs::read_to_string(at("/sys/module/lnet/version"))
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty());
+    let nids = NIS_FILES
+        .iter()
+        .find_map(|f| std::fs::read_to_string(at(f)).ok())
+        .map(|t| parse_nis(&t))
+        .unwrap_or_default();
+    LnetState {
+        module_loaded,
+        configured: !nids.is_empty(),
+        nids,
+        version,
+    }
+}
+
+/// The NIDs of a `nis` table: the first column of each row, header skipped, `0@lo`
+/// left out, each NID once (the table has a row per CPT partition).
+pub fn parse_nis(text: &str) -> Vec<String> {
+    let mut nids: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let Some(first) = line.split_whitespace().next() else {
+            continue;
+        };
+        if first == "nid" || !first.contains('@') || first == "0@lo" {
+            continue;
+        }
+        if !nids.iter().any(|n| n == first) {
+            nids.push(first.to_string());
+        }
+    }
+    nids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table as `proc_lnet_nis` prints it: `%-24s %6s %5s %4s %4s %4s %5s %5s %5s`,
+    /// one row per NI and CPT.
+    const SAMPLE: &str = "\
+nid                      status alive refs peer  rtr   max    tx   min
+0@lo                         up     0    2    0    0     0     0     0
+0@lo                         up     0    0    0    0     0     0     0
+10.0.2.15@tcp                up    -1    1    8    0   256   256   254
+10.0.2.15@tcp                up    -1    1    8    0   256   256   256
+192.168.10.4@o2ib1         down    -1    1    8    0   256   256   256
+";
+
+    #[test]
+    fn nis_table_gives_each_nid_once_without_lo() {
+        assert_eq!(
+            parse_nis(SAMPLE),
+            vec!["10.0.2.15@tcp", "192.168.10.4@o2ib1"]
+        );
+        assert!(parse_nis("nid status alive\n0@lo up 0\n").is_empty());
+        assert!(parse_nis("").is_empty());
+    }
+
+    #[test]
+    fn state_from_a_fake_sysfs() {
+        let root = tempfile::tempdir().unwrap();
+        assert_eq!(state_under(root.path()), LnetState::default());
+
+        std::fs::create_dir_all(root.path().join("sys/module/lnet")).unwrap();
+        std::fs::write(root.path().join("sys/module/lnet/version"), "2.17.57\n").unwrap();
+        let s = state_under(root.path());
+        assert!(s.module_loaded && !s.configured);
+        assert_eq!(s.version.as_deref(), Some("2.17.57"));
+
+        std::fs::create_dir_all(root.path().join("proc/sys/lnet")).unwrap();
+        std::fs::write(root.path().join("proc/sys/lnet/nis"), SAMPLE).unwrap();
+        let s = state_under(root.path());
+        assert!(s.configured);
+        assert_eq!(s.nids, vec!["10.0.2.15@tcp", "192.168.10.4@o2ib1"]);
+    }
+
+    #[test]
+    fn this_machine_answers_without_error() {
+        let s = state();
+        assert_eq!(s.configured, !s.nids.is_empty());
+        if !s.module_loaded {
+            assert!(s.nids.is_empty());
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! `spawn`, `wait`, `kill`, `forget`: background jobs that outlive the helper call.
+//!
+//! `spawn` starts `lutf-helper --supervise <jobdir>` and waits only until the supervisor
+//! says the command runs (or could not start). Every later call works from the job folder
+//! (see [`crate::jobs`]).
+
+use std::io::Read;
+use std::os::fd::AsRawFd;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use lutf_protocol::{
+    Captured, ErrorKind, ErrorReply, ExecArgs, Failure, FailureKind, JobArgs, KillArgs, KillResult,
+    SpawnResult, StepOutcome, StepResult, WaitArgs, WaitResult, DEFAULT_OUTPUT_LIMIT,
+};
+
+use crate::capture;
+use crate::jobs::{file, JobDir, JobSpec, State};
+use crate::supervise::Report;
+use crate::Env;
+
+/// How long `spawn` waits for the supervisor to start the command.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Default time between SIGTERM and SIGKILL for `kill`.
+pub const DEFAULT_GRACE: f64 = 2.0;
+
+/// How long `kill` waits for the supervisor to record the end after the group is killed.
+const END_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Starts `args` in the background.
+pub fn spawn(env: &Env, args: ExecArgs) -> Result<SpawnResult, ErrorReply> {
+    // Refuse bad arguments here, where the caller sees them, not in the supervisor.
+    crate::ops::exec::command_spec(&args, &env.workdir)?;
+    start(env, JobSpec::Exec { args })
+}
+
+/// Starts a job described by `spec` under a supervisor; returns once it runs.
+pub fn start(env: &Env, spec: JobSpec) -> Result<SpawnResult, ErrorReply> {
+    let job = JobDir::create(&env.workdir, &spec)?;
+    let result = start_supervisor(env, &job);
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&job.path);
+    }
+    result
+}
+
+fn start_supervisor(env: &Env, job: &JobDir) -> Result<SpawnResult, ErrorReply> {
+    let io = |what: &str, e: std::io::Error| ErrorReply::new(ErrorKind::Io, format!("{what}: {e}"));
+    let exe = std::env::current_exe().map_err(|e| io("cannot find lutf-helper itself", e))?;
+    let (read_end, write_end) =
+        crate::process::pipe().map_err(|e| io("cannot create a pipe", e))?;
+    let log = std::fs::File::create(job.file(file::SUPERVISOR_LOG))
+        .map_err(|e| io("cannot create the supervisor log", e))?;
+    let mut cmd = std::process::Command::new(&exe);
+    cmd.arg("--workdir")
+        .arg(&env.workdir)
+        .arg("--supervise")
+        .arg(&job.path)
+        .current_dir("/")
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(write_end))
+        .stderr(Stdio::from(log));
+    let child = cmd
+        .spawn()
+        .map_err(|e| io(&format!("cannot start {}", exe.display()), e))?;
+    drop(cmd); // our copy of the pipe's write end: the read below must see end of file
+    let pid = child.id();
+    drop(child); // not waited for: it outlives this call
+
+    let line = read_line(&read_end, START_TIMEOUT);
+    match line.as_deref().map(serde_json::from_str::<Report>) {
+        Some(Ok(Report::Started(pid))) => Ok(SpawnResult {
+            job: job.id.clone(),
+            pid,
+        }),
+        Some(Ok(Report::Failed(e))) => Err(e),
+        _ => {
+            let log = std::fs::read_to_string(job.file(file::SUPERVISOR_LOG)).unwrap_or_default();
+            // It may be stuck rather than dead: make sure it is neither.
+            // SAFETY: kill on the supervisor we just started.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            Err(ErrorReply::new(
+                ErrorKind::Spawn,
+                format!(
+                    "the job supervisor did not report within {} s",
+                    START_TIMEOUT.as_secs()
+                ),
+            )
+            .with_detail(log))
+        }
+    }
+}
+
+/// Reads one line from `fd`, giving up at end of file or after `timeout`.
+fn read_line(fd: &std::os::fd::OwnedFd, timeout: Duration) -> Option<String> {
+    let until = Instant::now() + timeout;
+    let mut file = std::fs::File::from(fd.try_clone().ok()?);
+    let mut buf = Vec::new();
+    loop {
+        if let Some(end) = buf.iter().position(|&b| b == b'\n') {
+            return String::from_utf8(buf[..end].to_vec()).ok();
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return None;
+        }
+        let mut p = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let n = unsafe { libc::poll(&mut p, 1, left.as_millis().min(60_000) as i32 + 1) };
+        if n <= 0 {
+            continue;
+        }
+        let mut chunk = [0u8; 4096];
+        match file.read(&mut chunk) {
+            Ok(0) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+}
+
+fn output_limit(spec: &JobSpec) -> u64 {
+    match spec {
+        JobSpec::Exec { args } => args.output_limit,
+        JobSpec::Step { args } => args.output_limit,
+    }
+    .unwrap_or(DEFAULT_OUTPUT_LIMIT)
+}
+
+fn read_output(path: &Path, limit: u64) -> Result<Captured, ErrorReply> {
+    capture::from_file(path, limit)
+        .map_err(|e| ErrorReply::new(ErrorKind::Io, format!("{}: {e}", path.display())))
+}
+
+/// The job's state as a `wait` answer.
+fn wait_result(job: &JobDir, state: &State) -> Result<WaitResult, ErrorReply> {
+    let spec = job.spec()?;
+    let limit = output_limit(&spec);
+    let is_step = matches!(spec, JobSpec::Step { .. });
+    let mut r = WaitResult {
+        job: job.id.clone(),
+        finished: true,
+        exit: None,
+        duration: 0.0,
+        stdout: Captured::default(),
+        stderr: Captured::default(),
+        timed_out: false,
+        step: None,
+    };
+    let log = || read_output(&job.file(file::LOG), limit);
+    match state {
+        State::Running(started) => {
+            r.finished = false;
+            r.duration = (crate::jobs::now() - started.started_at).max(0.0);
+        }
+        State::Finished(end) => {
+            r.exit = Some(end.exit);
+            r.duration = end.duration;
+            r.timed_out = end.timed_out;
+            if let Some(outcome) = &end.step {
+                r.step = Some(StepResult {
+                    outcome: outcome.clone(),
+                    duration: end.duration,
+                    log: log()?,
+                });
+            }
+        }
+        State::Lost(started) => {
+            r.duration = started
+                .as_ref()
+                .map(|s| (crate::jobs::now() - s.started_at).max(0.0))
+                .unwrap_or_default();
+            if is_step {
+                r.step = Some(StepResult {
+                    outcome: StepOutcome::Fail {
+                        failure: Failure {
+                            kind: FailureKind::Crash,
+                            message: "the step's supervisor vanished without recording how \
+                                      it ended (killed, or the node rebooted)"
+                                .into(),
+                            traceback: None,
+                        },
+                    },
+                    duration: r.duration,
+                    log: log()?,
+                });
+            }
+        }
+    }
+    if is_step {
+        // A finished step's log travels once, in `step.log`.
+        if r.step.is_none() {
+            r.stdout = log()?;
+        }
+    } else {
+        r.stdout = read_output(&job.file(file::STDOUT), limit)?;
+        r.stderr = read_output(&job.file(file::STDERR), limit)?;
+    }
+    Ok(r)
+}
+
+/// Polls until the job is no longer running or `timeout` has passed.
+fn wait_state(job: &JobDir, timeout: Duration) -> Result<State, ErrorReply> {
+    let until = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        let state = job.state()?;
+        let left = until.saturating_duration_since(Instant::now());
+        if !matches!(state, State::Running(_)) || left.is_zero() {
+            return Ok(state);
+        }
+        std::thread::sleep(pause.min(left));
+        pause = (pause * 2).min(Duration::from_millis(100));
+    }
+}
+
+/// Waits up to `args.timeout` for the job to end.
+pub fn wait(env: &Env, args: &WaitArgs) -> Result<WaitResult, ErrorReply> {
+    let job = JobDir::open(&env.workdir, &args.job)?;
+    let state = wait_state(&job, Duration::from_secs_f64(args.timeout))?;
+    wait_result(&job, &state)
+}
+
+/// Stops the job's process group: SIGTERM, `grace`, SIGKILL. Returns the final state.
+fn stop(job: &JobDir, started: &crate::jobs::Started, grace: f64) -> Result<State, ErrorReply> {
+    // Tell the supervisor why the step is ending before it can notice.
+    job.write(file::KILLED, &grace)?;
+    // Done when the supervisor recorded the end, or (supervisor gone) the command is gone.
+    let done = || {
+        job.end().ok().flatten().is_some()
+            || !(started.command_alive()
+                || crate::jobs::start_ticks(started.supervisor_pid)
+                    == Some(started.supervisor_start))
+    };
+    crate::pgroup::terminate(started.pid, Duration::from_secs_f64(grace), done);
+    let state = wait_state(job, END_TIMEOUT)?;
+    if matches!(state, State::Lost(_)) && crate::pgroup::alive(started.pid) {
+        // No supervisor to clean up after the command: what is left of its group goes.
+        crate::pgroup::signal(started.pid, libc::SIGKILL);
+    }
+    Ok(state)
+}
+
+/// Stops the job if it runs; answers how it ended.
+pub fn kill(env: &Env, args: &KillArgs) -> Result<KillResult, ErrorReply> {
+    let job = JobDir::open(&env.workdir, &args.job)?;
+    let grace = args.grace.unwrap_or(DEFAULT_GRACE);
+    let (was_running, state) = match job.state()? {
+        State::Running(started) => (true, stop(&job, &started, grace)?),
+        other => (false, other),
+    };
+    Ok(KillResult {
+        job: job.id.clone(),
+        was_running,
+        result: wait_result(&job, &state)?,
+    })
+}
+
+/// Removes the job's folder, killing the job first (SIGKILL) if it still runs.
+pub fn forget(env: &Env, args: &JobArgs) -> Result<(), ErrorReply> {
+    let job = JobDir::open(&env.workdir, &args.job)?;
+    if let State::Running(started) = job.state()? {
+        stop(&job, &started, 0.0)?;
+    }
+    std::fs::remove_dir_all(&job.path).map_err(|e| {
+        ErrorReply::new(
+            ErrorKind::Io,
+            format!("cannot remove {}: {e}", job.path.display()),
+        )
+    })
+}

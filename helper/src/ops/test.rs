@@ -1,0 +1,59 @@
+//! `plan`, `step`, `spawn_step`: a test's declaration and its steps, run by the Python
+//! runner in a fresh `python3` per call (see [`crate::step`] for the contract).
+
+use lutf_protocol::{
+    ErrorReply, PlanArgs, SpawnResult, StepArgs, StepResult, TestPlan, DEFAULT_OUTPUT_LIMIT,
+};
+
+use crate::jobs::JobSpec;
+use crate::process::{self, Limits, Output};
+use crate::step;
+use crate::workdir::Scratch;
+use crate::Env;
+
+/// How much of the runner's output is kept as the detail of a failed `plan`.
+const PLAN_LOG_LIMIT: u64 = 64 * 1024;
+
+/// Reads the test file's plan without running any step.
+pub fn plan(env: &Env, args: &PlanArgs) -> Result<TestPlan, ErrorReply> {
+    let file = step::test_file(env, &args.file)?;
+    let scratch = Scratch::new(&env.workdir)?;
+    let cmd = step::plan_command(env, &file, scratch.path())?;
+    let limits = Limits {
+        timeout: Some(step::PLAN_TIMEOUT),
+        grace: step::GRACE,
+    };
+    let f = process::run(
+        &cmd,
+        Output::Merged {
+            limit: PLAN_LOG_LIMIT,
+        },
+        limits,
+        |_| {},
+    )?;
+    step::plan_result(&file, scratch.path(), &f)
+}
+
+/// Runs one step to its end.
+pub fn step(env: &Env, args: &StepArgs) -> Result<StepResult, ErrorReply> {
+    let scratch = Scratch::new(&env.workdir)?;
+    let cmd = step::step_command(env, args, scratch.path())?;
+    let limit = args.output_limit.unwrap_or(DEFAULT_OUTPUT_LIMIT);
+    let f = process::run(&cmd, Output::Merged { limit }, step::limits(args), |_| {})?;
+    Ok(StepResult {
+        outcome: step::step_outcome(args, scratch.path(), &f, None),
+        duration: f.duration,
+        log: f.stdout,
+    })
+}
+
+/// Starts one step in the background; `wait` and `kill` answer with its result.
+pub fn spawn_step(env: &Env, args: StepArgs) -> Result<SpawnResult, ErrorReply> {
+    // Fail here, where the caller sees it, when the test file or python3 is missing.
+    step::test_file(env, &args.file)?;
+    if crate::python::find().is_none() {
+        let scratch = Scratch::new(&env.workdir)?;
+        step::step_command(env, &args, scratch.path())?;
+    }
+    crate::ops::jobs::start(env, JobSpec::Step { args })
+}

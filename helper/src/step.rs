@@ -1,0 +1,352 @@
+//! The helper's half of the contract with the Python runner (`python3 -m lutf.runner`):
+//! how a plan or a step is started, and how its result file (or the lack of one) becomes
+//! a plan, an error or a step outcome.
+//!
+//! - `lutf.runner plan <test-file> <result-file>` writes `{"plan": TestPlan}` or
+//!   `{"error": {"message", "traceback"}}`.
+//! - `lutf.runner step <test-file> <step> <context-file> <result-file>` reads the
+//!   [`StepContext`](lutf_protocol::StepContext) as JSON and writes `{"outcome": StepOutcome}`.
+//!
+//! Python runs with [`crate::python::env`] only, in a fresh scratch folder, its stdout and
+//! stderr interleaved in one log.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use lutf_protocol::{ErrorKind, ErrorReply, Failure, FailureKind, StepArgs, StepOutcome, TestPlan};
+use serde::Deserialize;
+
+use crate::process::{CommandSpec, Finished, Limits};
+use crate::Env;
+
+/// How long reading a test's plan may take.
+pub const PLAN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// From SIGTERM to SIGKILL for a step: time for the runner to turn SIGTERM into a
+/// `Stopped` exception, run the step's `finally` blocks and write its result.
+pub const GRACE: Duration = Duration::from_secs(2);
+
+/// File names in a step's folder (a scratch folder, or the job folder for `spawn_step`).
+pub mod file {
+    /// The step's context, JSON.
+    pub const CONTEXT: &str = "context.json";
+    /// The runner's result, JSON.
+    pub const RESULT: &str = "result.json";
+    /// The step's working directory.
+    pub const CWD: &str = "cwd";
+}
+
+/// The test file `file` names: absolute, or relative to the bundle's `suites/`.
+pub fn test_file(env: &Env, file: &str) -> Result<PathBuf, ErrorReply> {
+    let path = Path::new(file);
+    let path = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        env.bundle_dir.join("suites").join(path)
+    };
+    if !path.is_file() {
+        return Err(ErrorReply::new(
+            ErrorKind::TestFile,
+            format!("no test file {}", path.display()),
+        ));
+    }
+    Ok(path)
+}
+
+fn python(env: &Env) -> Result<PathBuf, ErrorReply> {
+    crate::python::find().ok_or_else(|| {
+        ErrorReply::new(
+            ErrorKind::NoPython,
+            format!(
+                "python3 not found in PATH ({}) under bundle {}",
+                crate::python::search_path().to_string_lossy(),
+                env.bundle_dir.display()
+            ),
+        )
+    })
+}
+
+fn runner(env: &Env, dir: &Path, args: Vec<OsString>) -> Result<CommandSpec, ErrorReply> {
+    let cwd = dir.join(file::CWD);
+    std::fs::create_dir_all(&cwd).map_err(|e| {
+        ErrorReply::new(
+            ErrorKind::Io,
+            format!("cannot create {}: {e}", cwd.display()),
+        )
+    })?;
+    let mut argv: Vec<OsString> = vec![python(env)?.into(), "-m".into(), "lutf.runner".into()];
+    argv.extend(args);
+    Ok(CommandSpec {
+        argv,
+        shell: false,
+        env: crate::python::env(&env.bundle_dir),
+        clear_env: true,
+        cwd,
+        stdin: Vec::new(),
+    })
+}
+
+/// The runner command reading `file`'s plan, with its result going into `dir`.
+pub fn plan_command(env: &Env, file: &Path, dir: &Path) -> Result<CommandSpec, ErrorReply> {
+    runner(
+        env,
+        dir,
+        vec!["plan".into(), file.into(), dir.join(file::RESULT).into()],
+    )
+}
+
+/// What the runner wrote for `plan`.
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum PlanFile {
+    Plan(TestPlan),
+    Error {
+        message: String,
+        #[serde(default)]
+        traceback: Option<String>,
+    },
+}
+
+/// The plan the runner wrote into `dir`, or the error it reported, or why there is none.
+pub fn plan_result(file: &Path, dir: &Path, f: &Finished) -> Result<TestPlan, ErrorReply> {
+    let log = f.stdout.data.to_string_lossy();
+    let err = |message: String| ErrorReply::new(ErrorKind::TestFile, message);
+    if f.timed_out {
+        return Err(err(format!(
+            "reading the plan of {} took longer than {} s",
+            file.display(),
+            PLAN_TIMEOUT.as_secs()
+        ))
+        .with_detail(log));
+    }
+    let text = match std::fs::read_to_string(dir.join(file::RESULT)) {
+        Ok(t) => t,
+        Err(_) => {
+            return Err(err(format!(
+                "python ({}) wrote no plan for {}",
+                f.exit,
+                file.display()
+            ))
+            .with_detail(log))
+        }
+    };
+    match serde_json::from_str::<PlanFile>(&text) {
+        Ok(PlanFile::Plan(plan)) => Ok(plan),
+        Ok(PlanFile::Error { message, traceback }) => {
+            let e = err(format!("{}: {message}", file.display()));
+            Err(match traceback {
+                Some(t) => e.with_detail(t),
+                None => e,
+            })
+        }
+        Err(e) => Err(ErrorReply::new(
+            ErrorKind::Internal,
+            format!(
+                "the runner wrote an unreadable plan for {}: {e}",
+                file.display()
+            ),
+        )
+        .with_detail(text)),
+    }
+}
+
+/// Writes the step's context into `dir` and returns the runner command for it.
+pub fn step_command(env: &Env, args: &StepArgs, dir: &Path) -> Result<CommandSpec, ErrorReply> {
+    let file = test_file(env, &args.file)?;
+    let context = dir.join(file::CONTEXT);
+    let json = serde_json::to_vec(&args.context).map_err(|e| {
+        ErrorReply::new(
+            ErrorKind::Internal,
+            format!("cannot encode the context: {e}"),
+        )
+    })?;
+    std::fs::write(&context, json).map_err(|e| {
+        ErrorReply::new(
+            ErrorKind::Io,
+            format!("cannot write {}: {e}", context.display()),
+        )
+    })?;
+    runner(
+        env,
+        dir,
+        vec![
+            "step".into(),
+            file.into(),
+            args.step.clone().into(),
+            context.into(),
+            dir.join(file::RESULT).into(),
+        ],
+    )
+}
+
+/// The step's time limits.
+pub fn limits(args: &StepArgs) -> Limits {
+    Limits {
+        timeout: args.timeout.map(Duration::from_secs_f64),
+        grace: GRACE,
+    }
+}
+
+/// What the runner wrote for `step`.
+#[derive(Deserialize)]
+struct StepFile {
+    outcome: StepOutcome,
+}
+
+fn fail(kind: FailureKind, message: String, traceback: Option<String>) -> StepOutcome {
+    StepOutcome::Fail {
+        failure: Failure {
+            kind,
+            message,
+            traceback,
+        },
+    }
+}
+
+/// How the step ended, from the runner's result file in `dir` and how its process ended.
+/// `killed_after` is the grace period when `kill` stopped the step.
+pub fn step_outcome(
+    args: &StepArgs,
+    dir: &Path,
+    f: &Finished,
+    killed_after: Option<f64>,
+) -> StepOutcome {
+    let written = std::fs::read_to_string(dir.join(file::RESULT))
+        .ok()
+        .map(|t| serde_json::from_str::<StepFile>(&t).map_err(|e| (e, t)));
+    if f.timed_out {
+        // Whatever the runner managed to write, the verdict is the timeout; its
+        // traceback (where the step was when stopped) is worth keeping.
+        let traceback = match &written {
+            Some(Ok(StepFile {
+                outcome: StepOutcome::Fail { failure },
+            })) => failure.traceback.clone(),
+            _ => None,
+        };
+        let secs = args.timeout.unwrap_or_default();
+        return fail(
+            FailureKind::Timeout,
+            format!("step {} timed out after {secs} s", args.step),
+            traceback,
+        );
+    }
+    match written {
+        Some(Ok(s)) => s.outcome,
+        Some(Err((e, text))) => fail(
+            FailureKind::Crash,
+            format!(
+                "the runner wrote an unreadable result for step {}: {e}",
+                args.step
+            ),
+            Some(text),
+        ),
+        None => {
+            let how = match (f.exit.code, f.exit.signal) {
+                (Some(c), _) => format!("python exited with code {c} without a result"),
+                (None, Some(s)) => format!("python was killed by signal {s} without a result"),
+                _ => "python ended without a result".to_string(),
+            };
+            let message = match killed_after {
+                Some(g) if f.exit.signal == Some(libc::SIGKILL) => format!(
+                    "step {} did not stop within {g} s of SIGTERM and was killed",
+                    args.step
+                ),
+                Some(_) => format!("step {} was stopped: {how}", args.step),
+                None => format!("step {}: {how}", args.step),
+            };
+            fail(FailureKind::Crash, message, None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lutf_protocol::{Captured, ExitStatus, StepContext};
+
+    fn finished(code: Option<i32>, signal: Option<i32>, timed_out: bool) -> Finished {
+        Finished {
+            exit: ExitStatus { code, signal },
+            timed_out,
+            duration: 1.0,
+            stdout: Captured::default(),
+            stderr: Captured::default(),
+        }
+    }
+
+    fn args() -> StepArgs {
+        StepArgs {
+            file: "t.py".into(),
+            step: "setup".into(),
+            context: StepContext::default(),
+            timeout: Some(5.0),
+            output_limit: None,
+        }
+    }
+
+    #[test]
+    fn result_file_decides_unless_timed_out() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(file::RESULT),
+            r#"{"outcome": {"status": "PASS", "value": {"a": [1, 2]}}}"#,
+        )
+        .unwrap();
+        let o = step_outcome(&args(), dir.path(), &finished(Some(0), None, false), None);
+        assert_eq!(
+            o,
+            StepOutcome::Pass {
+                value: serde_json::json!({"a": [1, 2]})
+            }
+        );
+        let o = step_outcome(&args(), dir.path(), &finished(None, Some(15), true), None);
+        let StepOutcome::Fail { failure } = o else {
+            panic!("{o:?}")
+        };
+        assert_eq!(failure.kind, FailureKind::Timeout);
+        assert_eq!(failure.message, "step setup timed out after 5 s");
+    }
+
+    #[test]
+    fn no_result_is_a_crash_saying_how() {
+        let dir = tempfile::tempdir().unwrap();
+        let msg = |f: Finished, k: Option<f64>| match step_outcome(&args(), dir.path(), &f, k) {
+            StepOutcome::Fail { failure } if failure.kind == FailureKind::Crash => failure.message,
+            o => panic!("{o:?}"),
+        };
+        assert_eq!(
+            msg(finished(Some(1), None, false), None),
+            "step setup: python exited with code 1 without a result"
+        );
+        assert_eq!(
+            msg(finished(None, Some(9), false), None),
+            "step setup: python was killed by signal 9 without a result"
+        );
+        assert_eq!(
+            msg(finished(None, Some(9), false), Some(2.0)),
+            "step setup did not stop within 2 s of SIGTERM and was killed"
+        );
+        std::fs::write(dir.path().join(file::RESULT), "{not json").unwrap();
+        assert!(msg(finished(Some(0), None, false), None).contains("unreadable result"));
+    }
+
+    #[test]
+    fn plan_file_error_carries_the_traceback() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(file::RESULT),
+            r#"{"error": {"message": "SyntaxError: invalid syntax", "traceback": "Traceback..."}}"#,
+        )
+        .unwrap();
+        let e = plan_result(
+            Path::new("t.py"),
+            dir.path(),
+            &finished(Some(0), None, false),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::TestFile);
+        assert!(e.message.contains("SyntaxError"));
+        assert_eq!(e.detail.as_deref(), Some("Traceback..."));
+    }
+}

@@ -1,0 +1,140 @@
+//! Calling the real `lutf-helper` binary from integration tests, one process per call,
+//! exactly as the master does.
+
+#![allow(dead_code)] // each test file uses a different part
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use lutf_protocol::{decode_reply, ErrorReply, Op, Request};
+use serde::de::DeserializeOwned;
+
+/// The helper built for these tests.
+pub const HELPER: &str = env!("CARGO_BIN_EXE_lutf-helper");
+
+/// A private work directory for one test.
+pub struct Work {
+    _dir: tempfile::TempDir,
+    /// `--workdir` for the helper.
+    pub workdir: PathBuf,
+}
+
+impl Work {
+    /// A fresh work directory.
+    pub fn new() -> Work {
+        let dir = tempfile::tempdir().unwrap();
+        let workdir = dir.path().join("w");
+        Work { _dir: dir, workdir }
+    }
+
+    /// Runs `op` with `helper` and reads the reply as a `T`; also returns the exit code.
+    pub fn call_with<T: DeserializeOwned>(
+        &self,
+        helper: &Path,
+        op: Op,
+    ) -> (Result<T, ErrorReply>, i32) {
+        let request = Request::from(op).to_yaml();
+        let mut child = Command::new(helper)
+            .arg("--workdir")
+            .arg(&self.workdir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(request.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let reply = decode_reply::<T>(&text).unwrap_or_else(|e| {
+            panic!(
+                "not a reply ({e}): {text}\nstderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (reply.into_result(), out.status.code().unwrap())
+    }
+
+    /// Runs `op` with the test helper; panics on an error reply.
+    pub fn call<T: DeserializeOwned>(&self, op: Op) -> T {
+        match self.call_with(Path::new(HELPER), op) {
+            (Ok(v), 0) => v,
+            (r, code) => panic!("call failed with exit code {code}: {:?}", r.err()),
+        }
+    }
+
+    /// Runs `op` with the test helper, expecting an error reply.
+    pub fn call_err(&self, op: Op) -> (ErrorReply, i32) {
+        match self.call_with::<serde_yaml::Value>(Path::new(HELPER), op) {
+            (Err(e), code) => (e, code),
+            (Ok(v), _) => panic!("expected an error, got {v:?}"),
+        }
+    }
+}
+
+/// A marker unique to this test run, to find our own processes in /proc.
+pub fn marker(tag: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{}{}{}", tag, std::process::id(), nanos)
+}
+
+/// A `sleep` duration that also serves as a unique marker: `300.<digits>`.
+pub fn sleep_marker() -> String {
+    let m = marker("");
+    format!("300.{m}")
+}
+
+/// Live (not zombie) processes whose command line contains `needle`.
+pub fn processes_with(needle: &str) -> Vec<(u32, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        let state = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let zombie = state
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
+        if cmdline.contains(needle) && !zombie && pid != std::process::id() {
+            found.push((pid, cmdline));
+        }
+    }
+    found
+}
+
+/// Waits up to `secs` for no live process to carry `needle` (a killed process may take a
+/// moment to be reaped); returns those still there.
+pub fn wait_gone(needle: &str, secs: f64) -> Vec<(u32, String)> {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs_f64(secs);
+    loop {
+        let left = processes_with(needle);
+        if left.is_empty() || std::time::Instant::now() >= until {
+            return left;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Waits up to `secs` for `count` live processes to carry `needle`; returns how many do.
+pub fn wait_for(needle: &str, count: usize, secs: f64) -> usize {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs_f64(secs);
+    loop {
+        let n = processes_with(needle).len();
+        if n >= count || std::time::Instant::now() >= until {
+            return n;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
