@@ -95,6 +95,7 @@ impl StepExecutor for Script {
         &'a self,
         node: &'a str,
         args: StepArgs,
+        interrupt: executor::Interrupt,
     ) -> BoxFuture<'a, Result<StepResult, ExecError>> {
         Box::pin(async move {
             let name = args.step.clone();
@@ -109,7 +110,17 @@ impl StepExecutor for Script {
                     b.wait().await;
                     Ok(result(StepOutcome::Pass { value: json!(null) }))
                 }
-                Act::Hang => std::future::pending().await,
+                Act::Hang => match interrupt {
+                    Some(mut rx) => {
+                        executor::wait_true(&mut rx).await;
+                        self.log(format!("killed {name}"));
+                        Err(ExecError::Interrupted(Some(result(fail(
+                            FailureKind::Crash,
+                            "killed",
+                        )))))
+                    }
+                    None => std::future::pending().await,
+                },
                 Act::Bg(_) => panic!("background step {name} run in the foreground"),
             };
             self.log(format!("end {name}"));
@@ -317,7 +328,7 @@ async fn run_tests(
             .enumerate()
             .map(|(i, plan)| PlannedTest {
                 test: test_file(&format!("{:02}", i + 1)),
-                excepted: false,
+                excluded: None,
                 plan,
             })
             .collect(),
@@ -644,6 +655,7 @@ async fn an_interrupt_stops_the_steps_and_runs_cleanup() {
     assert_eq!(why(rec(t, "next")), "not run: interrupted");
     assert_eq!(rec(t, "undo").status, Status::Pass);
     assert!(script.pos("stop traffic") < script.pos("start undo@n1"));
+    assert!(script.pos("killed wait") < script.pos("start undo@n1"));
 }
 
 #[tokio::test]
@@ -720,14 +732,14 @@ async fn broken_files_fail_unmet_needs_skip_and_the_run_goes_on() {
 }
 
 #[tokio::test]
-async fn excepted_tests_are_skipped_without_running() {
+async fn excluded_tests_are_skipped_without_running() {
     let script = Script::new(&[]);
     let mut h = harness(script.clone(), &["n1"], RunConfig::default());
     let suites = vec![PlannedSuite {
         name: "s".into(),
         tests: vec![PlannedTest {
             test: test_file("01"),
-            excepted: true,
+            excluded: Some("excluded by --except".into()),
             plan: Ok(plan(&["node1"], vec![step("a", "node1", &[])])),
         }],
     }];
