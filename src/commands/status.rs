@@ -120,11 +120,15 @@ pub fn table(s: &NodeStatus) -> String {
     let _ = writeln!(o, "  interfaces:");
     for i in &f.interfaces {
         let mut flags = vec![if i.flags.up { "up" } else { "down" }];
-        if i.flags.loopback {
-            flags.push("loopback");
-        }
-        if i.flags.broadcast {
-            flags.push("broadcast");
+        for (set, name) in [
+            (i.flags.running, "running"),
+            (i.flags.loopback, "loopback"),
+            (i.flags.broadcast, "broadcast"),
+            (i.flags.multicast, "multicast"),
+        ] {
+            if set {
+                flags.push(name);
+            }
         }
         let addrs: Vec<String> = i
             .ipv4
@@ -135,7 +139,7 @@ pub fn table(s: &NodeStatus) -> String {
         let mtu = i.mtu.map(|m| format!("mtu {m}")).unwrap_or_default();
         let _ = writeln!(
             o,
-            "    {:<12} {:<22} {:<9} {}",
+            "    {:<12} {:<30} {:<9} {}",
             i.name,
             flags.join(","),
             mtu,
