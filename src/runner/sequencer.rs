@@ -7,7 +7,7 @@
 //! run, always, in their own order. The test ends FAIL with the first failure's reason,
 //! else SKIP with the first skip's reason, else PASS.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -276,23 +276,17 @@ impl Sequencer<'_> {
         })
     }
 
-    /// The values of every step that `i` comes after, directly or not, that passed.
+    /// The values of the steps in `i`'s `after` that passed (what `ctx.results` holds).
     fn results_for(&self, i: usize) -> BTreeMap<String, serde_json::Value> {
-        let mut seen = BTreeSet::new();
-        let mut stack: Vec<usize> = vec![i];
-        let mut out = BTreeMap::new();
-        while let Some(j) = stack.pop() {
-            for dep in &self.steps[j].plan.after {
-                let d = self.index[dep];
-                if seen.insert(d) {
-                    if let Some(v) = &self.steps[d].value {
-                        out.insert(dep.clone(), v.clone());
-                    }
-                    stack.push(d);
-                }
-            }
-        }
-        out
+        self.steps[i]
+            .plan
+            .after
+            .iter()
+            .filter_map(|dep| {
+                let v = self.steps[self.index[dep]].value.as_ref()?;
+                Some((dep.clone(), v.clone()))
+            })
+            .collect()
     }
 
     fn start(&mut self, i: usize, phase: Phase) {
