@@ -10,6 +10,7 @@ pub mod bundle;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+pub mod hostlist;
 pub mod node;
 pub mod outcome;
 pub mod transport;
