@@ -11,6 +11,7 @@ pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod discovery;
+pub mod hostlist;
 pub mod node;
 pub mod outcome;
 pub mod plan;
