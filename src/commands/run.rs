@@ -211,9 +211,13 @@ async fn prepare_nodes(nodes: &[Node], bundle: &crate::bundle::Bundle) -> Vec<No
     for (node, task) in nodes.iter().zip(tasks) {
         let (facts, down) = match task.await {
             Ok(Ok(f)) => (Some(f), None),
+            Ok(Err(crate::node::CallError::Transport {
+                source: crate::transport::TransportError::Unreachable(why),
+                ..
+            })) => (None, Some(format!("unreachable: {why}"))),
             Ok(Err(e)) => (
                 None,
-                Some(format!("unreachable: {}", strip_node(&e.to_string()))),
+                Some(format!("unusable: {}", strip_node(&e.to_string()))),
             ),
             Err(e) => (None, Some(format!("unreachable: {e}"))),
         };

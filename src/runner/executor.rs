@@ -19,7 +19,7 @@ use crate::protocol::{
     Failure, FailureKind, JobArgs, KillArgs, KillResult, Op, SpawnResult, StepArgs, StepResult,
     WaitArgs, WaitResult,
 };
-use crate::transport::BoxFuture;
+use crate::transport::{BoxFuture, TransportError};
 
 /// Why a step call did not give a step result.
 #[derive(Debug, Clone, PartialEq)]
@@ -140,6 +140,11 @@ impl NodeExecutor {
 /// error is a failed step.
 pub fn classify(e: CallError) -> ExecError {
     match e {
+        // "node X lost: unreachable: ..." would say it twice.
+        CallError::Transport {
+            source: TransportError::Unreachable(why),
+            ..
+        } => ExecError::Lost(why),
         CallError::Transport { source, .. } => ExecError::Lost(source.to_string()),
         // ssh exits 255 when the connection fails; the helper never does.
         CallError::Garbled {
