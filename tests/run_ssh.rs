@@ -175,6 +175,12 @@ fn check_lost_run(hosts: &TestHosts, out: &Output) {
         "{}",
         three.error
     );
+    assert!(run.nodes["node2"]
+        .error
+        .as_deref()
+        .unwrap()
+        .starts_with("lost: "));
+    assert!(run.nodes["node1"].error.is_none());
     let two = test(&run, "03");
     assert_eq!(two.status, Status::Pass, "{}", two.error);
     assert!(

@@ -44,6 +44,8 @@ pub fn select_tests(
 
 /// Runs `lutf run`.
 pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
+    let t0 = std::time::Instant::now();
+    let started = now_rfc3339();
     let cluster = super::cluster(global)?;
     let selection = Selection::from_lists(&args.suite, &args.only, &args.except);
     let (dir, suites) = select_tests(global, &selection)?;
@@ -110,9 +112,10 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
 
     let mut run = RunOutcome {
         id: run_id(),
-        started: now_rfc3339(),
+        started,
         finished: String::new(),
-        duration: 0.0,
+        // Setting up (deploying, facts, plans) is part of the run's time.
+        duration: t0.elapsed().as_secs_f64(),
         testhost: hostname(),
         user: user_name(),
         cluster: match (&global.cluster, &global.nodes) {
@@ -175,6 +178,12 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
         })
         .await;
     signals.abort();
+    // Nodes lost during the run say so in the results.
+    for n in runner.nodes() {
+        if let (Some(why), Some(record)) = (&n.down, run.nodes.get_mut(&n.name)) {
+            record.error.get_or_insert_with(|| why.clone());
+        }
+    }
     run.finished = now_rfc3339();
     if let Err(e) = results.record(&run) {
         eprintln!("lutf: warning: writing results failed: {e}");
