@@ -207,6 +207,29 @@ class TestRun(unittest.TestCase):
             self.assertEqual(out.splitlines(), ["fed", "42", os.path.realpath(tmp)])
         self.assertIn("PATH", os.environ)  # env adds to the environment, it does not replace it
 
+    def test_a_stop_while_a_command_starts_kills_the_command(self):
+        from lutf import Stopped, errors, process
+
+        real_popen = process.subprocess.Popen
+        started = []
+
+        def popen_then_sigterm(*args, **kwargs):
+            proc = real_popen(*args, **kwargs)
+            started.append(proc)
+            errors.stop_requested()  # SIGTERM inside Popen(), child already running
+            return proc
+
+        process.subprocess.Popen = popen_then_sigterm
+        try:
+            with self.assertRaises(Stopped):
+                run(["sleep", "60"], quiet=True)
+        finally:
+            process.subprocess.Popen = real_popen
+        self.assertEqual(errors._StopGuard.held, 0)
+        self.assertIsNotNone(started[0].poll(), "the command outlived the stop")
+        with self.assertRaises(Stopped):
+            errors.stop_requested()  # outside run(), a stop is raised at once
+
     def test_bad_command_types(self):
         with self.assertRaises(TypeError):
             run(None)

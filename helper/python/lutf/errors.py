@@ -81,6 +81,36 @@ class DeclarationError(Exception):
         self.file = file
 
 
+class _StopGuard:
+    """Holds a stop back while a command is being started: raised inside
+    `subprocess.Popen()` it would leave the new command running with nobody to kill it."""
+
+    held = 0
+    pending = False
+
+
+def stop_requested():
+    """What SIGTERM does in a step (the runner's handler): raise `Stopped`, or note it for
+    later while a command is being started."""
+    if _StopGuard.held:
+        _StopGuard.pending = True
+        return
+    raise Stopped()
+
+
+def hold_stop():
+    """Defers stops until the matching `release_stop()`."""
+    _StopGuard.held += 1
+
+
+def release_stop():
+    """Ends a `hold_stop()`; raises `Stopped` now if one arrived meanwhile."""
+    _StopGuard.held -= 1
+    if not _StopGuard.held and _StopGuard.pending:
+        _StopGuard.pending = False
+        raise Stopped()
+
+
 def fail(reason):
     """Ends the step as FAIL with `reason` as the failure message."""
     raise Failed(reason)

@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 
-from .errors import CommandFailed
+from .errors import CommandFailed, hold_stop, release_stop
 
 
 class Output(str):
@@ -95,6 +95,7 @@ def run(command, *, check=True, timeout=None, input=None, env=None, cwd=None, qu
         full_env.update({str(k): str(v) for k, v in env.items()})
     if not quiet:
         print(f"$ {shown}", flush=True)
+    hold_stop()  # until `proc` is ours to kill
     try:
         proc = subprocess.Popen(
             argv,
@@ -105,8 +106,13 @@ def run(command, *, check=True, timeout=None, input=None, env=None, cwd=None, qu
             cwd=cwd,
         )
     except OSError as e:
+        release_stop()
         raise CommandFailed(f"cannot run `{shown}`: {e.strerror or e}") from None
+    except BaseException:
+        release_stop()
+        raise
     try:
+        release_stop()  # a stop that arrived meanwhile is raised here, and kills the command
         out, err = proc.communicate(input, timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_tree(proc)

@@ -24,7 +24,7 @@ import traceback
 import types
 
 from .context import Context
-from .errors import DeclarationError, Failed, Skipped, Stopped
+from .errors import DeclarationError, Failed, Skipped, Stopped, stop_requested
 from .test import Test
 
 # The largest return value a step may have, as JSON. Bigger data belongs in a file.
@@ -319,7 +319,7 @@ def run_step(test_file, step_name, context_data):
 
 
 def _raise_stopped(signum, frame):
-    raise Stopped()
+    stop_requested()
 
 
 def _note_late_stop(signum, frame):

@@ -228,7 +228,7 @@ class Test:
         if name in self._by_name:
             first = self._by_name[name]
             raise DeclarationError(
-                f"two steps are named {name!r} ({first.where()} and line {_definition_line(fn)}): "
+                f"two steps are named {name!r} (lines {first.line} and {_definition_line(fn)}): "
                 "step names are their function names and must be unique"
             )
         roles, multi = self._roles(label, role)
