@@ -1,8 +1,11 @@
 //! The command line: every subcommand's arguments, with `--help` text and examples.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::transport::ssh::SshOptions;
 
 /// lutf: the LNet Unit Test Framework.
 ///
@@ -26,7 +29,7 @@ pub struct Cli {
 }
 
 /// Options every command takes.
-#[derive(Debug, Args, Clone, Default)]
+#[derive(Debug, Args, Clone)]
 pub struct Global {
     /// Cluster description (YAML with `nodes:`). Default: this machine only.
     #[arg(long, global = true, value_name = "FILE")]
@@ -41,6 +44,37 @@ pub struct Global {
     #[arg(long, global = true, value_name = "DIR")]
     pub workdir: Option<PathBuf>,
 
+    /// The suites folder. Default: `./suites`, else the suites installed beside the
+    /// binary (`<bin>/../share/lutf/suites`, then `<bin>/suites`).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub suites: Option<PathBuf>,
+
+    /// ssh configuration file to use instead of `~/.ssh/config` (`ssh -F`).
+    #[arg(long, global = true, value_name = "FILE", help_heading = "SSH")]
+    pub ssh_config: Option<PathBuf>,
+
+    /// Refuse nodes whose host key is not in known_hosts yet (by default it is recorded on
+    /// first use). A changed host key is always refused.
+    #[arg(long, global = true, help_heading = "SSH")]
+    pub strict_host_keys: bool,
+
+    /// Seconds a node may take to accept the SSH connection.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 10, help_heading = "SSH",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub connect_timeout: u64,
+
+    /// Seconds between SSH keepalives; a node silent for three of them is lost (15 s by
+    /// default).
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 5, help_heading = "SSH",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub keepalive: u64,
+
+    /// Most helper calls in flight on one node; more wait their turn (sshd allows 10
+    /// sessions per connection by default).
+    #[arg(long, global = true, value_name = "N", default_value_t = 8, help_heading = "SSH",
+          value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub max_sessions: u64,
+
     /// More output (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -48,6 +82,38 @@ pub struct Global {
     /// Only the summary.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+}
+
+impl Default for Global {
+    fn default() -> Self {
+        let ssh = SshOptions::default();
+        Global {
+            cluster: None,
+            nodes: None,
+            workdir: None,
+            suites: None,
+            ssh_config: None,
+            strict_host_keys: false,
+            connect_timeout: ssh.connect_timeout.as_secs(),
+            keepalive: ssh.keepalive.as_secs(),
+            max_sessions: ssh.max_sessions as u64,
+            verbose: 0,
+            quiet: false,
+        }
+    }
+}
+
+impl Global {
+    /// The SSH options these flags ask for.
+    pub fn ssh_options(&self) -> SshOptions {
+        SshOptions {
+            config_file: self.ssh_config.clone(),
+            strict_host_keys: self.strict_host_keys,
+            connect_timeout: Duration::from_secs(self.connect_timeout),
+            keepalive: Duration::from_secs(self.keepalive),
+            max_sessions: self.max_sessions as usize,
+        }
+    }
 }
 
 /// The subcommands.
@@ -79,6 +145,24 @@ pub enum Command {
                                         results/20260105-100000-ab12.tar.gz, flat, for maloo_upload.sh
   lutf results --archive=/tmp/run.tar.gz")]
     Results(ResultsArgs),
+
+    /// List the suites and their tests: id, needs, description.
+    #[command(after_help = "Examples:
+  lutf list                         every suite
+  lutf list --suite samples         one suite
+  lutf list --suites ./my-suites    suites from another folder")]
+    List(ListArgs),
+
+    /// Run tests and write their results (exit code 0: nothing failed, 1: a test failed,
+    /// 2: usage or configuration error, 130: interrupted).
+    #[command(after_help = "Examples:
+  lutf run --suite samples                  every sample, on this machine
+  lutf run --suite samples --only 01,03     two of them
+  lutf run --suite dlc --except 18a         all but one
+  lutf run --dry-run                        the plans and role bindings, running nothing
+  lutf run --param nettype=tcp --param count=3
+Each test is `suites/<suite>/test_<id>.py`; `01` and `test_01` both name it.")]
+    Run(RunArgs),
 }
 
 /// Output formats for node facts.
@@ -151,4 +235,145 @@ pub struct ExecArgs {
     /// The command and its arguments.
     #[arg(required = true, last = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,
+}
+
+/// `lutf list`.
+#[derive(Debug, Args, Clone)]
+pub struct ListArgs {
+    /// Only these suites (repeatable, or a comma list).
+    #[arg(long, value_name = "SUITE")]
+    pub suite: Vec<String>,
+}
+
+/// `lutf run`.
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// Suites to run (repeatable, or a comma list). Default: every suite.
+    #[arg(long, value_name = "SUITE")]
+    pub suite: Vec<String>,
+
+    /// Only these tests (comma list of ids: `01`, `test_01`).
+    #[arg(long, value_name = "IDS")]
+    pub only: Vec<String>,
+
+    /// Leave these tests out; they are reported as SKIP, as auster does.
+    #[arg(long, value_name = "IDS")]
+    pub except: Vec<String>,
+
+    /// Stop after the first failing test.
+    #[arg(long)]
+    pub fail_fast: bool,
+
+    /// Seconds a step may run unless it sets its own timeout.
+    #[arg(long, value_name = "SECS", default_value_t = crate::runner::DEFAULT_TIMEOUT,
+          value_parser = positive_secs)]
+    pub timeout: f64,
+
+    /// Run the whole selection this many times.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeat: u32,
+
+    /// Print each test's plan and its role-to-node binding; run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Where results folders go (`<DIR>/<time>-<id>/`, and `<DIR>/latest`).
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub results: PathBuf,
+
+    /// A parameter for every step (`ctx.params`); VALUE is read as JSON when it parses
+    /// (`3`, `true`, `[1,2]`), else taken as a string. Repeatable.
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, serde_json::Value)>,
+
+    /// Run even when some nodes are unreachable: tests needing more nodes than remain are
+    /// skipped with the reason.
+    #[arg(long)]
+    pub allow_missing: bool,
+}
+
+fn positive_secs(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("{s:?} is not a positive number of seconds")),
+    }
+}
+
+/// Reads `KEY=VALUE`: the value as JSON when it is JSON, else as a string.
+pub fn parse_param(s: &str) -> Result<(String, serde_json::Value), String> {
+    let (key, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not KEY=VALUE"))?;
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(format!("{s:?} has an empty KEY"));
+    }
+    let value = serde_json::from_str(value)
+        .unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
+    Ok((key.to_string(), value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn params_are_json_when_they_parse() {
+        use serde_json::json;
+        assert_eq!(parse_param("n=3").unwrap(), ("n".into(), json!(3)));
+        assert_eq!(
+            parse_param("net=tcp").unwrap(),
+            ("net".into(), json!("tcp"))
+        );
+        assert_eq!(
+            parse_param("l=[1, 2]").unwrap(),
+            ("l".into(), json!([1, 2]))
+        );
+        assert_eq!(parse_param("s=\"3\"").unwrap(), ("s".into(), json!("3")));
+        assert_eq!(parse_param("e=").unwrap(), ("e".into(), json!("")));
+        assert_eq!(parse_param("x=a=b").unwrap(), ("x".into(), json!("a=b")));
+        assert!(parse_param("novalue").is_err());
+        assert!(parse_param("=3").is_err());
+    }
+
+    #[test]
+    fn run_options_parse() {
+        let cli = Cli::try_parse_from([
+            "lutf",
+            "run",
+            "--suite",
+            "a,b",
+            "--suite",
+            "c",
+            "--only",
+            "01",
+            "--timeout",
+            "2.5",
+            "--param",
+            "k=1",
+            "--suites",
+            "/s",
+        ])
+        .unwrap();
+        let Command::Run(r) = cli.command else {
+            panic!()
+        };
+        assert_eq!(r.suite, ["a,b", "c"]);
+        assert_eq!(r.timeout, 2.5);
+        assert_eq!(r.repeat, 1);
+        assert_eq!(r.params, [("k".to_string(), serde_json::json!(1))]);
+        assert_eq!(
+            cli.global.suites.as_deref(),
+            Some(std::path::Path::new("/s"))
+        );
+        assert!(Cli::try_parse_from(["lutf", "run", "--timeout", "0"]).is_err());
+        assert!(Cli::try_parse_from(["lutf", "run", "--repeat", "0"]).is_err());
+    }
 }

@@ -10,9 +10,13 @@ pub mod bundle;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+pub mod discovery;
+pub mod hostlist;
 pub mod node;
 pub mod outcome;
+pub mod plan;
 pub mod results;
+pub mod runner;
 pub mod transport;
 
 pub use lutf_protocol as protocol;

@@ -26,6 +26,8 @@ fn main() {
         let result = match &cli.command {
             Command::Status(a) => commands::status::run(&cli.global, a).await,
             Command::Exec(a) => commands::exec::run(&cli.global, a).await,
+            Command::List(a) => commands::list::run(&cli.global, a).await,
+            Command::Run(a) => commands::run::run(&cli.global, a).await,
             Command::Results(a) => commands::results::run(&cli.global, a),
         };
         result.unwrap_or_else(|e| {

@@ -1,0 +1,623 @@
+//! Planning: asks a node for each test's plan, checks the plan is runnable, and binds the
+//! test's roles to the cluster's nodes — or says, in words, why the cluster cannot run it.
+//!
+//! Roles bind by name first (a node whose cluster description lists the role), then in
+//! cluster order; each role takes a distinct node. Among free nodes, ones that meet the
+//! test's needs are preferred, so a test needing two interfaces lands on a node that has
+//! them when there is one.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use crate::discovery::TestFile;
+use crate::node::{CallError, Node};
+use crate::protocol::{ErrorKind, Facts, Needs, Op, PlanArgs, TestPlan};
+
+/// Role name → node name.
+pub type Binding = BTreeMap<String, String>;
+
+/// A node as binding sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeStatus {
+    /// The cluster's name for it.
+    pub name: String,
+    /// Roles the cluster description gives it.
+    pub roles: Vec<String>,
+    /// Its facts, asked once per run; `None` when it did not answer.
+    pub facts: Option<Facts>,
+    /// Why it cannot be used, as a phrase following "node NAME": `lost: <error>` or
+    /// `unreachable: <error>`. `None` while it is usable.
+    pub down: Option<String>,
+}
+
+impl NodeStatus {
+    fn usable(&self) -> bool {
+        self.down.is_none() && self.facts.is_some()
+    }
+
+    /// Why this node cannot run a test with `needs`, or `None` when it can.
+    fn unmet(&self, needs: &Needs) -> Option<String> {
+        let name = &self.name;
+        if let Some(why) = &self.down {
+            return Some(format!("node {name} {why}"));
+        }
+        let Some(facts) = &self.facts else {
+            return Some(format!("node {name} has no facts"));
+        };
+        if let Some(why) = &facts.python.missing {
+            return Some(format!("needs python3 on node {name}: {why}"));
+        }
+        let have = facts.usable_interfaces().count();
+        if (have as u64) < u64::from(needs.interfaces) {
+            let s = if needs.interfaces == 1 { "" } else { "s" };
+            return Some(format!(
+                "needs {} usable interface{s} on node {name}, has {have}",
+                needs.interfaces
+            ));
+        }
+        if needs.lnet && !facts.lnet.module_loaded {
+            return Some(format!("needs LNet, not loaded on node {name}"));
+        }
+        None
+    }
+}
+
+/// Binds the roles of `needs` to distinct nodes, or says why the cluster cannot meet them
+/// (the test is then SKIP with that reason).
+pub fn bind(needs: &Needs, nodes: &[NodeStatus]) -> Result<Binding, String> {
+    let usable = nodes.iter().filter(|n| n.usable()).count();
+    if needs.roles.len() > usable {
+        let n = needs.roles.len();
+        let mut reason = format!(
+            "needs {n} node{}, have {usable}",
+            if n == 1 { "" } else { "s" }
+        );
+        let down: Vec<String> = nodes
+            .iter()
+            .filter_map(|n| n.down.as_ref().map(|why| format!("node {} {why}", n.name)))
+            .collect();
+        if !down.is_empty() {
+            let _ = write!(reason, " ({})", down.join("; "));
+        }
+        return Err(reason);
+    }
+
+    let mut binding = Binding::new();
+    let mut used: BTreeSet<usize> = BTreeSet::new();
+    // Picks, among `candidates` not used yet, a usable node meeting the needs, else any
+    // usable one.
+    let pick = |candidates: &mut dyn Iterator<Item = usize>, used: &BTreeSet<usize>| {
+        let free: Vec<usize> = candidates
+            .filter(|i| !used.contains(i) && nodes[*i].usable())
+            .collect();
+        free.iter()
+            .copied()
+            .find(|&i| nodes[i].unmet(needs).is_none())
+            .or_else(|| free.first().copied())
+    };
+
+    // By name: a role the cluster assigns to a node goes to that node, and only there.
+    for role in &needs.roles {
+        let named: Vec<usize> = (0..nodes.len())
+            .filter(|&i| nodes[i].roles.contains(role))
+            .collect();
+        if named.is_empty() {
+            continue;
+        }
+        match pick(&mut named.iter().copied(), &used) {
+            Some(i) => {
+                used.insert(i);
+                binding.insert(role.clone(), nodes[i].name.clone());
+            }
+            None => {
+                // Every node given this role is down or taken by another role.
+                if let Some(n) = named.iter().map(|&i| &nodes[i]).find(|n| !n.usable()) {
+                    return Err(format!(
+                        "role {role}: {}",
+                        n.unmet(needs).unwrap_or_default()
+                    ));
+                }
+            }
+        }
+    }
+    // In order: the rest take the first free nodes.
+    for role in &needs.roles {
+        if binding.contains_key(role) {
+            continue;
+        }
+        let Some(i) = pick(&mut (0..nodes.len()), &used) else {
+            return Err(format!(
+                "needs {} nodes, have {usable} for roles {}",
+                needs.roles.len(),
+                needs.roles.join(", ")
+            ));
+        };
+        used.insert(i);
+        binding.insert(role.clone(), nodes[i].name.clone());
+    }
+
+    // Every bound node must meet the needs; the first that does not names the reason.
+    for role in &needs.roles {
+        let node = nodes
+            .iter()
+            .find(|n| n.name == binding[role])
+            .expect("bound to a known node");
+        if let Some(why) = node.unmet(needs) {
+            return Err(why);
+        }
+    }
+    Ok(binding)
+}
+
+/// Checks that a plan can be sequenced: unique step names, known roles and steps,
+/// no cycles, `stops` naming background steps, cleanup steps neither in the background
+/// nor depended on by ordinary steps (those run first).
+pub fn validate(plan: &TestPlan) -> Result<(), String> {
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for (i, s) in plan.steps.iter().enumerate() {
+        if index.insert(s.name.as_str(), i).is_some() {
+            return Err(format!("two steps are named {:?}", s.name));
+        }
+    }
+    for s in &plan.steps {
+        if !plan.needs.roles.contains(&s.role) {
+            return Err(format!(
+                "step {} runs as role {:?}, which the test does not declare (roles: {})",
+                s.name,
+                s.role,
+                plan.needs.roles.join(", ")
+            ));
+        }
+        for a in &s.after {
+            let Some(&j) = index.get(a.as_str()) else {
+                return Err(format!("step {} comes after unknown step {a:?}", s.name));
+            };
+            if plan.steps[j].cleanup && !s.cleanup {
+                return Err(format!(
+                    "step {} comes after cleanup step {a}, but cleanup steps run last",
+                    s.name
+                ));
+            }
+        }
+        for b in &s.stops {
+            match index.get(b.as_str()) {
+                Some(&j) if plan.steps[j].background => {}
+                Some(_) => {
+                    return Err(format!(
+                        "step {} stops {b}, which is not a background step",
+                        s.name
+                    ))
+                }
+                None => return Err(format!("step {} stops unknown step {b:?}", s.name)),
+            }
+        }
+        if s.cleanup && s.background {
+            return Err(format!(
+                "cleanup step {} cannot run in the background",
+                s.name
+            ));
+        }
+        if let Some(t) = s.timeout {
+            if !(t.is_finite() && t > 0.0) {
+                return Err(format!(
+                    "step {} has timeout {t}: it must be a positive number of seconds",
+                    s.name
+                ));
+            }
+        }
+    }
+    // Cycles: depth-first search with colours.
+    fn visit(
+        i: usize,
+        plan: &TestPlan,
+        index: &HashMap<&str, usize>,
+        colour: &mut [u8],
+        path: &mut Vec<usize>,
+    ) -> Result<(), String> {
+        match colour[i] {
+            2 => return Ok(()),
+            1 => {
+                let start = path.iter().position(|&p| p == i).unwrap_or(0);
+                let mut names: Vec<&str> = path[start..]
+                    .iter()
+                    .map(|&p| plan.steps[p].name.as_str())
+                    .collect();
+                names.push(&plan.steps[i].name);
+                return Err(format!(
+                    "steps depend on each other in a circle: {}",
+                    names.join(" -> ")
+                ));
+            }
+            _ => {}
+        }
+        colour[i] = 1;
+        path.push(i);
+        for a in &plan.steps[i].after {
+            visit(index[a.as_str()], plan, index, colour, path)?;
+        }
+        path.pop();
+        colour[i] = 2;
+        Ok(())
+    }
+    let mut colour = vec![0u8; plan.steps.len()];
+    for i in 0..plan.steps.len() {
+        visit(i, plan, &index, &mut colour, &mut Vec::new())?;
+    }
+    Ok(())
+}
+
+/// Why a test's plan could not be had: the file does not import, declares an invalid
+/// test, or the node could not be asked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanError {
+    /// One line.
+    pub message: String,
+    /// The Python traceback, when the file failed to import.
+    pub traceback: Option<String>,
+}
+
+impl PlanError {
+    fn from_call(test: &TestFile, e: &CallError) -> PlanError {
+        match e.helper_error() {
+            Some(h) if h.kind == ErrorKind::TestFile => PlanError {
+                message: load_error(&test.bundle_path(), &h.message),
+                traceback: h.detail.clone(),
+            },
+            _ => PlanError {
+                message: format!("cannot read the plan of {}: {e}", test.bundle_path()),
+                traceback: None,
+            },
+        }
+    }
+
+    /// The message, then the traceback on the following lines.
+    pub fn full(&self) -> String {
+        match &self.traceback {
+            Some(tb) if !tb.trim().is_empty() => format!("{}\n{}", self.message, tb.trim_end()),
+            _ => self.message.clone(),
+        }
+    }
+}
+
+/// A load error as one line that names the file once, relative to the suites folder: the
+/// helper may lead with the file's absolute path on the node, which says nothing here.
+fn load_error(file: &str, message: &str) -> String {
+    let message = match message.split_once(": ") {
+        Some((path, rest)) if path.starts_with('/') && path.ends_with(file) => rest,
+        _ => message,
+    };
+    if message.contains(file) {
+        message.to_string()
+    } else {
+        format!("{file}: {message}")
+    }
+}
+
+/// How many `plan` calls run at once.
+pub const PLAN_CONCURRENCY: usize = 4;
+
+/// Asks `node` for the plan of every test, a few at a time, and validates each.
+/// The answers come back in the order of `tests`.
+pub async fn fetch_plans(node: &Node, tests: &[TestFile]) -> Vec<Result<TestPlan, PlanError>> {
+    let limit = Arc::new(tokio::sync::Semaphore::new(PLAN_CONCURRENCY));
+    let mut set = tokio::task::JoinSet::new();
+    for (i, test) in tests.iter().enumerate() {
+        let (node, test, limit) = (node.clone(), test.clone(), limit.clone());
+        set.spawn(async move {
+            let _permit = limit.acquire().await.expect("never closed");
+            let res = node
+                .call::<TestPlan>(Op::Plan(PlanArgs {
+                    file: test.bundle_path(),
+                }))
+                .await
+                .map_err(|e| PlanError::from_call(&test, &e))
+                .and_then(|plan| {
+                    validate(&plan).map(|()| plan).map_err(|why| PlanError {
+                        message: format!("{} declares an invalid test: {why}", test.bundle_path()),
+                        traceback: None,
+                    })
+                });
+            (i, res)
+        });
+    }
+    let mut out: Vec<Option<Result<TestPlan, PlanError>>> = vec![None; tests.len()];
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok((i, res)) => out[i] = Some(res),
+            Err(e) => tracing::error!("plan task failed: {e}"),
+        }
+    }
+    out.into_iter()
+        .zip(tests)
+        .map(|(r, t)| {
+            r.unwrap_or_else(|| {
+                Err(PlanError {
+                    message: format!("asking the plan of {} failed", t.bundle_path()),
+                    traceback: None,
+                })
+            })
+        })
+        .collect()
+}
+
+/// What a test needs, in a few words: `1 node`, `2 nodes (server, client), 2 interfaces
+/// each, LNet`.
+pub fn describe_needs(needs: &Needs) -> String {
+    let n = needs.roles.len();
+    let mut s = format!("{n} node{}", if n == 1 { "" } else { "s" });
+    let generic = needs
+        .roles
+        .iter()
+        .enumerate()
+        .all(|(i, r)| *r == format!("node{}", i + 1));
+    if !generic && n > 0 {
+        let _ = write!(s, " ({})", needs.roles.join(", "));
+    }
+    if needs.interfaces > 0 {
+        let _ = write!(
+            s,
+            ", {} interface{}{}",
+            needs.interfaces,
+            if needs.interfaces == 1 { "" } else { "s" },
+            if n > 1 { " each" } else { "" }
+        );
+    }
+    if needs.lnet {
+        s.push_str(", LNet");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{Addr, IfFlags, Interface, LnetState, OsInfo, PythonInfo, StepPlan};
+
+    fn iface(name: &str, up: bool, lo: bool, ip: Option<&str>) -> Interface {
+        Interface {
+            name: name.into(),
+            mtu: Some(1500),
+            mac: None,
+            flags: IfFlags {
+                up,
+                running: up,
+                loopback: lo,
+                broadcast: !lo,
+                multicast: !lo,
+            },
+            ipv4: ip
+                .map(|a| {
+                    vec![Addr {
+                        address: a.into(),
+                        prefix: 24,
+                    }]
+                })
+                .unwrap_or_default(),
+            ipv6: vec![],
+        }
+    }
+
+    fn facts(ifaces: usize, lnet: bool) -> Facts {
+        let mut interfaces = vec![iface("lo", true, true, Some("127.0.0.1"))];
+        for i in 0..ifaces {
+            interfaces.push(iface(&format!("eth{i}"), true, false, Some("10.0.0.1")));
+        }
+        // Down, or without IPv4: not usable.
+        interfaces.push(iface("eth8", false, false, Some("10.0.1.1")));
+        interfaces.push(iface("eth9", true, false, None));
+        Facts {
+            hostname: "h".into(),
+            kernel: "6.1".into(),
+            arch: "x86_64".into(),
+            os: OsInfo::default(),
+            cpus: 2,
+            memory_bytes: 1 << 30,
+            python: PythonInfo {
+                path: Some("/usr/bin/python3".into()),
+                version: Some("3.11.2".into()),
+                missing: None,
+            },
+            interfaces,
+            lnet: LnetState {
+                module_loaded: lnet,
+                ..Default::default()
+            },
+        }
+    }
+
+    fn node(name: &str, roles: &[&str], ifaces: usize, lnet: bool) -> NodeStatus {
+        NodeStatus {
+            name: name.into(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            facts: Some(facts(ifaces, lnet)),
+            down: None,
+        }
+    }
+
+    fn needs(roles: &[&str], interfaces: u32, lnet: bool) -> Needs {
+        Needs {
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            interfaces,
+            lnet,
+        }
+    }
+
+    fn b(pairs: &[(&str, &str)]) -> Binding {
+        pairs
+            .iter()
+            .map(|(r, n)| (r.to_string(), n.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn binds_in_order_and_by_name() {
+        let nodes = [
+            node("a", &[], 1, false),
+            node("b", &["server"], 1, false),
+            node("c", &[], 1, false),
+        ];
+        assert_eq!(
+            bind(&needs(&["node1", "node2"], 0, false), &nodes).unwrap(),
+            b(&[("node1", "a"), ("node2", "b")])
+        );
+        assert_eq!(
+            bind(&needs(&["client", "server"], 0, false), &nodes).unwrap(),
+            b(&[("client", "a"), ("server", "b")])
+        );
+        assert_eq!(
+            bind(&needs(&["server", "client", "router"], 0, false), &nodes).unwrap(),
+            b(&[("server", "b"), ("client", "a"), ("router", "c")])
+        );
+    }
+
+    #[test]
+    fn prefers_nodes_meeting_the_needs() {
+        let nodes = [node("a", &[], 1, false), node("b", &[], 2, true)];
+        assert_eq!(
+            bind(&needs(&["node1"], 2, false), &nodes).unwrap(),
+            b(&[("node1", "b")])
+        );
+        assert_eq!(
+            bind(&needs(&["node1"], 0, true), &nodes).unwrap(),
+            b(&[("node1", "b")])
+        );
+    }
+
+    #[test]
+    fn says_what_is_missing() {
+        let one = [node("a", &[], 1, false)];
+        assert_eq!(
+            bind(&needs(&["node1", "node2"], 0, false), &one).unwrap_err(),
+            "needs 2 nodes, have 1"
+        );
+        assert_eq!(
+            bind(&needs(&["node1"], 2, false), &one).unwrap_err(),
+            "needs 2 usable interfaces on node a, has 1"
+        );
+        assert_eq!(
+            bind(&needs(&["node1"], 0, true), &one).unwrap_err(),
+            "needs LNet, not loaded on node a"
+        );
+        let mut nopy = node("a", &[], 1, false);
+        nopy.facts.as_mut().unwrap().python = PythonInfo {
+            missing: Some("python3 not found".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            bind(&needs(&["node1"], 0, false), &[nopy]).unwrap_err(),
+            "needs python3 on node a: python3 not found"
+        );
+    }
+
+    #[test]
+    fn lost_nodes_are_avoided_then_named() {
+        let mut nodes = vec![
+            node("a", &[], 1, false),
+            node("b", &["server"], 1, false),
+            node("c", &[], 1, false),
+        ];
+        nodes[0].down = Some("lost: connection reset".into());
+        // One role: the next node takes it.
+        assert_eq!(
+            bind(&needs(&["node1"], 0, false), &nodes).unwrap(),
+            b(&[("node1", "b")])
+        );
+        // Three roles, two nodes left.
+        assert_eq!(
+            bind(&needs(&["x", "y", "z"], 0, false), &nodes).unwrap_err(),
+            "needs 3 nodes, have 2 (node a lost: connection reset)"
+        );
+        // A role the cluster pins to a lost node is not moved elsewhere.
+        nodes[0].down = None;
+        nodes[1].down = Some("lost: timeout".into());
+        assert_eq!(
+            bind(&needs(&["server"], 0, false), &nodes).unwrap_err(),
+            "role server: node b lost: timeout"
+        );
+    }
+
+    fn step(name: &str, role: &str, after: &[&str]) -> StepPlan {
+        StepPlan {
+            name: name.into(),
+            role: role.into(),
+            after: after.iter().map(|s| s.to_string()).collect(),
+            timeout: None,
+            cleanup: false,
+            background: false,
+            stops: vec![],
+            description: String::new(),
+        }
+    }
+
+    fn plan(steps: Vec<StepPlan>) -> TestPlan {
+        TestPlan {
+            description: "d".into(),
+            needs: needs(&["node1"], 0, false),
+            steps,
+        }
+    }
+
+    #[test]
+    fn validation_names_the_problem() {
+        assert!(validate(&plan(vec![
+            step("a", "node1", &[]),
+            step("b", "node1", &["a"])
+        ]))
+        .is_ok());
+        let e = validate(&plan(vec![step("a", "node1", &["c"])])).unwrap_err();
+        assert!(e.contains("unknown step \"c\""), "{e}");
+        let e = validate(&plan(vec![step("a", "server", &[])])).unwrap_err();
+        assert!(e.contains("role \"server\""), "{e}");
+        let e = validate(&plan(vec![
+            step("a", "node1", &["c"]),
+            step("b", "node1", &["a"]),
+            step("c", "node1", &["b"]),
+        ]))
+        .unwrap_err();
+        assert!(e.contains("a -> c -> b -> a"), "{e}");
+        let e = validate(&plan(vec![
+            step("a", "node1", &[]),
+            step("a", "node1", &[]),
+        ]))
+        .unwrap_err();
+        assert!(e.contains("two steps"), "{e}");
+        let mut c = step("c", "node1", &[]);
+        c.cleanup = true;
+        let e = validate(&plan(vec![c.clone(), step("a", "node1", &["c"])])).unwrap_err();
+        assert!(e.contains("cleanup steps run last"), "{e}");
+        let mut s = step("s", "node1", &[]);
+        s.stops = vec!["a".into()];
+        let e = validate(&plan(vec![step("a", "node1", &[]), s])).unwrap_err();
+        assert!(e.contains("not a background step"), "{e}");
+    }
+
+    #[test]
+    fn load_errors_name_the_file_once() {
+        let f = "broken/test_02.py";
+        assert_eq!(
+            load_error(
+                f,
+                "/tmp/w/abc/suites/broken/test_02.py: broken/test_02.py:12: SyntaxError: x"
+            ),
+            "broken/test_02.py:12: SyntaxError: x"
+        );
+        assert_eq!(
+            load_error(f, "python wrote no plan"),
+            "broken/test_02.py: python wrote no plan"
+        );
+    }
+
+    #[test]
+    fn needs_in_words() {
+        assert_eq!(describe_needs(&needs(&["node1"], 0, false)), "1 node");
+        assert_eq!(
+            describe_needs(&needs(&["node1", "node2"], 2, true)),
+            "2 nodes, 2 interfaces each, LNet"
+        );
+        assert_eq!(
+            describe_needs(&needs(&["server", "client"], 1, false)),
+            "2 nodes (server, client), 1 interface each"
+        );
+    }
+}
