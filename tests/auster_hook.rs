@@ -580,13 +580,13 @@ fn an_unreadable_cfg_fails_before_lutf_runs() {
 fn run_by_hand_the_hook_writes_a_whole_results_yml() {
     need_python!();
     let a = Auster::new(&samples());
-    // As people run a Lustre suite by hand: `ONLY=01 bash lutf.sh`, no YAML_LOG.
+    // As people run a Lustre suite by hand: `bash lutf.sh 01`, no YAML_LOG.
     let out = a
         .command("bash")
         .arg(a.lustre().join("tests/lutf.sh"))
+        .arg("01")
         .env("NAME", "lutfcfg")
         .env("SUITE", "samples")
-        .env("ONLY", "01")
         .env("LOGDIR", a.logdir())
         .output()
         .unwrap();
@@ -603,6 +603,43 @@ fn run_by_hand_the_hook_writes_a_whole_results_yml() {
     assert_eq!(o.status(), "PASS", "{o}");
     assert!(o.entry()["duration"].as_u64().is_some(), "{o}");
     assert_eq!(o.test_logs(), [log_name("01")]);
+}
+
+#[test]
+fn the_cfg_host_variables_reach_lutf_as_nodes_and_roles() {
+    let a = Auster::new(&fixtures());
+    // The hook's own dry run: the cfg sourced, its variables exported, nothing run.
+    let out = a
+        .command("bash")
+        .arg(a.lustre().join("tests/lutf.sh"))
+        .args(["--dry-run", "01", "02"])
+        .env("NAME", "lutfcfg")
+        .env("SUITE", "broken")
+        .env("EXCEPT", "02")
+        .env("LOGDIR", a.logdir())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout.contains(
+            "  localhost (this machine): client1 client mgs server mds1 mds ost1 ost ost2\n"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\"nettype\":\"tcp\""), "{stdout}");
+    assert!(stdout.contains("auster suite: lutf\n"), "{stdout}");
+    // Ids given to the script are ONLY, which ignores EXCEPT as in every suite.
+    assert!(
+        stdout.contains("  test_01 (broken/test_01): run\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  test_02 (broken/test_02): run\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("test_03"), "{stdout}");
+    assert!(!a.logdir().exists(), "a dry run writes nothing");
 }
 
 #[test]
