@@ -84,16 +84,16 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
     let single = suites.len() == 1;
 
     // Tests: auster's filters over every test of those suites, in run order.
-    let tests: Vec<(String, discovery::TestFile)> = suites
+    let tests: Vec<discovery::TestFile> = suites
         .iter()
-        .flat_map(|s| s.tests.iter().map(|t| (s.name.clone(), t.test.clone())))
+        .flat_map(|s| s.tests.iter().map(|t| t.test.clone()))
         .collect();
     let candidates: Vec<Candidate> = tests
         .iter()
-        .map(|(suite, t)| Candidate {
-            suite: suite.clone(),
+        .map(|t| Candidate {
+            suite: t.suite.clone(),
             id: t.id.clone(),
-            auster_id: auster_id(single, suite, &t.id),
+            auster_id: auster_id(single, &t.suite, &t.id),
         })
         .collect();
     for o in env.filter.unmatched_only(&candidates) {
@@ -114,7 +114,7 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
         .zip(candidates)
         .zip(verdicts)
         .filter(|(_, v)| *v != Verdict::Omitted)
-        .map(|(((_, test), c), verdict)| Chosen {
+        .map(|((test, c), verdict)| Chosen {
             test,
             auster_id: c.auster_id,
             verdict,
@@ -187,10 +187,13 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
             excepted: c.verdict != Verdict::Run,
             plan: match &c.verdict {
                 Verdict::Run => plans.next().expect("one plan per test that runs"),
-                other => Err(PlanError {
-                    message: format!("{other:?}"),
+                // Never read: the runner reports an excepted test without its plan.
+                Verdict::Excluded(reason) => Err(PlanError {
+                    message: reason.clone(),
                     traceback: None,
                 }),
+                // Left out before this point.
+                Verdict::Omitted => continue,
             },
         };
         match planned.last_mut() {
