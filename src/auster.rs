@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::cluster::{Cluster, NodeSpec};
+use crate::hostlist;
 
 /// The variables this module reads, in the order the hook exports them.
 pub const VARIABLES: &[&str] = &[
@@ -505,7 +506,10 @@ impl Hosts {
                 }
             }
         }
-        Cluster { nodes }
+        Cluster {
+            nodes,
+            ssh: Default::default(),
+        }
     }
 }
 
@@ -563,12 +567,12 @@ impl AusterEnv {
                 })
                 .transpose()
         };
-        let hostlist = |name: &str| match get(name) {
+        let hosts = |name: &str| match get(name) {
             None => Ok(Vec::new()),
-            Some(v) => expand_hostlist(&v).map_err(|why| EnvError::BadHostList {
+            Some(v) => expand_hosts(&v).map_err(|e| EnvError::BadHostList {
                 name: name.into(),
                 value: v,
-                why,
+                why: e.to_string(),
             }),
         };
         // `mds3_HOST` and the like.
@@ -615,8 +619,8 @@ impl AusterEnv {
                 mgs: get("mgs_HOST"),
                 ost: get("ost_HOST"),
                 ost_n: numbered("ost"),
-                clients: hostlist("CLIENTS")?,
-                rclients: hostlist("RCLIENTS")?,
+                clients: hosts("CLIENTS")?,
+                rclients: hosts("RCLIENTS")?,
                 rtr_n: numbered("rtr"),
                 mdscount: count("MDSCOUNT")?,
                 ostcount: count("OSTCOUNT")?,
@@ -662,85 +666,14 @@ pub fn parse_bool(v: &str) -> Option<bool> {
     }
 }
 
-/// Expands a pdsh host list (`onyx-[15-18]vm1,host7 host8`): items split on commas and
-/// blanks (outside brackets), each `[a-b,c]` group expanded with its zero padding.
-pub fn expand_hostlist(list: &str) -> Result<Vec<String>, String> {
-    let mut items = Vec::new();
-    let mut depth = 0i32;
-    let mut cur = String::new();
-    for c in list.chars() {
-        match c {
-            '[' => depth += 1,
-            ']' => depth -= 1,
-            _ => {}
-        }
-        if depth < 0 {
-            return Err("`]` without `[`".into());
-        }
-        if depth == 0 && (c == ',' || c.is_whitespace()) {
-            if !cur.is_empty() {
-                items.push(std::mem::take(&mut cur));
-            }
-        } else {
-            cur.push(c);
-        }
-    }
-    if depth != 0 {
-        return Err("`[` without `]`".into());
-    }
-    if !cur.is_empty() {
-        items.push(cur);
-    }
-    let mut out = Vec::new();
-    for item in items {
-        for host in expand_one(&item)? {
+/// Expands a host list as cfg files write them: pdsh lists (`onyx-[15-18]vm1,host7`)
+/// separated by commas or blanks (`RCLIENTS="c2 c3"`); a host named twice counts once.
+pub fn expand_hosts(list: &str) -> Result<Vec<String>, hostlist::HostlistError> {
+    let mut out: Vec<String> = Vec::new();
+    for chunk in list.split_whitespace() {
+        for host in hostlist::expand(chunk)? {
             if !out.contains(&host) {
                 out.push(host);
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Expands the first `[...]` group of `item`, then the rest recursively.
-fn expand_one(item: &str) -> Result<Vec<String>, String> {
-    let Some(open) = item.find('[') else {
-        return Ok(vec![item.to_string()]);
-    };
-    let close = item[open..]
-        .find(']')
-        .map(|i| open + i)
-        .ok_or("`[` without `]`")?;
-    let (prefix, group, rest) = (&item[..open], &item[open + 1..close], &item[close + 1..]);
-    let tails = expand_one(rest)?;
-    let mut out = Vec::new();
-    for part in group.split(',') {
-        let part = part.trim();
-        let values: Vec<String> = match part.split_once('-') {
-            Some((a, b)) => {
-                let (lo, hi) = (
-                    a.parse::<u64>()
-                        .map_err(|_| format!("bad range {part:?}"))?,
-                    b.parse::<u64>()
-                        .map_err(|_| format!("bad range {part:?}"))?,
-                );
-                if lo > hi {
-                    return Err(format!("range {part:?} runs backwards"));
-                }
-                if hi - lo > 10_000 {
-                    return Err(format!("range {part:?} is too large"));
-                }
-                let width = a.len();
-                (lo..=hi).map(|n| format!("{n:0width$}")).collect()
-            }
-            None if !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()) => {
-                vec![part.to_string()]
-            }
-            None => return Err(format!("bad range item {part:?}")),
-        };
-        for v in values {
-            for t in &tails {
-                out.push(format!("{prefix}{v}{t}"));
             }
         }
     }
@@ -923,22 +856,17 @@ mod tests {
     }
 
     #[test]
-    fn hostlists_expand_pdsh_ranges() {
+    fn host_lists_expand_pdsh_ranges_split_on_blanks_too() {
         assert_eq!(
-            expand_hostlist("onyx-[08-10]vm1,h7 h8").unwrap(),
+            expand_hosts("onyx-[08-10]vm1,h7 h8 h7").unwrap(),
             ["onyx-08vm1", "onyx-09vm1", "onyx-10vm1", "h7", "h8"]
         );
-        assert_eq!(
-            expand_hostlist("n[1,3-4]-[a]").unwrap_err(),
-            "bad range item \"a\""
+        let e = AusterEnv::from_vars([("RCLIENTS".to_string(), "n[1-2".to_string())]).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("RCLIENTS=\"n[1-2\": bad host list"),
+            "{e}"
         );
-        assert_eq!(
-            expand_hostlist("n[1,3-4]x,n1x").unwrap(),
-            ["n1x", "n3x", "n4x"]
-        );
-        assert!(expand_hostlist("n[1-2").is_err());
-        assert!(expand_hostlist("n1-2]").is_err());
-        assert!(expand_hostlist("n[3-1]").is_err());
     }
 
     fn me() -> ThisHost {

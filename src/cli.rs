@@ -1,8 +1,11 @@
 //! The command line: every subcommand's arguments, with `--help` text and examples.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::transport::ssh::SshOptions;
 
 /// lutf: the LNet Unit Test Framework.
 ///
@@ -26,7 +29,7 @@ pub struct Cli {
 }
 
 /// Options every command takes.
-#[derive(Debug, Args, Clone, Default)]
+#[derive(Debug, Args, Clone)]
 pub struct Global {
     /// Cluster description (YAML with `nodes:`). Default: this machine only.
     #[arg(long, global = true, value_name = "FILE")]
@@ -46,6 +49,32 @@ pub struct Global {
     #[arg(long, global = true, value_name = "DIR")]
     pub suites: Option<PathBuf>,
 
+    /// ssh configuration file to use instead of `~/.ssh/config` (`ssh -F`).
+    #[arg(long, global = true, value_name = "FILE", help_heading = "SSH")]
+    pub ssh_config: Option<PathBuf>,
+
+    /// Refuse nodes whose host key is not in known_hosts yet (by default it is recorded on
+    /// first use). A changed host key is always refused.
+    #[arg(long, global = true, help_heading = "SSH")]
+    pub strict_host_keys: bool,
+
+    /// Seconds a node may take to accept the SSH connection.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 10, help_heading = "SSH",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub connect_timeout: u64,
+
+    /// Seconds between SSH keepalives; a node silent for three of them is lost (15 s by
+    /// default).
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 5, help_heading = "SSH",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub keepalive: u64,
+
+    /// Most helper calls in flight on one node; more wait their turn (sshd allows 10
+    /// sessions per connection by default).
+    #[arg(long, global = true, value_name = "N", default_value_t = 8, help_heading = "SSH",
+          value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub max_sessions: u64,
+
     /// More output (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -53,6 +82,38 @@ pub struct Global {
     /// Only the summary.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+}
+
+impl Default for Global {
+    fn default() -> Self {
+        let ssh = SshOptions::default();
+        Global {
+            cluster: None,
+            nodes: None,
+            workdir: None,
+            suites: None,
+            ssh_config: None,
+            strict_host_keys: false,
+            connect_timeout: ssh.connect_timeout.as_secs(),
+            keepalive: ssh.keepalive.as_secs(),
+            max_sessions: ssh.max_sessions as u64,
+            verbose: 0,
+            quiet: false,
+        }
+    }
+}
+
+impl Global {
+    /// The SSH options these flags ask for.
+    pub fn ssh_options(&self) -> SshOptions {
+        SshOptions {
+            config_file: self.ssh_config.clone(),
+            strict_host_keys: self.strict_host_keys,
+            connect_timeout: Duration::from_secs(self.connect_timeout),
+            keepalive: Duration::from_secs(self.keepalive),
+            max_sessions: self.max_sessions as usize,
+        }
+    }
 }
 
 /// The subcommands.

@@ -1,11 +1,37 @@
-//! The cluster: which nodes a run uses and how to reach them. `local` (this machine,
-//! no SSH) is the default; `--nodes` and `--cluster FILE` name SSH nodes (issue "SSH").
+//! The cluster: which nodes a run uses and how to reach them.
+//!
+//! `local` (this machine, no SSH) is the default. `--nodes LIST` names SSH nodes with a pdsh
+//! host list (the names are the hosts). `--cluster FILE` describes them in YAML:
+//!
+//! ```yaml
+//! defaults:              # optional: user, port, roles, workdir for every node
+//!   user: lustre
+//! nodes:
+//!   - name: mds1         # unique; used in output and result file names
+//!     host: 10.0.0.11    # optional: defaults to the name; may be a `Host` alias of ssh_config
+//!     roles: [server]    # optional
+//!   - name: onyx-[15-18]vm1   # a host list gives one node per name
+//!     port: 2222
+//!   - client7            # a bare name: name and host
+//! ```
+//!
+//! With both, `--nodes` picks nodes of the file by name. Mistakes are errors, never guesses:
+//! a malformed file names file, line and column; unknown keys, duplicate names and bad host
+//! lists are refused.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use crate::hostlist;
 use crate::node::Node;
 use crate::transport::local::Local;
+use crate::transport::ssh::{SshOptions, SshTarget, SshTransport};
+use crate::transport::Transport;
 
 /// The name of this machine as a node.
 pub const LOCAL: &str = "local";
@@ -39,32 +65,709 @@ impl NodeSpec {
             workdir: None,
         }
     }
+
+    /// An SSH node whose name is its host.
+    pub fn ssh(host: &str) -> NodeSpec {
+        NodeSpec {
+            name: host.into(),
+            host: Some(host.into()),
+            ..NodeSpec::local()
+        }
+    }
+
+    /// Whether this is this machine (no SSH).
+    pub fn is_local(&self) -> bool {
+        self.host.is_none()
+    }
 }
 
-/// The nodes of a run.
+/// The nodes of a run and how to reach them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cluster {
     /// In the order given.
     pub nodes: Vec<NodeSpec>,
+    /// How SSH nodes are reached (the same for all).
+    pub ssh: SshOptions,
 }
 
 impl Default for Cluster {
     fn default() -> Self {
         Cluster {
             nodes: vec![NodeSpec::local()],
+            ssh: SshOptions::default(),
         }
     }
 }
 
+/// Why a cluster could not be described.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not a valid description; the place is 1-based.
+    #[error("{origin}:{line}:{column}: {message}")]
+    At {
+        /// The file.
+        origin: String,
+        /// Line.
+        line: usize,
+        /// Column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The description is wrong as a whole (no place to point at).
+    #[error("{origin}: {message}")]
+    Invalid {
+        /// The file, or `--nodes`.
+        origin: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
 impl Cluster {
-    /// Connects nothing yet: makes a [`Node`] with the right transport for each spec.
+    /// Reads a cluster file.
+    pub fn from_file(path: &Path) -> Result<Cluster, ClusterError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read(path).map_err(|source| ClusterError::Read {
+            path: origin.clone(),
+            source,
+        })?;
+        let text = String::from_utf8(text).map_err(|e| ClusterError::Invalid {
+            origin: origin.clone(),
+            message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+        })?;
+        Cluster::parse(&text, &origin)
+    }
+
+    /// Parses a cluster description; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Cluster, ClusterError> {
+        let invalid = |message: String| ClusterError::Invalid {
+            origin: origin.to_string(),
+            message,
+        };
+        if text.trim().is_empty() {
+            return Err(invalid(
+                "the file is empty; it needs `nodes:`, a list of nodes".into(),
+            ));
+        }
+        let doc: FileDoc = serde_yaml::from_str(text).map_err(|e| located(e, origin))?;
+        let d = doc.defaults.unwrap_or_default();
+        let mut nodes = Vec::new();
+        for entry in doc.nodes.0 {
+            let spec = |name: String, host: Option<String>| NodeSpec {
+                name,
+                host,
+                user: entry.user.clone().or_else(|| d.user.clone()),
+                port: entry.port.or(d.port),
+                roles: entry
+                    .roles
+                    .clone()
+                    .or_else(|| d.roles.clone())
+                    .unwrap_or_default(),
+                workdir: entry.workdir.clone().or_else(|| d.workdir.clone()),
+            };
+            for (name, host) in entry.names {
+                nodes.push(spec(name, host));
+            }
+        }
+        if nodes.is_empty() {
+            return Err(invalid("`nodes:` is empty; list at least one node".into()));
+        }
+        Ok(Cluster {
+            nodes,
+            ssh: SshOptions::default(),
+        })
+    }
+
+    /// The nodes of a `--nodes` host list: each name is its host; `local` is this machine.
+    pub fn from_hostlist(list: &str) -> Result<Cluster, ClusterError> {
+        let invalid = |message: String| ClusterError::Invalid {
+            origin: "--nodes".into(),
+            message,
+        };
+        let names = hostlist::expand(list).map_err(|e| invalid(e.to_string()))?;
+        let mut seen = HashMap::new();
+        let mut nodes = Vec::new();
+        for name in names {
+            if seen.insert(name.clone(), ()).is_some() {
+                return Err(invalid(format!("`{name}` is listed twice")));
+            }
+            if name == LOCAL {
+                nodes.push(NodeSpec::local());
+                continue;
+            }
+            check_name(&name).map_err(&invalid)?;
+            nodes.push(NodeSpec::ssh(&name));
+        }
+        Ok(Cluster {
+            nodes,
+            ssh: SshOptions::default(),
+        })
+    }
+
+    /// Keeps only the nodes named by the host list `list`, in its order (`--nodes` with
+    /// `--cluster`).
+    pub fn select(&mut self, list: &str, origin: &str) -> Result<(), ClusterError> {
+        let invalid = |message: String| ClusterError::Invalid {
+            origin: "--nodes".into(),
+            message,
+        };
+        let names = hostlist::expand(list).map_err(|e| invalid(e.to_string()))?;
+        let mut picked = Vec::new();
+        for name in names {
+            let Some(n) = self.nodes.iter().find(|n| n.name == name) else {
+                let best = self
+                    .nodes
+                    .iter()
+                    .map(|n| (strsim::jaro_winkler(&n.name, &name), &n.name))
+                    .filter(|(score, _)| *score > 0.8)
+                    .max_by(|a, b| a.0.total_cmp(&b.0));
+                return Err(invalid(format!(
+                    "no node `{name}` in {origin}{}",
+                    best.map(|(_, n)| format!(" (did you mean `{n}`?)"))
+                        .unwrap_or_default()
+                )));
+            };
+            if picked.iter().any(|p: &NodeSpec| p.name == name) {
+                return Err(invalid(format!("`{name}` is listed twice")));
+            }
+            picked.push(n.clone());
+        }
+        self.nodes = picked;
+        Ok(())
+    }
+
+    /// Connects nothing yet: makes a [`Node`] with the right transport for each spec. SSH
+    /// nodes share [`Cluster::ssh`].
     pub fn nodes(&self) -> Vec<Node> {
+        let options = Arc::new(self.ssh.clone());
         self.nodes
             .iter()
             .map(|spec| {
-                let transport = Arc::new(Local::new(spec.workdir.clone()));
+                let workdir = spec.workdir.clone();
+                let transport: Arc<dyn Transport> = match &spec.host {
+                    None => Arc::new(Local::new(workdir)),
+                    Some(host) => Arc::new(SshTransport::new(
+                        SshTarget {
+                            host: host.clone(),
+                            user: spec.user.clone(),
+                            port: spec.port,
+                        },
+                        workdir.map(|w| w.display().to_string()),
+                        options.clone(),
+                    )),
+                };
                 Node::new(spec.name.clone(), spec.roles.clone(), transport)
             })
             .collect()
+    }
+}
+
+/// A serde_yaml error as `origin:line:column: message`.
+fn located(e: serde_yaml::Error, origin: &str) -> ClusterError {
+    let message = e.to_string();
+    match e.location() {
+        Some(loc) => {
+            // The message repeats the place at its end; it is in front already.
+            let suffix = format!(" at line {} column {}", loc.line(), loc.column());
+            let message = match message.find(&suffix) {
+                Some(i) => format!("{}{}", &message[..i], &message[i + suffix.len()..]),
+                None => message,
+            };
+            ClusterError::At {
+                origin: origin.into(),
+                line: loc.line(),
+                column: loc.column(),
+                message,
+            }
+        }
+        None => ClusterError::Invalid {
+            origin: origin.into(),
+            message,
+        },
+    }
+}
+
+/// A node name: it becomes part of file names and output prefixes.
+fn check_name(name: &str) -> Result<(), String> {
+    let ok = name.len() <= 253
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{name}` is not a usable node name: use letters, digits, `.`, `_` and `-`, \
+             starting with a letter or digit"
+        ))
+    }
+}
+
+/// A host: anything ssh takes as a destination, but never an option.
+fn check_host(host: &str) -> Result<(), String> {
+    if host.is_empty() {
+        return Err("the host is empty".into());
+    }
+    if host.starts_with('-') {
+        return Err(format!("host `{host}` starts with `-`"));
+    }
+    if host.contains('@') {
+        return Err(format!(
+            "host `{host}` contains `@`: give the user as `user:`"
+        ));
+    }
+    if host.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "host `{host:?}` contains blanks or control characters"
+        ));
+    }
+    Ok(())
+}
+
+/// The file's top level.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDoc {
+    nodes: NodeList,
+    #[serde(default)]
+    defaults: Option<Defaults>,
+}
+
+/// Fields every node gets unless it says otherwise.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Defaults {
+    #[serde(default, deserialize_with = "user")]
+    user: Option<String>,
+    #[serde(default, deserialize_with = "port")]
+    port: Option<u16>,
+    #[serde(default, deserialize_with = "roles")]
+    roles: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "workdir")]
+    workdir: Option<PathBuf>,
+}
+
+/// One entry of `nodes:` (a name may be a host list: one node per name).
+struct Entry {
+    /// (name, host) per node; host `None` for `local`.
+    names: Vec<(String, Option<String>)>,
+    user: Option<String>,
+    port: Option<u16>,
+    roles: Option<Vec<String>>,
+    workdir: Option<PathBuf>,
+}
+
+/// An entry as written (a mapping).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    name: String,
+    #[serde(default)]
+    host: Option<String>,
+    #[serde(default, deserialize_with = "user")]
+    user: Option<String>,
+    #[serde(default, deserialize_with = "port")]
+    port: Option<u16>,
+    #[serde(default, deserialize_with = "roles")]
+    roles: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "workdir")]
+    workdir: Option<PathBuf>,
+}
+
+fn user<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let u = String::deserialize(d)?;
+    if u.is_empty() || u.starts_with('-') || u.chars().any(|c| c.is_whitespace() || c == '@') {
+        return Err(de::Error::custom(format!("`{u}` is not a user name")));
+    }
+    Ok(Some(u))
+}
+
+fn port<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
+    let p = u16::deserialize(d)?;
+    if p == 0 {
+        return Err(de::Error::custom("port 0 is not a port"));
+    }
+    Ok(Some(p))
+}
+
+fn roles<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    let r = Vec::<String>::deserialize(d)?;
+    if let Some(bad) = r
+        .iter()
+        .find(|r| r.is_empty() || r.chars().any(|c| c.is_whitespace() || c.is_control()))
+    {
+        return Err(de::Error::custom(format!("`{bad}` is not a role name")));
+    }
+    Ok(Some(r))
+}
+
+fn workdir<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::Error> {
+    let w = String::deserialize(d)?;
+    if !w.starts_with('/') || w.contains('\0') || w.contains('\n') {
+        return Err(de::Error::custom(format!(
+            "workdir `{w}` must be an absolute path"
+        )));
+    }
+    Ok(Some(PathBuf::from(w)))
+}
+
+impl Entry {
+    /// Checks an entry and expands its host lists.
+    fn new(raw: RawEntry) -> Result<Entry, String> {
+        let names = hostlist::expand(&raw.name).map_err(|e| e.to_string())?;
+        let names = match raw.host.as_deref() {
+            _ if names == [LOCAL] => {
+                if let Some(h) = &raw.host {
+                    return Err(format!(
+                        "`local` is this machine without SSH and takes no host (got `{h}`); \
+                         give the node another name"
+                    ));
+                }
+                vec![(LOCAL.to_string(), None)]
+            }
+            None => names.into_iter().map(|n| (n.clone(), Some(n))).collect(),
+            Some(h) if names.len() == 1 => vec![(names[0].clone(), Some(h.to_string()))],
+            Some(h) => {
+                let hosts = hostlist::expand(h).map_err(|e| e.to_string())?;
+                if hosts.len() != names.len() {
+                    return Err(format!(
+                        "name `{}` gives {} nodes but host `{h}` gives {} hosts",
+                        raw.name,
+                        names.len(),
+                        hosts.len()
+                    ));
+                }
+                names.into_iter().zip(hosts.into_iter().map(Some)).collect()
+            }
+        };
+        for (name, host) in &names {
+            if name != LOCAL {
+                check_name(name)?;
+            }
+            if let Some(h) = host {
+                check_host(h)?;
+            }
+        }
+        Ok(Entry {
+            names,
+            user: raw.user,
+            port: raw.port,
+            roles: raw.roles,
+            workdir: raw.workdir,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Entry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Entry;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a node: a name, or a mapping with `name:` and optional `host:`, `user:`, `port:`, `roles:`, `workdir:`")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Entry, E> {
+                Entry::new(RawEntry {
+                    name: name.into(),
+                    host: None,
+                    user: None,
+                    port: None,
+                    roles: None,
+                    workdir: None,
+                })
+                .map_err(E::custom)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Entry, A::Error> {
+                let raw = RawEntry::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Entry::new(raw).map_err(de::Error::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `nodes:`: a list of entries (or one host list string), with names unique.
+struct NodeList(Vec<Entry>);
+
+impl<'de> Deserialize<'de> for NodeList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = NodeList;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of nodes, or a host list such as `onyx-[1-4]`")
+            }
+            fn visit_str<E: de::Error>(self, list: &str) -> Result<NodeList, E> {
+                let names = hostlist::expand(list).map_err(E::custom)?;
+                let mut entries = Vec::new();
+                let mut seen = HashMap::new();
+                for n in names {
+                    if seen.insert(n.clone(), ()).is_some() {
+                        return Err(E::custom(format!("node name `{n}` is used twice")));
+                    }
+                    entries.push(
+                        Entry::new(RawEntry {
+                            name: n,
+                            host: None,
+                            user: None,
+                            port: None,
+                            roles: None,
+                            workdir: None,
+                        })
+                        .map_err(E::custom)?,
+                    );
+                }
+                Ok(NodeList(entries))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<NodeList, A::Error> {
+                let mut entries = Vec::new();
+                // name -> 1-based index of the entry that has it
+                let mut seen: HashMap<String, usize> = HashMap::new();
+                while let Some(entry) = seq.next_element::<Entry>()? {
+                    let index = entries.len() + 1;
+                    for (name, _) in &entry.names {
+                        if let Some(first) = seen.insert(name.clone(), index) {
+                            return Err(de::Error::custom(format!(
+                                "node name `{name}` is used twice (entries {first} and {index})"
+                            )));
+                        }
+                    }
+                    entries.push(entry);
+                }
+                Ok(NodeList(entries))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Cluster {
+        Cluster::parse(text, "c.yml").unwrap_or_else(|e| panic!("{text}\n{e}"))
+    }
+
+    fn bad(text: &str) -> String {
+        match Cluster::parse(text, "c.yml") {
+            Ok(c) => panic!("should be refused:\n{text}\ngave {c:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_full_file() {
+        let c = parse(
+            "defaults:\n  user: lustre\n  roles: [any]\n  workdir: /var/tmp/lutf\n\
+             nodes:\n\
+             \x20 - name: mds1\n    host: 10.0.0.11\n    roles: [server]\n    port: 2222\n\
+             \x20 - name: onyx-[15-16]vm1\n    user: root\n\
+             \x20 - client7\n",
+        );
+        let names: Vec<_> = c.nodes.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["mds1", "onyx-15vm1", "onyx-16vm1", "client7"]);
+        let mds = &c.nodes[0];
+        assert_eq!(mds.host.as_deref(), Some("10.0.0.11"));
+        assert_eq!(mds.user.as_deref(), Some("lustre"));
+        assert_eq!(mds.port, Some(2222));
+        assert_eq!(mds.roles, ["server"]);
+        assert_eq!(mds.workdir.as_deref(), Some(Path::new("/var/tmp/lutf")));
+        let onyx = &c.nodes[2];
+        assert_eq!(onyx.host.as_deref(), Some("onyx-16vm1"));
+        assert_eq!(onyx.user.as_deref(), Some("root"));
+        assert_eq!(onyx.roles, ["any"]);
+        assert_eq!(onyx.port, None);
+        assert_eq!(c.nodes[3].host.as_deref(), Some("client7"));
+    }
+
+    #[test]
+    fn host_lists_for_names_and_hosts() {
+        let c = parse("nodes:\n  - name: n[1-2]\n    host: 10.0.0.[11-12]\n");
+        assert_eq!(c.nodes[1].name, "n2");
+        assert_eq!(c.nodes[1].host.as_deref(), Some("10.0.0.12"));
+        let c = parse("nodes: h[01-03]\n");
+        assert_eq!(c.nodes.len(), 3);
+        assert_eq!(c.nodes[0].host.as_deref(), Some("h01"));
+    }
+
+    #[test]
+    fn local_is_this_machine() {
+        let c = parse("nodes:\n  - local\n  - name: x\n");
+        assert!(c.nodes[0].is_local());
+        assert!(!c.nodes[1].is_local());
+        assert!(bad("nodes:\n  - name: local\n    host: h\n").contains("takes no host"));
+    }
+
+    #[test]
+    fn syntax_errors_name_file_line_and_column() {
+        let e = bad("nodes:\n  - name: a\n   host: b\n");
+        assert!(e.starts_with("c.yml:3:"), "{e}");
+        let e = bad("nodes: [a, b\n");
+        assert!(e.starts_with("c.yml:"), "{e}");
+        let e = bad("nodes:\n  - name: \"a\n");
+        assert!(e.starts_with("c.yml:"), "{e}");
+        let e = bad("\tnodes: []\n");
+        assert!(e.starts_with("c.yml:1:"), "{e}");
+        // the place is not repeated at the end
+        assert!(!e.contains(" at line "), "{e}");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_with_their_place() {
+        let e = bad("nodes:\n  - name: a\n    hots: b\n");
+        assert!(e.starts_with("c.yml:3:5:"), "{e}");
+        assert!(e.contains("unknown field `hots`"), "{e}");
+        let e = bad("nodes: [a]\nssh_options: {}\n");
+        assert!(
+            e.starts_with("c.yml:2:1:") && e.contains("unknown field `ssh_options`"),
+            "{e}"
+        );
+        let e = bad("defaults:\n  hots: x\nnodes: [a]\n");
+        assert!(
+            e.starts_with("c.yml:2:3:") && e.contains("unknown field `hots`"),
+            "{e}"
+        );
+        let e = bad("defaults:\n  host: x\nnodes: [a]\n");
+        assert!(e.contains("unknown field `host`"), "{e}");
+    }
+
+    #[test]
+    fn wrong_types_are_errors_with_their_place() {
+        let e = bad("nodes:\n  - name: a\n    port: twenty-two\n");
+        assert!(
+            e.starts_with("c.yml:3:11:") && e.contains("invalid type"),
+            "{e}"
+        );
+        let e = bad("nodes:\n  - name: a\n    port: 70000\n");
+        assert!(e.starts_with("c.yml:3:11:"), "{e}");
+        let e = bad("nodes:\n  - name: a\n    port: 0\n");
+        assert!(e.contains("port 0"), "{e}");
+        let e = bad("nodes:\n  - name: a\n    roles: server\n");
+        assert!(
+            e.starts_with("c.yml:3:12:") && e.contains("invalid type"),
+            "{e}"
+        );
+        let e = bad("nodes:\n  - name: [a]\n");
+        assert!(e.starts_with("c.yml:2:"), "{e}");
+        let e = bad("nodes: 7\n");
+        assert!(e.contains("invalid type"), "{e}");
+        let e = bad("nodes:\n  - name: a\n    workdir: relative/dir\n");
+        assert!(
+            e.contains("absolute path") && e.starts_with("c.yml:2:5: nodes[0]: "),
+            "{e}"
+        );
+        let e = bad("nodes:\n  - name: a\n    user: -oProxyCommand=x\n");
+        assert!(e.contains("not a user name"), "{e}");
+        let e = bad("nodes:\n  - {host: b}\n");
+        assert!(e.contains("missing field `name`"), "{e}");
+        let e = bad("- a\n- b\n");
+        assert!(e.contains("invalid type"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_names_are_errors() {
+        let e = bad("nodes:\n  - name: a\n  - name: b\n  - name: a\n");
+        assert!(
+            e.contains("node name `a` is used twice (entries 1 and 3)"),
+            "{e}"
+        );
+        assert!(e.starts_with("c.yml:"), "{e}");
+        let e = bad("nodes:\n  - n[1-3]\n  - n2\n");
+        assert!(e.contains("`n2` is used twice"), "{e}");
+        let e = bad("nodes: a,a\n");
+        assert!(e.contains("`a` is used twice"), "{e}");
+        let e = bad("nodes:\n  - name: a\n    name: b\n");
+        assert!(e.contains("duplicate"), "{e}");
+    }
+
+    #[test]
+    fn bad_names_hosts_and_host_lists() {
+        let e = bad("nodes:\n  - name: n[1-3\n");
+        assert!(
+            e.contains("never closed") && e.starts_with("c.yml:2:"),
+            "{e}"
+        );
+        let e = bad("nodes:\n  - name: n[3-1]\n");
+        assert!(e.contains("backwards"), "{e}");
+        let e = bad("nodes:\n  - name: n[1-2]\n    host: h[1-3]\n");
+        assert!(
+            e.contains("gives 2 nodes but host `h[1-3]` gives 3 hosts"),
+            "{e}"
+        );
+        let e = bad("nodes:\n  - name: a/b\n");
+        assert!(e.contains("not a usable node name"), "{e}");
+        let e = bad("nodes:\n  - name: a\n    host: -oProxyCommand=touch\n");
+        assert!(e.contains("starts with `-`"), "{e}");
+        let e = bad("nodes:\n  - name: a\n    host: root@b\n");
+        assert!(e.contains("`user:`"), "{e}");
+        let e = bad("nodes:\n  - name: a\n    host: \"b c\"\n");
+        assert!(e.contains("blanks"), "{e}");
+        let e = bad("nodes: \"n[1-100000]\"\n");
+        assert!(e.contains("more than 65536"), "{e}");
+    }
+
+    #[test]
+    fn empty_files_and_lists() {
+        assert!(bad("").contains("empty"));
+        assert!(
+            bad("# nothing\n").contains("missing field `nodes`")
+                || bad("# nothing\n").contains("empty")
+        );
+        assert!(bad("nodes: []\n").contains("at least one node"));
+        assert!(bad("defaults: {user: x}\n").contains("missing field `nodes`"));
+        let e = bad("nodes: [a]\n---\nnodes: [b]\n");
+        assert!(e.contains("more than one document"), "{e}");
+    }
+
+    #[test]
+    fn hostlist_nodes_and_selection() {
+        let c = Cluster::from_hostlist("local,h[1-2]").unwrap();
+        assert!(c.nodes[0].is_local());
+        assert_eq!(c.nodes[2].host.as_deref(), Some("h2"));
+        let e = Cluster::from_hostlist("h1,h1").unwrap_err().to_string();
+        assert!(e.contains("listed twice"), "{e}");
+        let e = Cluster::from_hostlist("h[1-").unwrap_err().to_string();
+        assert!(e.starts_with("--nodes: bad host list"), "{e}");
+        let e = Cluster::from_hostlist("-oProxyCommand=x")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a usable node name"), "{e}");
+
+        let mut c = parse("nodes: [mds1, oss1, oss2, client1]\n");
+        c.select("oss[1-2]", "c.yml").unwrap();
+        assert_eq!(c.nodes.len(), 2);
+        let mut c = parse("nodes: [mds1, oss1]\n");
+        let e = c.select("mds2", "c.yml").unwrap_err().to_string();
+        assert!(
+            e.contains("no node `mds2` in c.yml (did you mean `mds1`?)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn files_that_cannot_be_read() {
+        let e = Cluster::from_file(Path::new("/nonexistent/c.yml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("/nonexistent/c.yml: "), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.yml");
+        std::fs::write(&p, b"nodes: [\xff]\n").unwrap();
+        let e = Cluster::from_file(&p).unwrap_err().to_string();
+        assert!(e.contains("not UTF-8"), "{e}");
     }
 }

@@ -15,6 +15,7 @@ pub mod cluster;
 pub mod commands;
 pub mod discovery;
 pub mod hook;
+pub mod hostlist;
 pub mod node;
 pub mod outcome;
 pub mod plan;

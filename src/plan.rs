@@ -261,7 +261,7 @@ impl PlanError {
     fn from_call(test: &TestFile, e: &CallError) -> PlanError {
         match e.helper_error() {
             Some(h) if h.kind == ErrorKind::TestFile => PlanError {
-                message: format!("{} does not load: {}", test.bundle_path(), h.message),
+                message: load_error(&test.bundle_path(), &h.message),
                 traceback: h.detail.clone(),
             },
             _ => PlanError {
@@ -277,6 +277,20 @@ impl PlanError {
             Some(tb) if !tb.trim().is_empty() => format!("{}\n{}", self.message, tb.trim_end()),
             _ => self.message.clone(),
         }
+    }
+}
+
+/// A load error as one line that names the file once, relative to the suites folder: the
+/// helper may lead with the file's absolute path on the node, which says nothing here.
+fn load_error(file: &str, message: &str) -> String {
+    let message = match message.split_once(": ") {
+        Some((path, rest)) if path.starts_with('/') && path.ends_with(file) => rest,
+        _ => message,
+    };
+    if message.contains(file) {
+        message.to_string()
+    } else {
+        format!("{file}: {message}")
     }
 }
 
@@ -576,6 +590,22 @@ mod tests {
         s.stops = vec!["a".into()];
         let e = validate(&plan(vec![step("a", "node1", &[]), s])).unwrap_err();
         assert!(e.contains("not a background step"), "{e}");
+    }
+
+    #[test]
+    fn load_errors_name_the_file_once() {
+        let f = "broken/test_02.py";
+        assert_eq!(
+            load_error(
+                f,
+                "/tmp/w/abc/suites/broken/test_02.py: broken/test_02.py:12: SyntaxError: x"
+            ),
+            "broken/test_02.py:12: SyntaxError: x"
+        );
+        assert_eq!(
+            load_error(f, "python wrote no plan"),
+            "broken/test_02.py: python wrote no plan"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! Real parts only: the real binary, the real helper, real python3, real bash.
 
 mod common;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -44,10 +45,12 @@ NETTYPE=tcp
 FAIL_ON_ERROR=${FAIL_ON_ERROR:-true}
 "#;
 
-/// One auster installation: `<dir>/lustre/tests/lutf.sh` (the generated hook) and
-/// `<dir>/lustre/tests/cfg/lutfcfg.sh`.
+/// One auster installation: `<dir>/lustre/tests/lutf.sh` (the hook `lutf auster-hook`
+/// generates, running this binary) and `<dir>/lustre/tests/cfg/lutfcfg.sh`.
 struct Auster {
     dir: tempfile::TempDir,
+    /// `LUTF_OPTIONS` for the hook: a private work directory, so tests never share one.
+    options: String,
 }
 
 /// What one auster run left.
@@ -63,28 +66,14 @@ struct Outcome {
 }
 
 impl Auster {
-    /// An installation whose hook runs lutf (through a wrapper giving it a private work
-    /// directory, so tests never share one) on `suites`.
+    /// An installation whose hook runs lutf on `suites`.
     fn new(suites: &Path) -> Auster {
-        let a = Auster {
-            dir: tempfile::tempdir().expect("a temporary folder"),
-        };
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let options = format!("--workdir {}", dir.path().join("work").display());
+        let a = Auster { dir, options };
         std::fs::create_dir_all(a.lustre().join("tests/cfg")).unwrap();
-        let wrapper = a.dir.path().join("lutf-wrapper");
-        std::fs::write(
-            &wrapper,
-            format!(
-                "#!/bin/sh\nexec '{}' --workdir '{}' \"$@\"\n",
-                env!("CARGO_BIN_EXE_lutf"),
-                a.dir.path().join("work").display()
-            ),
-        )
-        .unwrap();
-        chmod_x(&wrapper);
         let out = Command::new(env!("CARGO_BIN_EXE_lutf"))
             .arg("auster-hook")
-            .arg("--lutf")
-            .arg(&wrapper)
             .arg("--suites")
             .arg(suites)
             .output()
@@ -124,6 +113,7 @@ impl Auster {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("LC_ALL", "C")
             .env("LUSTRE", self.lustre())
+            .env("LUTF_OPTIONS", &self.options)
             .current_dir(self.dir.path());
         for v in ["HOME", "USER"] {
             if let Some(x) = std::env::var_os(v) {
@@ -178,11 +168,6 @@ impl Auster {
             logdir,
         }
     }
-}
-
-fn chmod_x(p: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
 /// One SubTests item.
@@ -544,6 +529,41 @@ fn several_suites_name_subtests_by_suite() {
         "{:?}",
         o.test_logs()
     );
+}
+
+#[test]
+fn remote_hosts_of_the_cfg_are_reached_over_ssh() {
+    need_python!();
+    let Some(hosts) = support::hosts(1) else {
+        return;
+    };
+    let mut a = Auster::new(&fixtures());
+    a.options
+        .push_str(&format!(" --ssh-config {}", hosts.ssh_config.display()));
+    // This machine is the client; the MDS is a real sshd test host.
+    a.cfg(&format!(
+        "mds_HOST={}\nCLIENTS=localhost\n",
+        hosts.hosts[0].name
+    ));
+    // needs/test_01 wants two nodes: SKIP on one, PASS on two.
+    let o = a.run(&[], &["--suite", "needs", "--only", "01"]);
+    assert_eq!(o.code, 0, "{o}");
+    let subs = o.subs();
+    assert_eq!(
+        (subs[0].name.as_str(), subs[0].status.as_str()),
+        ("test_01", "PASS"),
+        "{o}"
+    );
+    assert_eq!(o.status(), "PASS", "{o}");
+    // One log per node the test ran on.
+    let logs = o.test_logs();
+    assert_eq!(logs.len(), 2, "{logs:?}");
+    let text: String = logs.iter().map(|l| o.log(l)).collect();
+    assert!(
+        text.contains(&format!("on {}", hosts.hosts[0].name)),
+        "{text}"
+    );
+    assert!(text.contains("on localhost"), "{text}");
 }
 
 #[test]

@@ -7,6 +7,7 @@
 //! | `spec.yml` | `spawn` | before the supervisor starts: what to run |
 //! | `started.yml` | supervisor | once the command runs: its pid, the supervisor's identity |
 //! | `stdout`, `stderr` or `log` | the command | as it runs |
+//! | `context.json`, `result.json`, `cwd/` | supervisor, runner | step jobs: the runner's files and working folder (`cwd/` removed at the end) |
 //! | `killed` | `kill` | before it signals the job |
 //! | `end.yml` | supervisor | once the command and its group are gone: how it ended |
 //! | `supervisor.log` | supervisor | its own stderr, for post-mortems |
@@ -158,10 +159,14 @@ impl JobDir {
         if !valid_id(id) {
             return Err(no_such());
         }
-        let path = jobs_root(workdir).join(id);
+        let root = jobs_root(workdir);
+        let path = root.join(id);
         if !path.join(file::SPEC).is_file() {
             return Err(no_such());
         }
+        // Job records name processes to signal: only trust folders nobody else can write.
+        workdir::check_private(workdir)?;
+        workdir::check_private(&root)?;
         Ok(JobDir {
             id: id.to_string(),
             path,

@@ -54,7 +54,8 @@ pub fn test_file(env: &Env, file: &str) -> Result<PathBuf, ErrorReply> {
     Ok(path)
 }
 
-fn python(env: &Env) -> Result<PathBuf, ErrorReply> {
+/// The `python3` to run the runner with, or a `no_python` error.
+pub fn python(env: &Env) -> Result<PathBuf, ErrorReply> {
     crate::python::find().ok_or_else(|| {
         ErrorReply::new(
             ErrorKind::NoPython,
@@ -134,7 +135,8 @@ pub fn plan_result(file: &Path, dir: &Path, f: &Finished) -> Result<TestPlan, Er
     match serde_json::from_str::<PlanFile>(&text) {
         Ok(PlanFile::Plan(plan)) => Ok(plan),
         Ok(PlanFile::Error { message, traceback }) => {
-            let e = err(format!("{}: {message}", file.display()));
+            // The runner's message already names the file and line.
+            let e = err(message);
             Err(match traceback {
                 Some(t) => e.with_detail(t),
                 None => e,

@@ -31,7 +31,8 @@ pub fn ensure_private(dir: &Path) -> Result<(), ErrorReply> {
     }
 }
 
-fn check_private(dir: &Path) -> Result<(), ErrorReply> {
+/// Checks that the existing `dir` is a directory we own that nobody else may write to.
+pub fn check_private(dir: &Path) -> Result<(), ErrorReply> {
     let meta = std::fs::symlink_metadata(dir).map_err(|e| io_error(dir, e))?;
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };

@@ -124,6 +124,7 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
     // Nodes: the cfg's host variables, this machine alone when there are none.
     let this = ThisHost::get();
     let mut cluster = env.hosts.cluster(&this, env.no_dsh());
+    cluster.ssh = global.ssh_options();
     if let Some(w) = &global.workdir {
         for n in &mut cluster.nodes {
             n.workdir = Some(w.clone());
@@ -133,20 +134,6 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
     if args.dry_run {
         print!("{}", dry_run(env, &dir, &chosen, &cluster));
         return Ok(0);
-    }
-
-    // TODO(ssh): drop this guard when the SSH transport lands; `Cluster::nodes` then
-    // reaches remote hosts.
-    let remote: Vec<&str> = cluster
-        .nodes
-        .iter()
-        .filter_map(|n| n.host.as_deref())
-        .collect();
-    if !remote.is_empty() {
-        bail!(
-            "the cfg names remote hosts ({}), which need the SSH transport, not built yet",
-            remote.join(", ")
-        );
     }
 
     let to_run: Vec<&Chosen> = chosen
@@ -182,19 +169,23 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
     };
     let mut planned: Vec<PlannedSuite> = Vec::new();
     for c in &chosen {
-        let test = PlannedTest {
-            test: c.test.clone(),
-            excepted: c.verdict != Verdict::Run,
-            plan: match &c.verdict {
-                Verdict::Run => plans.next().expect("one plan per test that runs"),
-                // Never read: the runner reports an excepted test without its plan.
-                Verdict::Excluded(reason) => Err(PlanError {
+        let test = match &c.verdict {
+            Verdict::Run => PlannedTest {
+                test: c.test.clone(),
+                excluded: None,
+                plan: plans.next().expect("one plan per test that runs"),
+            },
+            // Never asked for its plan: the runner reports it with auster's reason.
+            Verdict::Excluded(reason) => PlannedTest {
+                test: c.test.clone(),
+                excluded: Some(reason.clone()),
+                plan: Err(PlanError {
                     message: reason.clone(),
                     traceback: None,
                 }),
-                // Left out before this point.
-                Verdict::Omitted => continue,
             },
+            // Left out before this point.
+            Verdict::Omitted => continue,
         };
         match planned.last_mut() {
             Some(s) if s.name == c.test.suite => s.tests.push(test),
@@ -328,8 +319,8 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
     })
 }
 
-/// A test as the auster suite names it: in the suite `testsuite`, with its auster id, its
-/// description led by its lutf name, and auster's reason when it was excluded.
+/// A test as the auster suite names it: in the suite `testsuite`, with its auster id and
+/// its description led by its lutf name.
 fn as_auster(t: &TestOutcome, testsuite: &str, chosen: Option<&&Chosen>) -> TestOutcome {
     let mut out = t.clone();
     out.suite = testsuite.to_string();
@@ -341,9 +332,6 @@ fn as_auster(t: &TestOutcome, testsuite: &str, chosen: Option<&&Chosen>) -> Test
     };
     if let Some(c) = chosen {
         out.id = c.auster_id.clone();
-        if let Verdict::Excluded(reason) = &c.verdict {
-            out.error = reason.clone();
-        }
     }
     out
 }

@@ -19,12 +19,21 @@ use crate::node::Node;
 /// Exit code for usage and configuration errors.
 pub const EXIT_USAGE: i32 = 2;
 
-/// The cluster named by the global options (this machine when none is named).
+/// The cluster named by the global options (this machine when none is named): `--cluster`
+/// FILE, narrowed by `--nodes` when both are given, or `--nodes` alone.
 pub fn cluster(global: &Global) -> anyhow::Result<Cluster> {
-    let mut cluster = Cluster::default();
-    if global.cluster.is_some() || global.nodes.is_some() {
-        anyhow::bail!("--cluster and --nodes need the SSH transport, which is not built yet");
-    }
+    let mut cluster = match (&global.cluster, &global.nodes) {
+        (Some(file), nodes) => {
+            let mut c = Cluster::from_file(file)?;
+            if let Some(list) = nodes {
+                c.select(list, &file.display().to_string())?;
+            }
+            c
+        }
+        (None, Some(list)) => Cluster::from_hostlist(list)?,
+        (None, None) => Cluster::default(),
+    };
+    cluster.ssh = global.ssh_options();
     if let Some(dir) = &global.workdir {
         for n in &mut cluster.nodes {
             n.workdir = Some(dir.clone());

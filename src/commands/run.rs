@@ -23,6 +23,9 @@ use crate::runner::{
     now_rfc3339, Event, NodeExecutor, PlannedSuite, PlannedTest, Reporter, RunConfig, Runner, Stop,
 };
 
+/// The SKIP reason of a test left out by `--except`.
+pub const EXCLUDED_BY_EXCEPT: &str = "excluded by --except";
+
 /// Exit code when a test failed.
 pub const EXIT_FAILED: i32 = 1;
 /// Exit code after SIGINT or SIGTERM.
@@ -93,7 +96,7 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
                 .iter()
                 .map(|t| PlannedTest {
                     test: t.test.clone(),
-                    excepted: t.excepted,
+                    excluded: t.excepted.then(|| EXCLUDED_BY_EXCEPT.to_string()),
                     plan: plans.next().expect("one plan per test"),
                 })
                 .collect(),
@@ -111,7 +114,7 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
         finished: String::new(),
         duration: 0.0,
         testhost: hostname(),
-        user: crate::transport::local::current_user(),
+        user: user_name(),
         cluster: match (&global.cluster, &global.nodes) {
             (Some(f), _) => f.display().to_string(),
             (None, Some(list)) => list.clone(),
@@ -274,6 +277,35 @@ pub fn run_id() -> String {
         .collect()
 }
 
+/// The name of the user running lutf: `$USER`, else `$LOGNAME`, else the password
+/// database's name for the uid, else the uid.
+fn user_name() -> String {
+    for var in ["USER", "LOGNAME"] {
+        if let Ok(u) = std::env::var(var) {
+            if !u.is_empty() {
+                return u;
+            }
+        }
+    }
+    // SAFETY: getuid cannot fail; getpwuid_r writes only into the buffers given, and the
+    // name is read only when it reports success.
+    unsafe {
+        let uid = libc::getuid();
+        let mut pw: libc::passwd = std::mem::zeroed();
+        let mut buf = vec![0 as libc::c_char; 4096];
+        let mut out: *mut libc::passwd = std::ptr::null_mut();
+        if libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), &mut out) == 0
+            && !out.is_null()
+            && !pw.pw_name.is_null()
+        {
+            return std::ffi::CStr::from_ptr(pw.pw_name)
+                .to_string_lossy()
+                .into_owned();
+        }
+        uid.to_string()
+    }
+}
+
 /// This machine's hostname.
 pub fn hostname() -> String {
     let mut buf = [0u8; 256];
@@ -301,8 +333,8 @@ pub fn dry_run(suites: &[PlannedSuite], nodes: &[NodeStatus]) -> String {
             };
             let _ = writeln!(o, "{name}: {}", plan.description);
             let _ = writeln!(o, "  needs: {}", describe_needs(&plan.needs));
-            if t.excepted {
-                let _ = writeln!(o, "  would SKIP: excluded by --except");
+            if let Some(why) = &t.excluded {
+                let _ = writeln!(o, "  would SKIP: {why}");
                 continue;
             }
             let binding = match bind(&plan.needs, nodes) {
@@ -441,6 +473,8 @@ fn test_event(t: &TestOutcome) -> String {
     let name = format!("{} {}", t.suite, t.name());
     match t.status {
         Status::Pass => format!("{name}: PASS in {}", secs(t.duration)),
+        // Skipped (or failed to load) before anything ran: no time to tell.
+        s if t.steps.is_empty() => format!("{name}: {s}: {}", first_line(&t.error)),
         s => format!(
             "{name}: {s} in {}: {}",
             secs(t.duration),

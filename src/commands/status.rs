@@ -1,9 +1,13 @@
-//! `lutf status`: the facts of every node, asked concurrently.
+//! `lutf status`: every node asked concurrently: reachable or not (with ssh's own error),
+//! round-trip time of a helper call, where the helper is deployed, and the node's facts
+//! (Python, interfaces, LNet). An unreachable node costs at most the connect timeout.
 
 use std::fmt::Write as _;
+use std::time::{Duration, Instant};
 
 use crate::cli::{Format, Global, StatusArgs};
-use crate::protocol::{Facts, Op};
+use crate::node::Node;
+use crate::protocol::{Facts, Hello, Op};
 
 /// One node's answer.
 #[derive(Debug, serde::Serialize)]
@@ -12,14 +16,87 @@ pub struct NodeStatus {
     pub node: String,
     /// Whether the helper answered.
     pub reachable: bool,
-    /// Milliseconds for the `facts` call.
-    pub rtt_ms: u64,
-    /// The facts, when reachable.
+    /// Milliseconds to connect and deploy (or to fail doing so).
+    pub setup_ms: f64,
+    /// Milliseconds for one helper call (`hello`) over the warm connection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtt_ms: Option<f64>,
+    /// Where the helper is on the node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub helper_dir: Option<String>,
+    /// Bytes pushed to deploy it (0 when the node had it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes_sent: Option<u64>,
+    /// The helper's version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub helper_version: Option<String>,
+    /// The facts, when the helper gave them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub facts: Option<Facts>,
-    /// What went wrong, when not.
+    /// What went wrong: why the node is unreachable, or why it gave no facts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 10_000.0).round() / 10.0
+}
+
+/// Asks one node; never fails, never hangs longer than the transport's bounds.
+pub async fn ask(node: &Node, bundle: &crate::bundle::Bundle) -> NodeStatus {
+    let mut s = NodeStatus {
+        node: node.name.clone(),
+        reachable: false,
+        setup_ms: 0.0,
+        rtt_ms: None,
+        helper_dir: None,
+        bytes_sent: None,
+        helper_version: None,
+        facts: None,
+        error: None,
+    };
+    let start = Instant::now();
+    let deployed = node.deploy(bundle).await;
+    s.setup_ms = ms(start.elapsed());
+    match deployed {
+        Ok(d) => {
+            tracing::info!(
+                "{}: bundle {} at {} ({} bytes sent, {} old removed)",
+                node.name,
+                bundle.id(),
+                d.dir,
+                d.bytes_sent,
+                d.pruned
+            );
+            s.helper_dir = Some(d.dir);
+            s.bytes_sent = Some(d.bytes_sent);
+        }
+        Err(e) => {
+            s.error = Some(e.to_string());
+            return s;
+        }
+    }
+    let start = Instant::now();
+    match node.call::<Hello>(Op::Hello).await {
+        Ok(h) => {
+            s.rtt_ms = Some(ms(start.elapsed()));
+            s.reachable = true;
+            s.helper_version = Some(h.helper_version);
+        }
+        Err(e) => {
+            s.error = Some(e.to_string());
+            return s;
+        }
+    }
+    match node.call::<Facts>(Op::Facts).await {
+        Ok(f) => s.facts = Some(f),
+        Err(e) => {
+            // Still reachable if only the facts failed.
+            s.reachable = !e.is_unreachable();
+            s.error = Some(e.to_string());
+        }
+    }
+    s
 }
 
 /// Runs `lutf status`.
@@ -31,30 +108,7 @@ pub async fn run(global: &Global, args: &StatusArgs) -> anyhow::Result<i32> {
         .into_iter()
         .map(|node| {
             let bundle = bundle.clone();
-            tokio::spawn(async move {
-                let start = std::time::Instant::now();
-                let result = match node.deploy(&bundle).await {
-                    Ok(_) => node.call::<Facts>(Op::Facts).await,
-                    Err(e) => Err(e),
-                };
-                let rtt_ms = start.elapsed().as_millis() as u64;
-                match result {
-                    Ok(facts) => NodeStatus {
-                        node: node.name,
-                        reachable: true,
-                        rtt_ms,
-                        facts: Some(facts),
-                        error: None,
-                    },
-                    Err(e) => NodeStatus {
-                        node: node.name,
-                        reachable: false,
-                        rtt_ms,
-                        facts: None,
-                        error: Some(e.to_string()),
-                    },
-                }
-            })
+            tokio::spawn(async move { ask(&node, &bundle).await })
         })
         .collect();
     let mut statuses = Vec::new();
@@ -62,7 +116,12 @@ pub async fn run(global: &Global, args: &StatusArgs) -> anyhow::Result<i32> {
         statuses.push(t.await?);
     }
     let out = match args.format {
-        Format::Table => statuses.iter().map(table).collect::<Vec<_>>().join("\n"),
+        Format::Table => {
+            let mut o = statuses.iter().map(table).collect::<Vec<_>>().join("\n");
+            let up = statuses.iter().filter(|s| s.reachable).count();
+            let _ = writeln!(o, "\n{up} of {} nodes reachable", statuses.len());
+            o
+        }
         Format::Yaml => serde_yaml::to_string(&statuses)?,
         Format::Json => serde_json::to_string_pretty(&statuses)? + "\n",
     };
@@ -77,18 +136,43 @@ pub async fn run(global: &Global, args: &StatusArgs) -> anyhow::Result<i32> {
 /// One node as a block of `key: value` lines, interfaces indented below.
 pub fn table(s: &NodeStatus) -> String {
     let mut o = String::new();
-    let Some(f) = &s.facts else {
+    if !s.reachable {
         let _ = writeln!(
             o,
-            "{}: UNREACHABLE ({})",
+            "{}: UNREACHABLE after {} ms: {}",
             s.node,
+            s.setup_ms,
             s.error.as_deref().unwrap_or("?")
         );
         return o;
-    };
-    let _ = writeln!(o, "{}: reachable ({} ms)", s.node, s.rtt_ms);
+    }
+    let _ = writeln!(
+        o,
+        "{}: reachable (call {} ms, setup {} ms)",
+        s.node,
+        s.rtt_ms.unwrap_or_default(),
+        s.setup_ms
+    );
     let row = |o: &mut String, k: &str, v: &str| {
         let _ = writeln!(o, "  {k:<10} {v}");
+    };
+    row(
+        &mut o,
+        "helper",
+        &format!(
+            "{} in {} ({} bytes sent)",
+            s.helper_version.as_deref().unwrap_or("?"),
+            s.helper_dir.as_deref().unwrap_or("?"),
+            s.bytes_sent.unwrap_or_default()
+        ),
+    );
+    let Some(f) = &s.facts else {
+        row(
+            &mut o,
+            "facts",
+            &format!("unavailable: {}", s.error.as_deref().unwrap_or("?")),
+        );
+        return o;
     };
     row(&mut o, "hostname", &f.hostname);
     row(
@@ -120,11 +204,15 @@ pub fn table(s: &NodeStatus) -> String {
     let _ = writeln!(o, "  interfaces:");
     for i in &f.interfaces {
         let mut flags = vec![if i.flags.up { "up" } else { "down" }];
-        if i.flags.loopback {
-            flags.push("loopback");
-        }
-        if i.flags.broadcast {
-            flags.push("broadcast");
+        for (set, name) in [
+            (i.flags.running, "running"),
+            (i.flags.loopback, "loopback"),
+            (i.flags.broadcast, "broadcast"),
+            (i.flags.multicast, "multicast"),
+        ] {
+            if set {
+                flags.push(name);
+            }
         }
         let addrs: Vec<String> = i
             .ipv4
@@ -135,7 +223,7 @@ pub fn table(s: &NodeStatus) -> String {
         let mtu = i.mtu.map(|m| format!("mtu {m}")).unwrap_or_default();
         let _ = writeln!(
             o,
-            "    {:<12} {:<22} {:<9} {}",
+            "    {:<12} {:<30} {:<9} {}",
             i.name,
             flags.join(","),
             mtu,

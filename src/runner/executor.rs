@@ -1,15 +1,23 @@
 //! How the sequencer reaches a node: [`StepExecutor`] runs, starts and stops steps.
-//! [`NodeExecutor`] is the real one (helper calls `step`, `spawn_step`, `kill`, `forget`
+//! [`NodeExecutor`] is the real one (helper calls `spawn_step`, `wait`, `kill`, `forget`
 //! through each node's transport); the sequencer's own unit tests drive the same trait
 //! with scripted outcomes, so that ordering and failure handling are tested without timing
 //! races, while the integration tests run the real helper.
+//!
+//! Every step, foreground ones included, runs as a job on its node (`spawn_step`, then
+//! `wait` until it ends): a job has an id, so an interrupted step can be stopped on its
+//! node (`kill`), and a dropped connection or a killed helper call never leaves a step
+//! running without the helper's supervisor enforcing its timeout.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use tokio::sync::watch;
+
 use crate::node::{CallError, Node};
 use crate::protocol::{
     Failure, FailureKind, JobArgs, KillArgs, KillResult, Op, SpawnResult, StepArgs, StepResult,
+    WaitArgs, WaitResult,
 };
 use crate::transport::BoxFuture;
 
@@ -21,7 +29,13 @@ pub enum ExecError {
     Lost(String),
     /// The helper answered, but with an error instead of a step result.
     Failed(Failure),
+    /// The run was interrupted and the step stopped; its result so far, when the node
+    /// gave one.
+    Interrupted(Option<StepResult>),
 }
+
+/// Becomes `true` when the run is interrupted; `None` for calls that must not stop.
+pub type Interrupt = Option<watch::Receiver<bool>>;
 
 /// A background step after `kill`.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,11 +48,13 @@ pub struct Stopped {
 
 /// Runs steps on nodes, by node name.
 pub trait StepExecutor: Send + Sync + 'static {
-    /// Runs one step to completion.
+    /// Runs one step to completion; when `interrupt` turns `true` first, stops it and
+    /// answers [`ExecError::Interrupted`].
     fn step<'a>(
         &'a self,
         node: &'a str,
         args: StepArgs,
+        interrupt: Interrupt,
     ) -> BoxFuture<'a, Result<StepResult, ExecError>>;
 
     /// Starts one step in the background; answers the job id.
@@ -63,8 +79,12 @@ pub const ANSWER_GRACE: f64 = 30.0;
 /// Seconds a `kill` may take before the node is given up.
 pub const STOP_BOUND: f64 = 30.0;
 
-/// Seconds between SIGTERM and SIGKILL when stopping a background step.
+/// Seconds between SIGTERM and SIGKILL when stopping a step.
 pub const STOP_GRACE: f64 = 2.0;
+
+/// Longest single `wait` call, in seconds: a long wait holds one of the node's call slots,
+/// so it is renewed rather than held for a whole long step.
+pub const WAIT_POLL: f64 = 30.0;
 
 /// The real executor: helper calls on the run's nodes.
 #[derive(Debug, Clone)]
@@ -84,6 +104,35 @@ impl NodeExecutor {
         self.nodes
             .get(name)
             .ok_or_else(|| ExecError::Lost(format!("no node named {name} in this run")))
+    }
+
+    /// Stops `job` and forgets it.
+    async fn kill_and_forget(n: &Node, job: &str) -> Result<KillResult, ExecError> {
+        let killed = bounded(
+            STOP_BOUND,
+            "kill",
+            n.call::<KillResult>(Op::Kill(KillArgs {
+                job: job.to_string(),
+                grace: Some(STOP_GRACE),
+            })),
+        )
+        .await;
+        if killed.is_ok() {
+            Self::forget(n, job).await;
+        }
+        killed
+    }
+
+    /// Removes an ended job's files on the node; a failure only costs disk space.
+    async fn forget(n: &Node, job: &str) {
+        if let Err(e) = n
+            .call::<serde_yaml::Value>(Op::Forget(JobArgs {
+                job: job.to_string(),
+            }))
+            .await
+        {
+            tracing::debug!(node = %n.name, job, "forget failed: {e}");
+        }
     }
 }
 
@@ -134,11 +183,65 @@ impl StepExecutor for NodeExecutor {
         &'a self,
         node: &'a str,
         args: StepArgs,
+        mut interrupt: Interrupt,
     ) -> BoxFuture<'a, Result<StepResult, ExecError>> {
         Box::pin(async move {
             let n = self.node(node)?;
-            let bound = args.timeout.unwrap_or(0.0) + ANSWER_GRACE;
-            bounded(bound, "step", n.call::<StepResult>(Op::Step(args))).await
+            // The helper enforces the step's timeout; the master only makes sure that a
+            // step whose node stops ending it cannot hold the run forever.
+            let limit = args.timeout.unwrap_or(0.0) + ANSWER_GRACE;
+            let job = bounded(
+                ANSWER_GRACE,
+                "spawn_step",
+                n.call::<SpawnResult>(Op::SpawnStep(args)),
+            )
+            .await?
+            .job;
+            let start = std::time::Instant::now();
+            loop {
+                let left = limit - start.elapsed().as_secs_f64();
+                if left <= 0.0 {
+                    let killed = Self::kill_and_forget(n, &job).await?;
+                    return Err(ExecError::Failed(Failure {
+                        kind: FailureKind::Timeout,
+                        message: format!(
+                            "the step did not end within {limit:.0} s, although its node answers; it was killed"
+                        ),
+                        traceback: killed.result.step.map(|r| r.log.data.to_string_lossy()),
+                    }));
+                }
+                let poll = left.min(WAIT_POLL);
+                let wait = bounded(
+                    poll + ANSWER_GRACE,
+                    "wait",
+                    n.call::<WaitResult>(Op::Wait(WaitArgs {
+                        job: job.clone(),
+                        timeout: poll,
+                    })),
+                );
+                let waited = match &mut interrupt {
+                    None => wait.await,
+                    Some(rx) => tokio::select! {
+                        w = wait => w,
+                        () = wait_true(rx) => {
+                            let killed = Self::kill_and_forget(n, &job).await.ok();
+                            return Err(ExecError::Interrupted(
+                                killed.and_then(|k| k.result.step),
+                            ));
+                        }
+                    },
+                }?;
+                if waited.finished {
+                    Self::forget(n, &job).await;
+                    return waited.step.ok_or_else(|| {
+                        ExecError::Failed(Failure {
+                            kind: FailureKind::Crash,
+                            message: "the helper gave no step result for the step's job".into(),
+                            traceback: None,
+                        })
+                    });
+                }
+            }
         })
     }
 
@@ -166,28 +269,18 @@ impl StepExecutor for NodeExecutor {
     ) -> BoxFuture<'a, Result<Stopped, ExecError>> {
         Box::pin(async move {
             let n = self.node(node)?;
-            let killed = bounded(
-                STOP_BOUND,
-                "kill",
-                n.call::<KillResult>(Op::Kill(KillArgs {
-                    job: job.to_string(),
-                    grace: Some(STOP_GRACE),
-                })),
-            )
-            .await?;
-            // The job's files are of no use once its result is here.
-            if let Err(e) = n
-                .call::<serde_yaml::Value>(Op::Forget(JobArgs {
-                    job: job.to_string(),
-                }))
-                .await
-            {
-                tracing::warn!(node, job, "forget failed: {e}");
-            }
+            let killed = Self::kill_and_forget(n, job).await?;
             Ok(Stopped {
                 was_running: killed.was_running,
                 result: killed.result.step,
             })
         })
+    }
+}
+
+/// Resolves once the flag is `true`; never when its sender is gone without setting it.
+pub async fn wait_true(rx: &mut watch::Receiver<bool>) {
+    if rx.wait_for(|v| *v).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }

@@ -118,8 +118,9 @@ impl Reporter for Silent {
 pub struct PlannedTest {
     /// The test file.
     pub test: TestFile,
-    /// Left out by `--except`: reported as SKIP, not run.
-    pub excepted: bool,
+    /// Left out of the run (by `--except`, or auster's `EXCEPT`): not run, reported as
+    /// SKIP with this reason.
+    pub excluded: Option<String>,
     /// Its plan, as the node read it.
     pub plan: Result<TestPlan, PlanError>,
 }
@@ -250,7 +251,7 @@ impl Runner {
         end
     }
 
-    /// One test: SKIP when excepted or when the cluster cannot run it, FAIL when its plan
+    /// One test: SKIP when excluded or when the cluster cannot run it, FAIL when its plan
     /// could not be read, else its steps run.
     async fn run_one(&self, planned: &PlannedTest, repeat: u32) -> TestEnd {
         let test = &planned.test;
@@ -276,8 +277,8 @@ impl Runner {
             lost: Vec::new(),
             interrupted: false,
         };
-        if planned.excepted {
-            return quick(Status::Skip, "excluded by --except".into());
+        if let Some(why) = &planned.excluded {
+            return quick(Status::Skip, why.clone());
         }
         let plan = match &planned.plan {
             Err(e) => return quick(Status::Fail, e.full()),

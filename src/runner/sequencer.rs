@@ -7,7 +7,7 @@
 //! run, always, in their own order. The test ends FAIL with the first failure's reason,
 //! else SKIP with the first skip's reason, else PASS.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -95,7 +95,6 @@ enum Msg {
     Ran(usize, Result<StepResult, ExecError>),
     Spawned(usize, Result<String, ExecError>),
     Stopped(usize, Result<Stopped, ExecError>),
-    Interrupted(usize),
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -227,9 +226,6 @@ impl Sequencer<'_> {
                 return Readiness::Blocked(format!("not run: step {step} skipped the test"));
             }
         }
-        if self.node_lost(&node) {
-            return Readiness::Blocked(format!("not run: node {node} lost"));
-        }
         for dep in &self.steps[i].plan.after {
             let d = &self.steps[self.index[dep]];
             if phase == Phase::Cleanup && !d.plan.cleanup {
@@ -263,6 +259,10 @@ impl Sequencer<'_> {
                 return Readiness::Wait;
             }
         }
+        // After the dependencies, so that a step after a failed one names that step.
+        if self.node_lost(&node) {
+            return Readiness::Blocked(format!("not run: node {node} lost"));
+        }
         Readiness::Ready
     }
 
@@ -276,23 +276,17 @@ impl Sequencer<'_> {
         })
     }
 
-    /// The values of every step that `i` comes after, directly or not, that passed.
+    /// The values of the steps in `i`'s `after` that passed (what `ctx.results` holds).
     fn results_for(&self, i: usize) -> BTreeMap<String, serde_json::Value> {
-        let mut seen = BTreeSet::new();
-        let mut stack: Vec<usize> = vec![i];
-        let mut out = BTreeMap::new();
-        while let Some(j) = stack.pop() {
-            for dep in &self.steps[j].plan.after {
-                let d = self.index[dep];
-                if seen.insert(d) {
-                    if let Some(v) = &self.steps[d].value {
-                        out.insert(dep.clone(), v.clone());
-                    }
-                    stack.push(d);
-                }
-            }
-        }
-        out
+        self.steps[i]
+            .plan
+            .after
+            .iter()
+            .filter_map(|dep| {
+                let v = self.steps[self.index[dep]].value.as_ref()?;
+                Some((dep.clone(), v.clone()))
+            })
+            .collect()
     }
 
     fn start(&mut self, i: usize, phase: Phase) {
@@ -326,23 +320,13 @@ impl Sequencer<'_> {
         let node = s.node.clone();
         let background = s.plan.background;
         // Ordinary steps stop at an interrupt; cleanup steps run on (bounded above), and
-        // a background start is let finish so that its job is known and can be stopped.
-        let mut interrupt =
-            (phase == Phase::Main && !background).then(|| self.ctx.interrupt.clone());
+        // background starts finish so that their jobs are known and can be stopped.
+        let interrupt = (phase == Phase::Main).then(|| self.ctx.interrupt.clone());
         self.set.spawn(async move {
-            let work = async {
-                if background {
-                    Msg::Spawned(i, ex.spawn_step(&node, args).await)
-                } else {
-                    Msg::Ran(i, ex.step(&node, args).await)
-                }
-            };
-            match &mut interrupt {
-                None => work.await,
-                Some(rx) => tokio::select! {
-                    msg = work => msg,
-                    () = wait_true(rx) => Msg::Interrupted(i),
-                },
+            if background {
+                Msg::Spawned(i, ex.spawn_step(&node, args).await)
+            } else {
+                Msg::Ran(i, ex.step(&node, args, interrupt).await)
             }
         });
         let s = &mut self.steps[i];
@@ -405,22 +389,6 @@ impl Sequencer<'_> {
                     None => Ended::NoResult,
                 }),
             ),
-            Msg::Interrupted(i) => {
-                self.interrupted = true;
-                self.record(
-                    i,
-                    Status::Fail,
-                    Some(Failure {
-                        kind: FailureKind::Interrupted,
-                        message: "interrupted".into(),
-                        traceback: None,
-                    }),
-                    None,
-                    Captured::default(),
-                );
-                let stops = self.steps[i].plan.stops.clone();
-                self.stop_background(Some(&stops));
-            }
         }
     }
 
@@ -475,6 +443,19 @@ impl Sequencer<'_> {
                 )
             }
             Err(ExecError::Failed(f)) => (Status::Fail, Some(f), None, Captured::default()),
+            Err(ExecError::Interrupted(r)) => {
+                self.interrupted = true;
+                (
+                    Status::Fail,
+                    Some(Failure {
+                        kind: FailureKind::Interrupted,
+                        message: "interrupted".into(),
+                        traceback: None,
+                    }),
+                    None,
+                    r.map(|r| r.log).unwrap_or_default(),
+                )
+            }
         };
         self.record(i, status, failure, value, log);
     }
@@ -647,13 +628,6 @@ fn failure_line(step: &str, node: &str, message: &str) -> String {
     match message.strip_prefix(&prefix) {
         Some(rest) => format!("step {step} on {node} {rest}"),
         None => format!("step {step} on {node}: {message}"),
-    }
-}
-
-/// Resolves once the flag is `true`; never when its sender is gone without setting it.
-async fn wait_true(rx: &mut watch::Receiver<bool>) {
-    if rx.wait_for(|v| *v).await.is_err() {
-        std::future::pending::<()>().await;
     }
 }
 

@@ -95,6 +95,7 @@ impl StepExecutor for Script {
         &'a self,
         node: &'a str,
         args: StepArgs,
+        interrupt: executor::Interrupt,
     ) -> BoxFuture<'a, Result<StepResult, ExecError>> {
         Box::pin(async move {
             let name = args.step.clone();
@@ -109,7 +110,17 @@ impl StepExecutor for Script {
                     b.wait().await;
                     Ok(result(StepOutcome::Pass { value: json!(null) }))
                 }
-                Act::Hang => std::future::pending().await,
+                Act::Hang => match interrupt {
+                    Some(mut rx) => {
+                        executor::wait_true(&mut rx).await;
+                        self.log(format!("killed {name}"));
+                        Err(ExecError::Interrupted(Some(result(fail(
+                            FailureKind::Crash,
+                            "killed",
+                        )))))
+                    }
+                    None => std::future::pending().await,
+                },
                 Act::Bg(_) => panic!("background step {name} run in the foreground"),
             };
             self.log(format!("end {name}"));
@@ -317,7 +328,7 @@ async fn run_tests(
             .enumerate()
             .map(|(i, plan)| PlannedTest {
                 test: test_file(&format!("{:02}", i + 1)),
-                excepted: false,
+                excluded: None,
                 plan,
             })
             .collect(),
@@ -372,9 +383,13 @@ async fn steps_run_in_order_and_see_earlier_values() {
     assert!(script.pos("end b") < script.pos("start c@n1"));
     let ctx = script.contexts.lock().unwrap();
     let c: &StepContext = &ctx["c"].context;
-    // Values of every step it comes after, directly or through b.
-    assert_eq!(c.results["a"], json!({"nid": "10.0.0.1@tcp"}));
+    // The values of the steps in its `after`, only those.
+    assert_eq!(c.results.len(), 1);
     assert_eq!(c.results["b"], json!("b"));
+    assert_eq!(
+        ctx["b"].context.results["a"],
+        json!({"nid": "10.0.0.1@tcp"})
+    );
     assert_eq!(c.test, "s/test_01");
     assert_eq!(c.role, "server");
     assert_eq!(c.node_name, "n1");
@@ -503,7 +518,7 @@ async fn background_steps_start_then_are_stopped() {
                 background("traffic", "node1", &[]),
                 step("change", "node2", &["traffic"]),
                 stops(step("check", "node2", &["change"]), &["traffic"]),
-                step("after", "node1", &["check"]),
+                step("after", "node1", &["check", "traffic"]),
                 background("idle", "node2", &[]),
                 cleanup("undo", "node1", &[]),
             ],
@@ -518,8 +533,8 @@ async fn background_steps_start_then_are_stopped() {
     // `idle` is never stopped by a step: the end of the test stops it, before cleanup.
     assert!(script.pos("end after") < script.pos("stop idle"));
     assert!(script.pos("stop idle") < script.pos("start undo@n1"));
-    // `after` comes after `check`, which stops `traffic`: it starts once `traffic` is
-    // collected, and sees its result.
+    // `after` comes after `check`, which stops `traffic`, and after `traffic`: it starts
+    // once `traffic` is collected, and sees its result.
     assert!(script.pos("stop traffic") < script.pos("start after@n1"));
     assert_eq!(
         script.contexts.lock().unwrap()["after"].context.results["traffic"],
@@ -644,6 +659,7 @@ async fn an_interrupt_stops_the_steps_and_runs_cleanup() {
     assert_eq!(why(rec(t, "next")), "not run: interrupted");
     assert_eq!(rec(t, "undo").status, Status::Pass);
     assert!(script.pos("stop traffic") < script.pos("start undo@n1"));
+    assert!(script.pos("killed wait") < script.pos("start undo@n1"));
 }
 
 #[tokio::test]
@@ -720,14 +736,14 @@ async fn broken_files_fail_unmet_needs_skip_and_the_run_goes_on() {
 }
 
 #[tokio::test]
-async fn excepted_tests_are_skipped_without_running() {
+async fn excluded_tests_are_skipped_without_running() {
     let script = Script::new(&[]);
     let mut h = harness(script.clone(), &["n1"], RunConfig::default());
     let suites = vec![PlannedSuite {
         name: "s".into(),
         tests: vec![PlannedTest {
             test: test_file("01"),
-            excepted: true,
+            excluded: Some("excluded by --except".into()),
             plan: Ok(plan(&["node1"], vec![step("a", "node1", &[])])),
         }],
     }];

@@ -7,11 +7,11 @@ use std::sync::Mutex;
 
 use tokio::io::AsyncWriteExt;
 
+use super::deploy::{is_bundle_name, MARKER};
 use super::{BoxFuture, Deployed, RawReply, Transport, TransportError};
 use crate::bundle::Bundle;
 
-/// How many bundles a work directory keeps (the newest ones).
-pub const KEEP_BUNDLES: usize = 3;
+pub use super::deploy::KEEP_BUNDLES;
 
 /// This machine.
 #[derive(Debug)]
@@ -93,7 +93,7 @@ pub fn ensure_private_dir(dir: &Path) -> Result<(), TransportError> {
 pub fn install_bundle(workdir: &Path, bundle: &Bundle) -> Result<Deployed, TransportError> {
     ensure_private_dir(workdir)?;
     let dest = workdir.join(bundle.id());
-    let marker = dest.join(".lutf-bundle");
+    let marker = dest.join(MARKER);
     let deploy_err = |what: &str, e: std::io::Error| {
         TransportError::Deploy(format!("{what} under {}: {e}", workdir.display()))
     };
@@ -115,8 +115,7 @@ pub fn install_bundle(workdir: &Path, bundle: &Bundle) -> Result<Deployed, Trans
                 .map_err(|e| deploy_err("write", e))?;
             bytes_sent += f.data.len() as u64;
         }
-        std::fs::write(tmp.join(".lutf-bundle"), bundle.hash())
-            .map_err(|e| deploy_err("write", e))?;
+        std::fs::write(tmp.join(MARKER), bundle.hash()).map_err(|e| deploy_err("write", e))?;
         // A partial or stale copy under the final name is replaced whole.
         let _ = std::fs::remove_dir_all(&dest);
         std::fs::rename(&tmp, &dest).map_err(|e| deploy_err("rename", e))?;
@@ -146,10 +145,10 @@ fn prune_bundles(workdir: &Path, keep: &str) -> usize {
         .filter_map(Result::ok)
         .filter(|e| {
             let n = e.file_name().to_string_lossy().into_owned();
-            n.len() == 16 && n.bytes().all(|b| b.is_ascii_hexdigit()) && n != keep
+            is_bundle_name(&n) && n != keep
         })
         .filter_map(|e| {
-            let m = std::fs::metadata(e.path().join(".lutf-bundle")).ok()?;
+            let m = std::fs::metadata(e.path().join(MARKER)).ok()?;
             Some((m.modified().ok()?, e.path()))
         })
         .collect();

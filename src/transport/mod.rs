@@ -2,9 +2,13 @@
 //! YAML request to `lutf-helper`'s stdin and brings back its stdout, stderr and exit code.
 //!
 //! - [`local`]: this machine, the helper as a child process.
-//! - `ssh` (issue "SSH"): a node over one multiplexed OpenSSH connection.
+//! - [`ssh`]: a node over one multiplexed OpenSSH connection.
+//!
+//! [`deploy`] holds what both agree on about installed bundles.
 
+pub mod deploy;
 pub mod local;
+pub mod ssh;
 
 use std::future::Future;
 use std::pin::Pin;

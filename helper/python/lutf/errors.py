@@ -71,13 +71,14 @@ class Stopped(Outcome):
 class DeclarationError(Exception):
     """A test file declares an invalid test (unknown role, cyclic dependency, ...).
 
-    `line` is the line of the test file the mistake is on, when known.
+    `line` is the line the mistake is on and `file` the file it is in, when known.
     """
 
-    def __init__(self, message, line=None):
+    def __init__(self, message, line=None, file=None):
         super().__init__(message)
         self.message = message
         self.line = line
+        self.file = file
 
 
 def fail(reason):

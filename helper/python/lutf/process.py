@@ -109,7 +109,7 @@ def run(command, *, check=True, timeout=None, input=None, env=None, cwd=None, qu
     try:
         out, err = proc.communicate(input, timeout=timeout)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        _kill_tree(proc)
         out, err = _drain(proc)
         output = Output(_decode(out), _decode(err), proc.returncode, shown)
         if not quiet:
@@ -120,7 +120,7 @@ def run(command, *, check=True, timeout=None, input=None, env=None, cwd=None, qu
         ) from None
     except BaseException:
         # Stopped, KeyboardInterrupt, ...: do not leave the command running behind us.
-        proc.kill()
+        _kill_tree(proc)
         _drain(proc)
         raise
     output = Output(_decode(out), _decode(err), proc.returncode, shown)
@@ -132,6 +132,43 @@ def run(command, *, check=True, timeout=None, input=None, env=None, cwd=None, qu
         reason = f"`{shown}` {_how_it_ended(proc.returncode)}"
         raise CommandFailed(reason + (f": {last}" if last else ""), output)
     return output
+
+
+def _descendants(pid):
+    """Every process below `pid`, from /proc (the command stays in the step's process group,
+    so the helper's kill of that group reaches it; this is for killing one command)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # The command name is in parentheses and may contain anything: split after it.
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) > 1:
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _kill_tree(proc):
+    """Kills a command and everything it started (a shell pipeline's members too)."""
+    try:
+        below = _descendants(proc.pid)
+    except OSError:
+        below = []
+    for pid in [proc.pid] + below:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 def _drain(proc):

@@ -79,7 +79,8 @@ def _format_traceback(exc, drop_inner=False):
 def _line_in(exc, path):
     """The line of `path` the exception comes from (its last frame in that file)."""
     if isinstance(exc, DeclarationError) and exc.line:
-        return exc.line
+        same_file = exc.file is None or os.path.abspath(exc.file) == path
+        return exc.line if same_file else None
     if isinstance(exc, SyntaxError) and exc.filename and os.path.abspath(exc.filename) == path:
         return exc.lineno
     line = None
@@ -193,6 +194,10 @@ def _plan(test_file, result_file):
 # -- running a step ------------------------------------------------------------------------
 
 
+def _a(noun):
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
 def _unserializable(value, path="value", seen=None):
     """Where in `value` JSON stops (path and what is there), or None."""
     if value is None or isinstance(value, (bool, int, str)):
@@ -214,13 +219,13 @@ def _unserializable(value, path="value", seen=None):
         seen.add(id(value))
         for key, item in value.items():
             if not (key is None or isinstance(key, (str, int, float, bool))):
-                return (f"{path} (a key)", f"a {type(key).__name__} key {key!r}")
+                return (f"{path} (a key)", f"{_a(type(key).__name__)} key {key!r}")
             found = _unserializable(item, f"{path}[{key!r}]", seen)
             if found:
                 return found
         seen.discard(id(value))
         return None
-    return (path, f"a {type(value).__name__}")
+    return (path, _a(type(value).__name__))
 
 
 def _value_outcome(value):
@@ -300,7 +305,8 @@ def run_step(test_file, step_name, context_data):
         names = ", ".join(n for s in test.steps for n, _ in s.instances())
         return _fail("test_file", f"{_shown_path(path)} has no step {step_name!r} (steps: {names})")
     context_data = dict(context_data)
-    context_data.setdefault("role", role)
+    if not context_data.get("role"):
+        context_data["role"] = role
     ctx = Context.from_json(context_data, step=step_name)
     try:
         value = step.fn(ctx)

@@ -57,6 +57,8 @@ class Step:
         self.background = background
         self.cleanup = cleanup
         self.line = _definition_line(fn)
+        code = getattr(fn, "__code__", None)
+        self.file = code.co_filename if code is not None else None
         self.description = _first_line(fn.__doc__)
         # Filled by Test.validate(), as declared step names.
         self.after = []
@@ -204,6 +206,10 @@ class Test:
             )
         name = fn.__name__
         label = f"{kind} {name!r}"
+        if not name.isidentifier():
+            raise DeclarationError(
+                f"@test.{kind} needs a def with a name (the step's name), got {name!r}"
+            )
         if getattr(fn, "_lutf_step", None) is not None:
             raise DeclarationError(f"{label} is declared twice (one decorator per function)")
         if inspect.isgeneratorfunction(fn) or inspect.iscoroutinefunction(fn):
@@ -347,6 +353,7 @@ class Test:
                         f"{step.where()} comes after cleanup {name!r}: cleanups run last, "
                         "so an ordinary step cannot wait for one",
                         step.line,
+                        step.file,
                     )
         self._check_cycles()
         stopped_by = {}
@@ -358,12 +365,14 @@ class Test:
                         f"{step.where()} stops {name!r}, which is not a background step "
                         "(declare it with background=True)",
                         step.line,
+                        step.file,
                     )
                 if name in stopped_by:
                     raise DeclarationError(
                         f"background step {name!r} is stopped by both {stopped_by[name]!r} "
                         f"and {step.name!r}: name it in one step's stops=",
                         step.line,
+                        step.file,
                     )
                 stopped_by[name] = step.name
                 if self._depends_on(target, step.name):
@@ -371,6 +380,7 @@ class Test:
                         f"{step.where()} stops {name!r}, but {name!r} comes after it: "
                         "a step can only stop a background step that started before it ended",
                         step.line,
+                        step.file,
                     )
                 # Stopping implies coming after: the step it stops must have started.
                 if not self._depends_on(step, name):
@@ -381,12 +391,15 @@ class Test:
         out = []
         for name in refs:
             if name == step.name:
-                raise DeclarationError(f"{step.where()}: {what}= names the step itself", step.line)
+                raise DeclarationError(
+                    f"{step.where()}: {what}= names the step itself", step.line, step.file
+                )
             if name not in self._by_name:
                 raise DeclarationError(
                     f"{step.where()}: {what}= names unknown step {name!r}"
                     f"{_did_you_mean(name, names)}; steps are {_listing(names)}",
                     step.line,
+                    step.file,
                 )
             if name not in out:
                 out.append(name)
@@ -420,6 +433,7 @@ class Test:
                         + " -> ".join(cycle)
                         + " (each comes after the next)",
                         step.line,
+                        step.file,
                     )
                 if state.get(dep) is None:
                     visit(dep, path)

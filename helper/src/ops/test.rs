@@ -51,9 +51,6 @@ pub fn step(env: &Env, args: &StepArgs) -> Result<StepResult, ErrorReply> {
 pub fn spawn_step(env: &Env, args: StepArgs) -> Result<SpawnResult, ErrorReply> {
     // Fail here, where the caller sees it, when the test file or python3 is missing.
     step::test_file(env, &args.file)?;
-    if crate::python::find().is_none() {
-        let scratch = Scratch::new(&env.workdir)?;
-        step::step_command(env, &args, scratch.path())?;
-    }
+    step::python(env)?;
     crate::ops::jobs::start(env, JobSpec::Step { args })
 }

@@ -18,6 +18,8 @@ pub struct Work {
     _dir: tempfile::TempDir,
     /// `--workdir` for the helper.
     pub workdir: PathBuf,
+    /// The helper's whole environment, when not inherited from the test.
+    pub env: Option<Vec<(String, String)>>,
 }
 
 impl Work {
@@ -25,7 +27,11 @@ impl Work {
     pub fn new() -> Work {
         let dir = tempfile::tempdir().unwrap();
         let workdir = dir.path().join("w");
-        Work { _dir: dir, workdir }
+        Work {
+            _dir: dir,
+            workdir,
+            env: None,
+        }
     }
 
     /// Runs `op` with `helper` and reads the reply as a `T`; also returns the exit code.
@@ -35,7 +41,11 @@ impl Work {
         op: Op,
     ) -> (Result<T, ErrorReply>, i32) {
         let request = Request::from(op).to_yaml();
-        let mut child = Command::new(helper)
+        let mut cmd = Command::new(helper);
+        if let Some(env) = &self.env {
+            cmd.env_clear().envs(env.iter().cloned());
+        }
+        let mut child = cmd
             .arg("--workdir")
             .arg(&self.workdir)
             .stdin(Stdio::piped())

@@ -1,0 +1,387 @@
+//! `plan`, `step` and `spawn_step` end to end: the real helper binary in a bundle folder
+//! beside the real Python package and the fixture suites, running real `python3`.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::Work;
+use lutf_protocol::{
+    ErrorKind, Facts, FailureKind, KillArgs, KillResult, NodeInfo, Op, PlanArgs, SpawnResult,
+    StepArgs, StepContext, StepOutcome, StepResult, TestPlan, WaitArgs, WaitResult,
+};
+
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+const PYTHON36: &str = "/root/.pyenv/versions/3.6.15/bin/python3.6";
+
+/// A bundle as deployed: `lutf-helper`, `python/`, `suites/` side by side.
+struct Bundle {
+    work: Work,
+    _dir: tempfile::TempDir,
+    helper: PathBuf,
+}
+
+impl Bundle {
+    fn new() -> Bundle {
+        let dir = tempfile::tempdir().unwrap();
+        let helper = dir.path().join("lutf-helper");
+        // A copy, not a link: the helper finds its bundle from its own real path.
+        std::fs::copy(common::HELPER, &helper).unwrap();
+        symlink(
+            Path::new(ROOT).join("helper/python"),
+            dir.path().join("python"),
+        )
+        .unwrap();
+        let suites = dir.path().join("suites");
+        std::fs::create_dir(&suites).unwrap();
+        symlink(
+            Path::new(ROOT).join("suites/samples"),
+            suites.join("samples"),
+        )
+        .unwrap();
+        for s in ["broken", "failures", "deps"] {
+            symlink(
+                Path::new(ROOT).join("tests/fixtures/suites").join(s),
+                suites.join(s),
+            )
+            .unwrap();
+        }
+        symlink(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
+            suites.join("helper"),
+        )
+        .unwrap();
+        Bundle {
+            work: Work::new(),
+            _dir: dir,
+            helper,
+        }
+    }
+
+    fn call<T: serde::de::DeserializeOwned>(&self, op: Op) -> T {
+        match self.work.call_with(&self.helper, op) {
+            (Ok(v), 0) => v,
+            (r, code) => panic!("exit code {code}: {:?}", r.err()),
+        }
+    }
+
+    fn plan(&self, file: &str) -> TestPlan {
+        self.call(Op::Plan(PlanArgs { file: file.into() }))
+    }
+
+    /// The arguments for running `step` of `file` on this machine as its test's first role.
+    fn step_args(&self, file: &str, step: &str, timeout: Option<f64>) -> StepArgs {
+        let plan = self.plan(file);
+        let role = plan
+            .steps
+            .iter()
+            .find(|s| s.name == step)
+            .map(|s| s.role.clone())
+            .unwrap_or_else(|| panic!("no step {step} in {plan:?}"));
+        let facts: Facts = self.call(Op::Facts);
+        let nodes = plan
+            .needs
+            .roles
+            .iter()
+            .map(|r| {
+                (
+                    r.clone(),
+                    NodeInfo {
+                        name: "local".into(),
+                        facts: facts.clone(),
+                    },
+                )
+            })
+            .collect();
+        StepArgs {
+            file: file.into(),
+            step: step.into(),
+            context: StepContext {
+                test: file.trim_end_matches(".py").into(),
+                role,
+                node_name: "local".into(),
+                nodes,
+                results: BTreeMap::new(),
+                params: BTreeMap::new(),
+            },
+            timeout,
+            output_limit: None,
+        }
+    }
+
+    fn step(&self, file: &str, step: &str, timeout: Option<f64>) -> StepResult {
+        self.call(Op::Step(self.step_args(file, step, timeout)))
+    }
+}
+
+fn failure(o: &StepOutcome) -> &lutf_protocol::Failure {
+    match o {
+        StepOutcome::Fail { failure } => failure,
+        other => panic!("expected FAIL, got {other:?}"),
+    }
+}
+
+#[test]
+fn plan_of_a_sample() {
+    let b = Bundle::new();
+    let plan = b.plan("samples/test_01.py");
+    assert!(plan.description.starts_with("One step"), "{plan:?}");
+    assert_eq!(plan.steps.len(), 1);
+    assert_eq!(plan.steps[0].name, "whoami");
+    assert_eq!(plan.needs.roles.len(), 1);
+}
+
+#[test]
+fn plan_errors_carry_the_traceback() {
+    let b = Bundle::new();
+    let (r, code) = b.work.call_with::<TestPlan>(
+        &b.helper,
+        Op::Plan(PlanArgs {
+            file: "broken/test_02.py".into(),
+        }),
+    );
+    let e = r.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::TestFile);
+    assert_eq!(code, 3);
+    assert!(e.message.contains("SyntaxError"), "{}", e.message);
+    assert!(e.message.contains("broken/test_02.py:12"), "{}", e.message);
+    assert!(e.detail.unwrap_or_default().contains("SyntaxError"));
+
+    let (r, _) = b.work.call_with::<TestPlan>(
+        &b.helper,
+        Op::Plan(PlanArgs {
+            file: "samples/test_99.py".into(),
+        }),
+    );
+    let e = r.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::TestFile);
+    assert!(e.message.contains("no test file"), "{}", e.message);
+}
+
+#[test]
+fn a_passing_step_returns_its_value_and_log() {
+    let b = Bundle::new();
+    let r = b.step("samples/test_01.py", "whoami", Some(30.0));
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    match &r.outcome {
+        StepOutcome::Pass { value } => assert_eq!(value["hostname"], hostname.trim()),
+        other => panic!("{other:?}: {}", r.log.data.to_string_lossy()),
+    }
+    assert!(r.log.data.to_string_lossy().contains("local is"));
+    assert!(r.duration > 0.0);
+    // The scratch folder is gone.
+    let scratch = b.work.workdir.join("scratch");
+    assert_eq!(std::fs::read_dir(scratch).unwrap().count(), 0);
+}
+
+#[test]
+fn a_hanging_step_is_killed_at_its_timeout() {
+    let b = Bundle::new();
+    // 3 s rather than the file's 1 s: the clock starts with python, and a loaded machine
+    // can take a second to start it before the step prints its marker.
+    let args = b.step_args("broken/test_03.py", "hang", Some(3.0));
+    let start = Instant::now();
+    let r: StepResult = b.call(Op::Step(args));
+    // "Did not hang": generous bound over 3 s timeout + 2 s grace + python start.
+    assert!(start.elapsed() < Duration::from_secs(20));
+    let f = failure(&r.outcome);
+    assert_eq!(f.kind, FailureKind::Timeout);
+    assert_eq!(f.message, "step hang timed out after 3 s");
+    assert!(r
+        .log
+        .data
+        .to_string_lossy()
+        .contains("LUTF-FIXTURE-HANG-STARTED"));
+}
+
+#[test]
+fn a_step_killed_without_a_result_is_a_crash() {
+    let b = Bundle::new();
+    let r = b.step("failures/test_07.py", "die", Some(30.0));
+    let f = failure(&r.outcome);
+    assert_eq!(f.kind, FailureKind::Crash);
+    assert_eq!(
+        f.message,
+        "step die: python was killed by signal 9 without a result"
+    );
+    assert!(r
+        .log
+        .data
+        .to_string_lossy()
+        .contains("LUTF-FIXTURE-ABOUT-TO-DIE"));
+}
+
+#[test]
+fn an_exception_keeps_its_traceback() {
+    let b = Bundle::new();
+    let r = b.step("failures/test_02.py", "parse", Some(30.0));
+    let f = failure(&r.outcome);
+    assert_eq!(f.kind, FailureKind::Exception);
+    assert!(f.message.contains("ValueError"), "{}", f.message);
+    assert!(f.traceback.as_deref().unwrap_or("").contains("Traceback"));
+}
+
+fn python3_in(dir: &Path, target: &Path) -> String {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    symlink(target, bin.join("python3")).unwrap();
+    format!("{}:/usr/bin:/bin", bin.display())
+}
+
+#[test]
+fn python_gets_a_clean_environment_and_one_interleaved_log() {
+    let mut b = Bundle::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = python3_in(tmp.path(), Path::new("/usr/bin/python3"));
+    b.work.env = Some(vec![
+        ("PATH".into(), path.clone()),
+        ("HOME".into(), "/root".into()),
+        ("PYTHONSTARTUP".into(), "/nonexistent".into()),
+        ("LUTF_JUNK".into(), "1".into()),
+    ]);
+    let r = b.step("helper/test_env.py", "report", Some(30.0));
+    let StepOutcome::Pass { value } = &r.outcome else {
+        panic!("{:?}: {}", r.outcome, r.log.data.to_string_lossy())
+    };
+    let env: Vec<String> = serde_json::from_value(value["env"].clone()).unwrap();
+    for must in [
+        "PATH",
+        "HOME",
+        "PYTHONPATH",
+        "PYTHONDONTWRITEBYTECODE",
+        "PYTHONUNBUFFERED",
+    ] {
+        assert!(env.iter().any(|e| e == must), "{must} missing: {env:?}");
+    }
+    for extra in &env {
+        assert!(
+            [
+                "PATH",
+                "HOME",
+                "PYTHONPATH",
+                "PYTHONDONTWRITEBYTECODE",
+                "PYTHONUNBUFFERED",
+                "LC_CTYPE", // Python's own C-locale coercion (PEP 538)
+            ]
+            .contains(&extra.as_str()),
+            "unexpected variable {extra}"
+        );
+    }
+    assert!(value["pythonpath"].as_str().unwrap().ends_with("/python"));
+    let cwd = value["cwd"].as_str().unwrap();
+    let scratch = std::fs::canonicalize(b.work.workdir.join("scratch")).unwrap();
+    assert!(cwd.starts_with(scratch.to_str().unwrap()), "{cwd}");
+    assert_eq!(value["cwd_entries"], serde_json::json!([]));
+    assert_eq!(
+        r.log.data.to_string_lossy(),
+        "to stdout\nto stderr\nto stdout again\n"
+    );
+}
+
+#[test]
+fn steps_run_on_python_3_6() {
+    if !Path::new(PYTHON36).exists() {
+        eprintln!("skipped: no Python 3.6 at {PYTHON36}");
+        return;
+    }
+    let mut b = Bundle::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = python3_in(tmp.path(), Path::new(PYTHON36));
+    b.work.env = Some(vec![("PATH".into(), path)]);
+    let r = b.step("helper/test_env.py", "report", Some(30.0));
+    let StepOutcome::Pass { value } = &r.outcome else {
+        panic!("{:?}: {}", r.outcome, r.log.data.to_string_lossy())
+    };
+    assert_eq!(value["python"], serde_json::json!([3, 6]));
+}
+
+#[test]
+fn no_python_is_a_structured_error() {
+    let mut b = Bundle::new();
+    let empty = tempfile::tempdir().unwrap();
+    let args = b.step_args("samples/test_01.py", "whoami", Some(5.0));
+    b.work.env = Some(vec![("PATH".into(), empty.path().display().to_string())]);
+    let (r, code) = b.work.call_with::<StepResult>(&b.helper, Op::Step(args));
+    assert_eq!(r.unwrap_err().kind, ErrorKind::NoPython);
+    assert_eq!(code, 3);
+    let facts: Facts = b.call(Op::Facts);
+    assert!(facts.python.path.is_none());
+    assert!(facts.python.missing.unwrap().contains("python3 not found"));
+}
+
+#[test]
+fn a_background_step_is_stopped_by_kill_and_keeps_its_value() {
+    let b = Bundle::new();
+    let args = b.step_args("helper/test_background.py", "ticker", None);
+    let s: SpawnResult = b.call(Op::SpawnStep(args));
+    // While it runs, `wait` shows its log so far: wait for the step to announce itself.
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        let w: WaitResult = b.call(Op::Wait(WaitArgs {
+            job: s.job.clone(),
+            timeout: 0.0,
+        }));
+        assert!(!w.finished && w.step.is_none(), "{w:?}");
+        if w.stdout.data.to_string_lossy().contains("TICKER-STARTED") {
+            break;
+        }
+        assert!(Instant::now() < until, "the step never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let k: KillResult = b.call(Op::Kill(KillArgs {
+        job: s.job.clone(),
+        grace: Some(5.0),
+    }));
+    assert!(k.was_running);
+    let step = k.result.step.expect("a step job reports its step");
+    match &step.outcome {
+        StepOutcome::Pass { value } => assert!(value["ticks"].as_u64().unwrap() > 0),
+        other => panic!("{other:?}: {}", step.log.data.to_string_lossy()),
+    }
+    assert_eq!(
+        step.log.data.to_string_lossy(),
+        "TICKER-STARTED\nTICKER-STOPPED\n"
+    );
+    assert!(
+        k.result.stdout.data.is_empty(),
+        "the log travels once, in step.log"
+    );
+    // The step's working folder went with it; the job folder stays until `forget`.
+    let job_dir = b.work.workdir.join("jobs").join(&s.job);
+    assert!(!job_dir.join("cwd").exists());
+    let () = b.call(Op::Forget(lutf_protocol::JobArgs { job: s.job }));
+    assert!(!job_dir.exists());
+}
+
+#[test]
+fn a_background_step_times_out_on_the_node() {
+    let b = Bundle::new();
+    let args = b.step_args("broken/test_03.py", "hang", Some(3.0));
+    let s: SpawnResult = b.call(Op::SpawnStep(args));
+    let w: WaitResult = b.call(Op::Wait(WaitArgs {
+        job: s.job,
+        timeout: 30.0,
+    }));
+    assert!(w.finished && w.timed_out);
+    let step = w.step.unwrap();
+    assert_eq!(failure(&step.outcome).kind, FailureKind::Timeout);
+    assert!(step
+        .log
+        .data
+        .to_string_lossy()
+        .contains("LUTF-FIXTURE-HANG-STARTED"));
+}
+
+#[test]
+fn spawn_step_of_a_missing_file_fails_at_once() {
+    let b = Bundle::new();
+    let mut args = b.step_args("samples/test_01.py", "whoami", None);
+    args.file = "samples/test_99.py".into();
+    let (r, _) = b
+        .work
+        .call_with::<SpawnResult>(&b.helper, Op::SpawnStep(args));
+    assert_eq!(r.unwrap_err().kind, ErrorKind::TestFile);
+}

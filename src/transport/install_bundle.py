@@ -1,0 +1,256 @@
+# lutf's bundle installer, run on a node over SSH (see deploy.rs). Python 3.6+, stdlib only.
+#
+# Started as  python3 -c 'import sys;exec(sys.stdin.buffer.read(SIZE))' WORKDIR ID HASH KEEP
+# so this program arrives on stdin; the bundle stream follows it only if the node asks.
+# WORKDIR '' means /tmp/lutf-<user>. Talks JSON lines on stdout:
+#   {"workdir": DIR, "state": "have"|"need", "why": ...}   after checking the workdir
+#   {"installed": BYTES}                                     after unpacking a stream
+#   {"done": true, "pruned": N}                              at the end
+#   {"error": "workdir"|"deploy", "dir": DIR, "message": ...} instead, and exit 3.
+# Stream: per file b"F" + <u32 mode, u32 path length, u64 size> (little endian) + path + data,
+# then b"E". The sha256 of (path, NUL, u32 mode, u64 size, data) over the files in path
+# order is the bundle's hash: checked after the transfer and before every use.
+import hashlib
+import json
+import os
+import shutil
+import stat
+import struct
+import sys
+import time
+
+MARKER = ".lutf-bundle"
+STALE_SECONDS = 3600
+
+
+class Refused(Exception):
+    def __init__(self, kind, message):
+        Exception.__init__(self, message)
+        self.kind = kind
+        self.message = message
+
+
+def say(**fields):
+    sys.stdout.write(json.dumps(fields, sort_keys=True) + "\n")
+    sys.stdout.flush()
+
+
+def check_workdir(workdir):
+    """Creates WORKDIR (0700) or refuses one that another user could tamper with."""
+    try:
+        st = os.lstat(workdir)
+    except FileNotFoundError:
+        try:
+            os.makedirs(workdir, 0o700)
+            os.chmod(workdir, 0o700)
+        except FileExistsError:
+            pass
+        except OSError as e:
+            raise Refused("workdir", "cannot create it: %s" % e.strerror)
+        st = os.lstat(workdir)
+    if stat.S_ISLNK(st.st_mode):
+        raise Refused("workdir", "is a symbolic link; remove it or choose another --workdir")
+    if not stat.S_ISDIR(st.st_mode):
+        raise Refused("workdir", "exists and is not a directory")
+    me = os.geteuid()
+    if st.st_uid != me:
+        raise Refused(
+            "workdir",
+            "owned by uid %d, not by us (uid %d); remove it or choose another --workdir"
+            % (st.st_uid, me),
+        )
+    if st.st_mode & 0o022:
+        raise Refused(
+            "workdir",
+            "is writable by others (mode %o); run `chmod 700 %s`"
+            % (st.st_mode & 0o777, workdir),
+        )
+    if os.statvfs(workdir).f_flag & getattr(os, "ST_NOEXEC", 8):
+        raise Refused(
+            "workdir",
+            "is on a filesystem mounted noexec, so the helper cannot run from it; "
+            "choose another --workdir",
+        )
+
+
+def tree_hash(root):
+    """The bundle hash of the files under ROOT (None if it holds anything but files)."""
+    files = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        for d in dirnames:
+            if os.path.islink(os.path.join(dirpath, d)):
+                return None
+        # Python writes its byte-code caches beside the modules: not part of the bundle.
+        dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+        for n in filenames:
+            path = os.path.join(dirpath, n)
+            rel = os.path.relpath(path, root)
+            if rel != MARKER:
+                files.append((os.fsencode(rel), path))
+    files.sort()
+    h = hashlib.sha256()
+    for rel, path in files:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        h.update(rel + b"\0" + struct.pack("<IQ", st.st_mode & 0o7777, st.st_size))
+        with open(path, "rb") as f:
+            while True:
+                chunk = f.read(1 << 20)
+                if not chunk:
+                    break
+                h.update(chunk)
+    return h.hexdigest()
+
+
+def have_bundle(dest, full):
+    """Whether DEST holds exactly the bundle FULL; else why not."""
+    try:
+        with open(os.path.join(dest, MARKER)) as f:
+            marker = f.read().strip()
+    except OSError:
+        return False, "absent"
+    if marker != full:
+        return False, "incomplete or another bundle under its name"
+    if tree_hash(dest) != full:
+        return False, "its files changed since it was installed"
+    return True, "verified"
+
+
+def read_exact(src, n):
+    data = src.read(n)
+    if len(data) != n:
+        raise Refused("deploy", "the bundle stream was cut short")
+    return data
+
+
+def unpack(src, tmp, full):
+    """Unpacks the stream from SRC into TMP, checking its hash; returns bytes read."""
+    h = hashlib.sha256()
+    total = 0
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    while True:
+        tag = read_exact(src, 1)
+        total += 1
+        if tag == b"E":
+            break
+        if tag != b"F":
+            raise Refused("deploy", "the bundle stream is corrupt (record tag %r)" % tag)
+        mode, plen, size = struct.unpack("<IIQ", read_exact(src, 16))
+        rel = read_exact(src, plen) if plen <= 4096 else b""
+        parts = rel.split(b"/")
+        if (
+            not rel
+            or b"\0" in rel
+            or rel == MARKER.encode()
+            or mode & ~0o777
+            or any(p in (b"", b".", b"..") for p in parts)
+        ):
+            raise Refused("deploy", "the bundle stream holds a bad entry %r" % rel[:200])
+        h.update(rel + b"\0" + struct.pack("<IQ", mode, size))
+        path = os.path.join(tmp, os.fsdecode(rel))
+        os.makedirs(os.path.dirname(path), 0o700, exist_ok=True)
+        fd = os.open(path, flags, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            left = size
+            while left:
+                chunk = src.read(min(left, 1 << 20))
+                if not chunk:
+                    raise Refused("deploy", "the bundle stream was cut short")
+                f.write(chunk)
+                h.update(chunk)
+                left -= len(chunk)
+            os.fchmod(f.fileno(), mode)
+        total += 17 + plen + size
+    got = h.hexdigest()
+    if got != full:
+        raise Refused(
+            "deploy", "bundle hash mismatch after the transfer: expected %s, got %s" % (full, got)
+        )
+    return total
+
+
+def install(workdir, bid, full):
+    """Receives the bundle into a temporary folder and renames it into place."""
+    pid = os.getpid()
+    tmp = os.path.join(workdir, ".tmp-%s-%d" % (bid, pid))
+    dest = os.path.join(workdir, bid)
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.mkdir(tmp, 0o700)
+    try:
+        received = unpack(sys.stdin.buffer, tmp, full)
+        with open(os.path.join(tmp, MARKER), "w") as f:
+            f.write(full + "\n")
+        try:
+            os.rename(tmp, dest)
+        except OSError:
+            # DEST exists: another run's copy (keep it if good) or a bad one (replace it).
+            if have_bundle(dest, full)[0]:
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                old = os.path.join(workdir, ".old-%s-%d" % (bid, pid))
+                os.rename(dest, old)
+                os.rename(tmp, dest)
+                shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return received
+
+
+def is_bundle_name(name):
+    return len(name) == 16 and all(c in "0123456789abcdefABCDEF" for c in name)
+
+
+def prune(workdir, bid, keep):
+    """Removes all but the KEEP most recently used bundles (never BID) and stale leftovers."""
+    bundles = []
+    now = time.time()
+    for name in os.listdir(workdir):
+        path = os.path.join(workdir, name)
+        if is_bundle_name(name) and name != bid:
+            try:
+                bundles.append((os.stat(os.path.join(path, MARKER)).st_mtime, path))
+            except OSError:
+                pass
+        elif name.startswith((".tmp-", ".old-")):
+            try:
+                if now - os.lstat(path).st_mtime > STALE_SECONDS:
+                    shutil.rmtree(path, ignore_errors=True)
+            except OSError:
+                pass
+    bundles.sort()
+    removed = 0
+    for _, path in bundles[: max(0, len(bundles) + 1 - keep)]:
+        shutil.rmtree(path, ignore_errors=True)
+        if not os.path.exists(path):
+            removed += 1
+    return removed
+
+
+def main(argv):
+    workdir, bid, full, keep = argv[0], argv[1], argv[2], int(argv[3])
+    if not workdir:
+        import pwd
+
+        workdir = "/tmp/lutf-" + pwd.getpwuid(os.geteuid()).pw_name
+    workdir = os.path.abspath(workdir)
+    try:
+        check_workdir(workdir)
+        dest = os.path.join(workdir, bid)
+        ok, why = have_bundle(dest, full)
+        say(workdir=workdir, state="have" if ok else "need", why=why)
+        if not ok:
+            say(installed=install(workdir, bid, full))
+        # Touch the marker: pruning keeps the bundles used last.
+        os.utime(os.path.join(dest, MARKER), None)
+        say(done=True, pruned=prune(workdir, bid, keep))
+        return 0
+    except Refused as e:
+        say(error=e.kind, dir=workdir, message=e.message)
+    except OSError as e:
+        say(error="deploy", dir=workdir, message="%s: %s" % (e.filename or workdir, e.strerror))
+    return 3
+
+
+sys.exit(main(sys.argv[1:]))

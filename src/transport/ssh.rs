@@ -1,0 +1,915 @@
+//! The SSH transport: a node over one OpenSSH master connection, every helper call a new
+//! channel on it (the `openssh` crate's native multiplexing client).
+//!
+//! - The master is the system `ssh` (so `~/.ssh/config`, agents and `ProxyJump` apply;
+//!   `--ssh-config` names another file), started by lutf in the foreground of a private
+//!   process group with a parent-death signal: it dies with lutf, even on `SIGKILL`, and a
+//!   Ctrl-C at the terminal does not cut the connections the runner still needs for cleanup.
+//! - Key or agent authentication only (`BatchMode`); host keys `accept-new`, or `yes` with
+//!   `--strict-host-keys`; a changed host key is always refused by ssh itself.
+//! - `ConnectTimeout` bounds connecting; `ServerAliveInterval` (`--keepalive`) with
+//!   `ServerAliveCountMax=2` makes the master give up on a dead or cut-off node after three
+//!   silent intervals (15 s by default). A call in flight then fails with
+//!   [`TransportError::Unreachable`] carrying ssh's own words, and the next call reconnects.
+//! - At most [`SshOptions::max_sessions`] channels per node at once (sshd's `MaxSessions` is
+//!   10 by default); further calls wait their turn.
+//! - Control sockets live in a short per-run folder `/tmp/lutf-ssh-<uid>/<pid>.<n>/` (socket
+//!   paths are limited to 108 bytes), locked while the run lives and removed when it ends;
+//!   folders left by a crashed run are found unlocked and removed by the next one.
+
+use std::fs::File;
+use std::io::Read as _;
+use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::io::AsRawFd;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::{Duration, Instant};
+
+use openssh::Session;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::sync::Semaphore;
+
+use super::deploy::{file_header, installer_command, shell_quote, InstallerSays, INSTALLER};
+use super::{BoxFuture, Deployed, RawReply, Transport, TransportError};
+use crate::bundle::{Bundle, HELPER_NAME};
+
+/// The most bytes of stdout one call may bring back (a helper reply is far smaller).
+pub const MAX_STDOUT: usize = 256 << 20;
+/// The most bytes of stderr kept from one call (diagnostics only).
+pub const MAX_STDERR: usize = 1 << 20;
+/// How many missed keepalives make a node lost (`ServerAliveCountMax`).
+pub const KEEPALIVE_COUNT: u32 = 2;
+
+/// How lutf uses ssh; the same for every node of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshOptions {
+    /// An ssh configuration file to use instead of `~/.ssh/config` (`ssh -F`).
+    pub config_file: Option<PathBuf>,
+    /// Refuse hosts whose key is not known yet (`StrictHostKeyChecking=yes`) instead of
+    /// recording them on first use (`accept-new`).
+    pub strict_host_keys: bool,
+    /// How long connecting may take (`ConnectTimeout`).
+    pub connect_timeout: Duration,
+    /// Keepalive interval (`ServerAliveInterval`): a node that stays silent for
+    /// `(KEEPALIVE_COUNT + 1) ×` this is lost.
+    pub keepalive: Duration,
+    /// The most helper calls in flight on one node; more wait.
+    pub max_sessions: usize,
+}
+
+impl Default for SshOptions {
+    fn default() -> Self {
+        SshOptions {
+            config_file: None,
+            strict_host_keys: false,
+            connect_timeout: Duration::from_secs(10),
+            keepalive: Duration::from_secs(5),
+            max_sessions: 8,
+        }
+    }
+}
+
+impl SshOptions {
+    /// The time within which a dead or cut-off node is noticed.
+    pub fn loss_bound(&self) -> Duration {
+        self.keepalive * (KEEPALIVE_COUNT + 1)
+    }
+
+    /// How long connecting and authenticating may take in all, past which lutf gives up
+    /// even if ssh has not (a server that accepts TCP and then says nothing).
+    fn setup_deadline(&self) -> Duration {
+        (self.connect_timeout * 2).max(self.connect_timeout + Duration::from_secs(5))
+    }
+}
+
+/// Where a node is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshTarget {
+    /// Host name or address, or a `Host` alias of the ssh configuration.
+    pub host: String,
+    /// Remote user (else ssh's configuration or the local user).
+    pub user: Option<String>,
+    /// Port (else ssh's configuration or 22).
+    pub port: Option<u16>,
+}
+
+impl std::fmt::Display for SshTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(u) = &self.user {
+            write!(f, "{u}@")?;
+        }
+        f.write_str(&self.host)?;
+        if let Some(p) = self.port {
+            write!(f, ":{p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One node over SSH.
+#[derive(Debug)]
+pub struct SshTransport {
+    target: SshTarget,
+    options: Arc<SshOptions>,
+    /// The work directory asked for (`None`: the node's `/tmp/lutf-<user>`).
+    workdir_asked: Option<String>,
+    /// The work directory in use: the one asked for, or what the node said at deploy.
+    workdir: OnceLock<String>,
+    sessions: Semaphore,
+    master: tokio::sync::Mutex<Option<Arc<Master>>>,
+    bundle_dir: Mutex<Option<String>>,
+}
+
+impl SshTransport {
+    /// A node at `target`; nothing is connected until the first deploy or call.
+    pub fn new(target: SshTarget, workdir: Option<String>, options: Arc<SshOptions>) -> Self {
+        let workdir_lock = OnceLock::new();
+        if let Some(w) = &workdir {
+            let _ = workdir_lock.set(w.clone());
+        }
+        SshTransport {
+            target,
+            sessions: Semaphore::new(options.max_sessions.max(1)),
+            options,
+            workdir_asked: workdir,
+            workdir: workdir_lock,
+            master: tokio::sync::Mutex::new(None),
+            bundle_dir: Mutex::new(None),
+        }
+    }
+
+    /// Where the node is.
+    pub fn target(&self) -> &SshTarget {
+        &self.target
+    }
+
+    /// Connects now (if not connected yet) and returns how long that took (zero when the
+    /// connection was already up).
+    pub async fn connect(&self) -> Result<Duration, TransportError> {
+        let start = Instant::now();
+        let mut guard = self.master.lock().await;
+        if let Some(m) = guard.as_ref() {
+            if !m.exited() {
+                return Ok(Duration::ZERO);
+            }
+        }
+        *guard = Some(Arc::new(Master::start(&self.target, &self.options).await?));
+        Ok(start.elapsed())
+    }
+
+    /// The control socket of the live master connection, if any (for `ssh -S` next to lutf,
+    /// as the benchmarks do).
+    pub async fn control_socket(&self) -> Option<PathBuf> {
+        let guard = self.master.lock().await;
+        guard
+            .as_ref()
+            .filter(|m| !m.exited())
+            .map(|m| m.socket.clone())
+    }
+
+    /// Closes the master connection (calls in flight fail; the next call reconnects).
+    pub async fn disconnect(&self) {
+        self.master.lock().await.take();
+    }
+
+    /// The live master, started when there is none or the last one died.
+    async fn master(&self) -> Result<Arc<Master>, TransportError> {
+        let mut guard = self.master.lock().await;
+        if let Some(m) = guard.as_ref() {
+            if !m.exited() {
+                return Ok(m.clone());
+            }
+            tracing::info!(host = %self.target, "ssh connection gone ({}); reconnecting", m.log_text());
+        }
+        let m = Arc::new(Master::start(&self.target, &self.options).await?);
+        *guard = Some(m.clone());
+        Ok(m)
+    }
+
+    /// Forgets `dead` so that the next call reconnects.
+    async fn forget(&self, dead: &Arc<Master>) {
+        let mut guard = self.master.lock().await;
+        if guard.as_ref().is_some_and(|m| Arc::ptr_eq(m, dead)) {
+            guard.take();
+        }
+    }
+
+    /// Opens a channel running `command` (a line for the remote user's shell). When the
+    /// master turns out to be dead before anything started, reconnects once and retries:
+    /// nothing ran, so nothing runs twice.
+    async fn open(
+        &self,
+        command: &str,
+    ) -> Result<(Arc<Master>, openssh::Child<Arc<Session>>), TransportError> {
+        let mut retried = false;
+        loop {
+            let master = self.master().await?;
+            let spawned = master
+                .session
+                .clone()
+                .arc_raw_command(command)
+                .stdin(openssh::Stdio::piped())
+                .stdout(openssh::Stdio::piped())
+                .stderr(openssh::Stdio::piped())
+                .spawn()
+                .await;
+            match spawned {
+                Ok(child) => return Ok((master, child)),
+                Err(e) => {
+                    if master.alive().await {
+                        return Err(TransportError::Io(std::io::Error::other(format!(
+                            "ssh could not open a channel to {}: {e}",
+                            self.target
+                        ))));
+                    }
+                    self.forget(&master).await;
+                    if retried {
+                        let why = master.loss_text(&self.target).await;
+                        return Err(TransportError::Unreachable(why));
+                    }
+                    retried = true;
+                }
+            }
+        }
+    }
+
+    /// What a failure during a call means: the node is lost when its master connection is
+    /// gone, else a local I/O problem.
+    async fn failure(&self, master: &Arc<Master>, what: String) -> TransportError {
+        if master.alive().await {
+            TransportError::Io(std::io::Error::other(what))
+        } else {
+            self.forget(master).await;
+            TransportError::Unreachable(master.loss_text(&self.target).await)
+        }
+    }
+
+    /// Runs `command` (one line for the remote user's shell) over the shared connection,
+    /// with `input` on its stdin; brings back its output and exit code. Helper calls and
+    /// deployment go through here; tests and benchmarks use it for plain commands.
+    pub async fn run(&self, command: &str, input: &[u8]) -> Result<RawReply, TransportError> {
+        let _permit = self.sessions.acquire().await.expect("never closed");
+        let (master, mut child) = self.open(command).await?;
+        let stdin = child.stdin().take();
+        let stdout = child.stdout().take();
+        let stderr = child.stderr().take();
+        let write = async move {
+            if let Some(mut s) = stdin {
+                // A command that exits without reading its input is not our error.
+                let _ = s.write_all(input).await;
+                let _ = s.shutdown().await;
+            }
+        };
+        let (_, out, err) = tokio::join!(
+            write,
+            read_bounded(stdout, MAX_STDOUT),
+            read_bounded(stderr, MAX_STDERR)
+        );
+        let status = child.wait().await;
+        self.reply(&master, status, out, err).await
+    }
+
+    /// Turns the end of a channel into a reply or an error.
+    async fn reply(
+        &self,
+        master: &Arc<Master>,
+        status: Result<std::process::ExitStatus, openssh::Error>,
+        out: std::io::Result<Vec<u8>>,
+        err: std::io::Result<Vec<u8>>,
+    ) -> Result<RawReply, TransportError> {
+        let exit_code = match status {
+            Ok(s) => s.code(),
+            // The remote shell's "command not found": keep it a reply, its stderr says more.
+            Err(openssh::Error::Remote(e)) if e.kind() == std::io::ErrorKind::NotFound => Some(127),
+            // Killed by a signal, or the connection went: only the master can tell.
+            Err(openssh::Error::RemoteProcessTerminated) => {
+                if master.alive().await {
+                    None
+                } else {
+                    self.forget(master).await;
+                    let why = master.loss_text(&self.target).await;
+                    return Err(TransportError::Unreachable(why));
+                }
+            }
+            Err(e) => return Err(self.failure(master, e.to_string()).await),
+        };
+        let stdout = match out {
+            Ok(o) => o,
+            Err(e) => {
+                return Err(self
+                    .failure(master, format!("reading the reply: {e}"))
+                    .await)
+            }
+        };
+        Ok(RawReply {
+            stdout,
+            stderr: err.unwrap_or_default(),
+            exit_code,
+        })
+    }
+
+    async fn deploy_bundle(&self, bundle: &Bundle) -> Result<Deployed, TransportError> {
+        let _permit = self.sessions.acquire().await.expect("never closed");
+        let command = installer_command(self.workdir_asked.as_deref(), bundle);
+        let (master, mut child) = self.open(&command).await?;
+        let mut stdin = child.stdin().take().expect("piped");
+        let mut lines = BufReader::new(child.stdout().take().expect("piped")).lines();
+        let stderr = tokio::spawn(read_bounded(child.stderr().take(), MAX_STDERR));
+        let lost = |e: std::io::Error| format!("talking to the installer: {e}");
+        let mut said = Vec::new();
+        let mut bytes_sent = 0;
+        // A write error means the installer stopped reading; what it said tells why.
+        if stdin.write_all(INSTALLER.as_bytes()).await.is_ok() {
+            while let Some(line) = lines.next_line().await.transpose() {
+                let line = match line {
+                    Ok(l) => l,
+                    Err(e) => return Err(self.failure(&master, lost(e)).await),
+                };
+                let msg: InstallerSays = serde_json::from_str(&line).map_err(|e| {
+                    TransportError::Deploy(format!("the installer said {line:?}: {e}"))
+                })?;
+                if let InstallerSays::Checked { state, .. } = &msg {
+                    if state == "need" {
+                        bytes_sent = match send_stream(&mut stdin, bundle).await {
+                            Ok(n) => n,
+                            Err(e) => return Err(self.failure(&master, lost(e)).await),
+                        };
+                    }
+                    let _ = stdin.shutdown().await;
+                }
+                said.push(msg);
+            }
+        }
+        drop(stdin);
+        let status = child.wait().await;
+        let stderr = stderr.await.ok().and_then(Result::ok).unwrap_or_default();
+        let reply = self
+            .reply(&master, status, Ok(Vec::new()), Ok(stderr))
+            .await?;
+        let stderr = String::from_utf8_lossy(&reply.stderr).trim().to_string();
+        let mut workdir = None;
+        let mut pruned = None;
+        for msg in said {
+            match msg {
+                InstallerSays::Checked { workdir: w, .. } => workdir = Some(w),
+                InstallerSays::Done { pruned: p, .. } => pruned = Some(p),
+                InstallerSays::Error {
+                    error,
+                    dir,
+                    message,
+                } => {
+                    return Err(if error == "workdir" {
+                        TransportError::Workdir {
+                            dir,
+                            reason: message,
+                        }
+                    } else {
+                        TransportError::Deploy(format!("under {dir}: {message}"))
+                    })
+                }
+                InstallerSays::Installed { .. } => {}
+            }
+        }
+        let (Some(workdir), Some(pruned)) = (workdir, pruned) else {
+            return Err(TransportError::Deploy(match reply.exit_code {
+                Some(127) => format!(
+                    "python3 is not installed on the node (lutf needs python3 3.6 or newer \
+                     there): {stderr}"
+                ),
+                code => format!(
+                    "the installer stopped early (exit code {code:?}){}{stderr}",
+                    if stderr.is_empty() { "" } else { ": " }
+                ),
+            }));
+        };
+        let dir = format!("{}/{}", workdir.trim_end_matches('/'), bundle.id());
+        let _ = self.workdir.set(workdir);
+        *self.bundle_dir.lock().unwrap() = Some(dir.clone());
+        Ok(Deployed {
+            dir,
+            bytes_sent,
+            pruned,
+        })
+    }
+}
+
+/// Writes `bundle` as the installer's stream; returns the bytes written.
+async fn send_stream<W: tokio::io::AsyncWrite + Unpin>(
+    w: &mut W,
+    bundle: &Bundle,
+) -> std::io::Result<u64> {
+    let mut n = 0;
+    for f in bundle.files() {
+        let header = file_header(&f.path, f.mode, f.data.len() as u64);
+        w.write_all(&header).await?;
+        w.write_all(&f.data).await?;
+        n += (header.len() + f.data.len()) as u64;
+    }
+    w.write_all(super::deploy::STREAM_END).await?;
+    w.flush().await?;
+    Ok(n + super::deploy::STREAM_END.len() as u64)
+}
+
+/// Reads `r` to its end, keeping at most `limit` bytes (an error past that).
+async fn read_bounded<R: AsyncRead + Unpin>(
+    r: Option<R>,
+    limit: usize,
+) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    if let Some(r) = r {
+        r.take(limit as u64 + 1).read_to_end(&mut out).await?;
+        if out.len() > limit {
+            return Err(std::io::Error::other(format!(
+                "the remote side sent more than {limit} bytes"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+impl Transport for SshTransport {
+    fn deploy<'a>(&'a self, bundle: &'a Bundle) -> BoxFuture<'a, Result<Deployed, TransportError>> {
+        Box::pin(self.deploy_bundle(bundle))
+    }
+
+    fn call<'a>(&'a self, request: &'a [u8]) -> BoxFuture<'a, Result<RawReply, TransportError>> {
+        Box::pin(async move {
+            let dir = self
+                .bundle_dir
+                .lock()
+                .unwrap()
+                .clone()
+                .ok_or(TransportError::NotDeployed)?;
+            let workdir = self.workdir.get().cloned().unwrap_or_default();
+            // By absolute path: no PATH lookup, whatever the remote shell's rc files do.
+            let command = format!(
+                "exec {} --workdir {}",
+                shell_quote(&format!("{dir}/{HELPER_NAME}")),
+                shell_quote(&workdir)
+            );
+            self.run(&command, request).await
+        })
+    }
+
+    /// The work directory asked for, else the node's own once deployed (empty before).
+    fn workdir(&self) -> &str {
+        self.workdir.get().map(String::as_str).unwrap_or("")
+    }
+}
+
+/// One running `ssh -M` master and the session that multiplexes over it.
+#[derive(Debug)]
+struct Master {
+    child: Mutex<Option<std::process::Child>>,
+    session: Arc<Session>,
+    socket: PathBuf,
+    log: PathBuf,
+    /// Keeps the control folder alive while this master uses it.
+    _dir: Arc<ControlDir>,
+}
+
+impl Master {
+    /// Starts `ssh -M` for `target` and waits until its control socket answers.
+    async fn start(target: &SshTarget, options: &SshOptions) -> Result<Master, TransportError> {
+        if target.host.starts_with('-') || target.host.is_empty() {
+            // ssh would read it as an option.
+            return Err(TransportError::Unreachable(format!(
+                "`{}` is not a host name",
+                target.host
+            )));
+        }
+        let dir = ControlDir::get().map_err(|e| {
+            TransportError::Io(std::io::Error::other(format!(
+                "cannot set up the ssh control folder: {e}"
+            )))
+        })?;
+        let (socket, log) = dir.next_paths();
+        let mut cmd = std::process::Command::new("ssh");
+        cmd.args(["-M", "-N", "-T", "-a", "-x"])
+            .arg("-S")
+            .arg(&socket)
+            .arg("-E")
+            .arg(&log)
+            // INFO: ssh's reasons for losing a node ("Timeout, server ... not responding")
+            // are logged at that level; the log is ours whatever the user's config says.
+            .args([
+                "-o",
+                "ControlPersist=no",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "LogLevel=INFO",
+            ])
+            .arg("-o")
+            .arg(if options.strict_host_keys {
+                "StrictHostKeyChecking=yes"
+            } else {
+                "StrictHostKeyChecking=accept-new"
+            })
+            .arg("-o")
+            .arg(format!(
+                "ConnectTimeout={}",
+                options.connect_timeout.as_secs().max(1)
+            ))
+            .arg("-o")
+            .arg(format!(
+                "ServerAliveInterval={}",
+                options.keepalive.as_secs().max(1)
+            ))
+            .arg("-o")
+            .arg(format!("ServerAliveCountMax={KEEPALIVE_COUNT}"))
+            .args([
+                "-o",
+                "ClearAllForwardings=yes",
+                "-o",
+                "PermitLocalCommand=no",
+            ]);
+        if let Some(f) = &options.config_file {
+            cmd.arg("-F").arg(f);
+        }
+        if let Some(u) = &target.user {
+            cmd.arg("-l").arg(u);
+        }
+        if let Some(p) = target.port {
+            cmd.arg("-p").arg(p.to_string());
+        }
+        cmd.arg("--").arg(&target.host);
+        // Its stderr goes to the log too: some last words ("Connection to ... closed by
+        // remote host.") are printed there, not logged.
+        let stderr = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .map_err(|e| {
+                TransportError::Io(std::io::Error::other(format!(
+                    "cannot create {}: {e}",
+                    log.display()
+                )))
+            })?;
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(stderr));
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                // Its own process group: a Ctrl-C meant for lutf does not cut the link.
+                libc::setpgid(0, 0);
+                // Dies with lutf, whatever kills lutf.
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
+        let start = Instant::now();
+        let mut child = spawn_from_long_lived_thread(cmd).await.map_err(|e| {
+            TransportError::Io(std::io::Error::other(format!("cannot run ssh: {e}")))
+        })?;
+        let session = Arc::new(Session::resume_mux(
+            socket.clone().into_boxed_path(),
+            Some(log.clone().into_boxed_path()),
+        ));
+        let deadline = start + options.setup_deadline();
+        let mut pause = Duration::from_millis(1);
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                let text = log_text(&log, Some(status));
+                let _ = std::fs::remove_file(&log);
+                return Err(TransportError::Unreachable(text));
+            }
+            if socket.exists()
+                && matches!(
+                    tokio::time::timeout(Duration::from_secs(2), session.check()).await,
+                    Ok(Ok(()))
+                )
+            {
+                tracing::debug!(host = %target, ms = start.elapsed().as_millis() as u64, "ssh connected");
+                return Ok(Master {
+                    child: Mutex::new(Some(child)),
+                    session,
+                    socket,
+                    log,
+                    _dir: dir,
+                });
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                let text = log_text(&log, None);
+                let _ = std::fs::remove_file(&log);
+                let _ = std::fs::remove_file(&socket);
+                return Err(TransportError::Unreachable(format!(
+                    "no ssh connection to {target} after {} s{}{text}",
+                    options.setup_deadline().as_secs(),
+                    if text.is_empty() { "" } else { ": " }
+                )));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(20));
+        }
+    }
+
+    /// Whether the ssh process has ended (cheap; no I/O).
+    fn exited(&self) -> bool {
+        let mut guard = self.child.lock().unwrap();
+        match guard.as_mut() {
+            Some(c) => !matches!(c.try_wait(), Ok(None)),
+            None => true,
+        }
+    }
+
+    /// Whether the master still serves its socket: it has not exited and answers an alive
+    /// check. A master that lost its node stops answering before it exits.
+    async fn alive(&self) -> bool {
+        if self.exited() {
+            return false;
+        }
+        let answered = matches!(
+            tokio::time::timeout(Duration::from_secs(3), self.session.check()).await,
+            Ok(Ok(()))
+        );
+        answered && !self.exited()
+    }
+
+    /// ssh's account of losing the node, once it has had a moment to finish saying it.
+    async fn loss_text(&self, target: &SshTarget) -> String {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while !self.exited() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let text = self.log_text();
+        if text.is_empty() {
+            format!("the ssh connection to {target} broke (ssh gave no reason)")
+        } else {
+            text
+        }
+    }
+
+    /// ssh's own account of why the connection ended (or failed).
+    fn log_text(&self) -> String {
+        let status = self
+            .child
+            .lock()
+            .unwrap()
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten());
+        log_text(&self.log, status)
+    }
+}
+
+impl Drop for Master {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.lock().unwrap().take() {
+            reap_from_long_lived_thread(child);
+        }
+        let _ = std::fs::remove_file(&self.socket);
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// The last lines ssh logged, without its "Permanently added" notes; or how it exited.
+fn log_text(log: &Path, status: Option<std::process::ExitStatus>) -> String {
+    let mut text = String::new();
+    if let Ok(mut f) = File::open(log) {
+        let mut bytes = Vec::new();
+        let _ = f.read_to_end(&mut bytes);
+        text = String::from_utf8_lossy(&bytes).into_owned();
+    }
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("Warning: Permanently added"))
+        .collect();
+    let tail = lines[lines.len().saturating_sub(3)..].join("; ");
+    if !tail.is_empty() {
+        return tail;
+    }
+    match status {
+        Some(s) => format!("ssh exited ({s}) without saying why"),
+        None => String::new(),
+    }
+}
+
+enum SpawnerJob {
+    Spawn(
+        std::process::Command,
+        tokio::sync::oneshot::Sender<std::io::Result<std::process::Child>>,
+    ),
+    Reap(std::process::Child),
+}
+
+/// A thread that lives as long as lutf: the parent-death signal fires when the *thread*
+/// that forked a child ends, so masters must not be forked by short-lived threads.
+fn spawner() -> &'static Mutex<std::sync::mpsc::Sender<SpawnerJob>> {
+    static SPAWNER: OnceLock<Mutex<std::sync::mpsc::Sender<SpawnerJob>>> = OnceLock::new();
+    SPAWNER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<SpawnerJob>();
+        std::thread::Builder::new()
+            .name("lutf-ssh".into())
+            .spawn(move || {
+                for job in rx {
+                    match job {
+                        SpawnerJob::Spawn(mut cmd, reply) => {
+                            let _ = reply.send(cmd.spawn());
+                        }
+                        SpawnerJob::Reap(mut child) => {
+                            // SAFETY: kill has no memory-safety preconditions.
+                            unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+                            let _ = child.wait();
+                        }
+                    }
+                }
+            })
+            .expect("start the ssh spawner thread");
+        Mutex::new(tx)
+    })
+}
+
+async fn spawn_from_long_lived_thread(
+    cmd: std::process::Command,
+) -> std::io::Result<std::process::Child> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    spawner()
+        .lock()
+        .unwrap()
+        .send(SpawnerJob::Spawn(cmd, tx))
+        .map_err(|_| std::io::Error::other("the ssh spawner thread is gone"))?;
+    rx.await
+        .map_err(|_| std::io::Error::other("the ssh spawner thread is gone"))?
+}
+
+fn reap_from_long_lived_thread(child: std::process::Child) {
+    let _ = spawner().lock().unwrap().send(SpawnerJob::Reap(child));
+}
+
+/// This run's folder of control sockets and master logs: `/tmp/lutf-ssh-<uid>/<pid>.<n>/`,
+/// locked (flock) while it lives, removed on drop.
+#[derive(Debug)]
+pub struct ControlDir {
+    path: PathBuf,
+    _lock: File,
+    next: AtomicU64,
+}
+
+impl ControlDir {
+    /// The base folder for every run of this user.
+    pub fn base() -> PathBuf {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        PathBuf::from(format!("/tmp/lutf-ssh-{}", unsafe { libc::geteuid() }))
+    }
+
+    /// The folder in use by this process, created (and stale ones cleaned) when none is.
+    pub fn get() -> std::io::Result<Arc<ControlDir>> {
+        static CURRENT: Mutex<Weak<ControlDir>> = Mutex::new(Weak::new());
+        static SERIAL: AtomicU64 = AtomicU64::new(0);
+        let mut current = CURRENT.lock().unwrap();
+        if let Some(d) = current.upgrade() {
+            return Ok(d);
+        }
+        let base = Self::base();
+        super::local::ensure_private_dir(&base)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let removed = clean_stale(&base);
+        if removed > 0 {
+            tracing::info!(
+                "removed {removed} stale ssh control folder(s) under {}",
+                base.display()
+            );
+        }
+        let path = base.join(format!(
+            "{}.{}",
+            std::process::id(),
+            SERIAL.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::DirBuilder::new().mode(0o700).create(&path)?;
+        let lock = File::create(path.join("lock"))?;
+        // SAFETY: flock on an open descriptor we own.
+        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let d = Arc::new(ControlDir {
+            path,
+            _lock: lock,
+            next: AtomicU64::new(0),
+        });
+        *current = Arc::downgrade(&d);
+        Ok(d)
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A fresh (socket, log) pair of paths.
+    fn next_paths(&self) -> (PathBuf, PathBuf) {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        (
+            self.path.join(n.to_string()),
+            self.path.join(format!("{n}.log")),
+        )
+    }
+}
+
+impl Drop for ControlDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Removes run folders under `base` whose run is gone (their lock is free); returns how
+/// many. Their masters died with their run (parent-death signal).
+pub fn clean_stale(base: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for e in entries.filter_map(Result::ok) {
+        let path = e.path();
+        if !e.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let stale = match File::open(path.join("lock")) {
+            // SAFETY: flock on an open descriptor we own; it is released when `f` closes.
+            Ok(f) => {
+                let got = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+                got == 0
+            }
+            // No lock file: a run that died while creating it, or not ours; old ones go.
+            Err(_) => e
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().unwrap_or_default() > Duration::from_secs(60)),
+        };
+        if stale && std::fs::remove_dir_all(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_control_folders_are_removed_and_live_ones_kept() {
+        let base = tempfile::tempdir().unwrap();
+        let stale = base.path().join("1.0");
+        std::fs::create_dir(&stale).unwrap();
+        File::create(stale.join("lock")).unwrap();
+        std::fs::write(stale.join("0.log"), "x").unwrap();
+        let live = base.path().join("2.0");
+        std::fs::create_dir(&live).unwrap();
+        let lock = File::create(live.join("lock")).unwrap();
+        // SAFETY: flock on an open descriptor we own.
+        assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
+        assert_eq!(clean_stale(base.path()), 1);
+        assert!(!stale.exists());
+        assert!(live.exists());
+    }
+
+    #[test]
+    fn control_dir_is_short_private_and_removed() {
+        let d = ControlDir::get().unwrap();
+        let path = d.path().to_path_buf();
+        let (socket, _) = d.next_paths();
+        // ssh appends a 17-character temporary suffix while binding; 108 is the limit.
+        assert!(socket.as_os_str().len() + 17 < 100, "{}", socket.display());
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        let again = ControlDir::get().unwrap();
+        assert_eq!(again.path(), path);
+        drop(d);
+        drop(again);
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn loss_bound_is_three_keepalives() {
+        let o = SshOptions::default();
+        assert_eq!(o.loss_bound(), Duration::from_secs(15));
+        assert_eq!(o.connect_timeout, Duration::from_secs(10));
+        assert!(o.max_sessions < 10);
+    }
+
+    #[test]
+    fn log_text_keeps_ssh_words_and_drops_notes() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("l");
+        std::fs::write(
+            &log,
+            "Warning: Permanently added '198.18.0.2' (ED25519) to the list of known hosts.\r\n\
+             Timeout, server 198.18.0.2 not responding.\r\n",
+        )
+        .unwrap();
+        assert_eq!(
+            log_text(&log, None),
+            "Timeout, server 198.18.0.2 not responding."
+        );
+        assert_eq!(log_text(&dir.path().join("none"), None), "");
+    }
+}

@@ -1,0 +1,745 @@
+//! Real test hosts for integration tests and benchmarks: each host is a real `sshd` with
+//! generated keys and no password.
+//!
+//! As root, each host has its own network namespace with an address on a private bridge
+//! (`198.18.<set>.0/24`, inside the 198.18.0.0/15 benchmarking range, one /24 per set of
+//! hosts so parallel tests never share one), its own private `/tmp` (a per-host folder bound
+//! over `/tmp` in the host's mount namespace) and its own `sshd`. Hosts can be killed
+//! (every process in the namespace) and cut off (link down) and restored. Without root,
+//! hosts are several `sshd` on 127.0.0.1 ports sharing this machine's `/tmp`, and tests that
+//! need namespaces skip with the reason. `LUTF_TEST_LOOPBACK=1` asks for loopback hosts
+//! even as root.
+//!
+//! Everything is torn down on drop (sshd killed, namespaces, links and bridge deleted, keys
+//! removed), also when a test panics; every sshd also gets a parent-death signal, and a set
+//! left by a killed test process is recognised by its bridge's alias and cleaned by the
+//! next one. The client side is a generated ssh_config (`Host nodeN` aliases, the client
+//! key, a private known_hosts); pass it as `--ssh-config`.
+
+#![allow(dead_code)]
+
+use std::fmt::Write as _;
+use std::net::{SocketAddr, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// The `lutf` binary under test.
+pub fn lutf_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_lutf")
+}
+
+const SSHD: &str = "/usr/sbin/sshd";
+
+/// Whether this process runs as root (namespaces need it).
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Why real hosts cannot be started here, if they cannot.
+pub fn missing_tools() -> Option<String> {
+    for (tool, package) in [
+        (SSHD, "openssh-server"),
+        ("/usr/bin/ssh", "openssh-client"),
+        ("/usr/bin/ssh-keygen", "openssh-client"),
+    ] {
+        if !Path::new(tool).exists() {
+            return Some(format!(
+                "{tool} is missing (install {package}: scripts/install-deps test)"
+            ));
+        }
+    }
+    if which("python3").is_none() {
+        return Some("python3 is missing".into());
+    }
+    None
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(program))
+            .find(|p| p.is_file())
+    })
+}
+
+/// How the hosts are isolated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// One network namespace per host on bridge `lutfb<set>`, subnet `198.18.<set>.0/24`.
+    Netns {
+        /// The set's number (third octet).
+        set: u8,
+    },
+    /// Several sshd on 127.0.0.1.
+    Loopback,
+}
+
+/// One test host.
+#[derive(Debug)]
+pub struct TestHost {
+    /// Its name: a `Host` alias in [`TestHosts::ssh_config`].
+    pub name: String,
+    /// Its address.
+    pub addr: String,
+    /// Its sshd port.
+    pub port: u16,
+    /// Its network namespace (netns mode).
+    pub netns: Option<String>,
+    /// The host end of its link, in the root namespace (netns mode).
+    pub link: Option<String>,
+    /// Its `/tmp`, seen from here (netns mode: private; loopback: this machine's `/tmp`).
+    pub tmp: PathBuf,
+    /// Its own folder: keys, sshd log and pid file.
+    pub dir: PathBuf,
+    /// Its user's home (netns mode: an empty folder bound over `$HOME`).
+    pub home: PathBuf,
+    /// Its host public key (`ssh-ed25519 AAAA...`).
+    pub host_key: String,
+    sshd: Option<Child>,
+}
+
+/// A set of running test hosts, torn down on drop.
+#[derive(Debug)]
+pub struct TestHosts {
+    /// The hosts.
+    pub hosts: Vec<TestHost>,
+    /// How they are isolated.
+    pub mode: Mode,
+    /// Temporary folder with keys and configuration (removed on drop).
+    pub dir: tempfile::TempDir,
+    /// The client's ssh_config (`--ssh-config`).
+    pub ssh_config: PathBuf,
+    /// The client's known_hosts (starts empty).
+    pub known_hosts: PathBuf,
+    /// A cluster file naming every host.
+    pub cluster_file: PathBuf,
+    /// The user the hosts let in.
+    pub user: String,
+    bridge: Option<String>,
+}
+
+static SERIAL: AtomicUsize = AtomicUsize::new(0);
+
+/// Starts `n` hosts, or says why it cannot and returns `None` (the caller skips).
+pub fn hosts(n: usize) -> Option<TestHosts> {
+    if let Some(why) = missing_tools() {
+        eprintln!("SKIP: no real sshd hosts: {why}");
+        return None;
+    }
+    Some(TestHosts::start(n))
+}
+
+/// Starts `n` hosts in network namespaces, or says why not and returns `None`.
+pub fn netns_hosts(n: usize) -> Option<TestHosts> {
+    if !is_root() {
+        eprintln!("SKIP: needs root for network namespaces");
+        return None;
+    }
+    if std::env::var_os("LUTF_TEST_LOOPBACK").is_some() {
+        eprintln!("SKIP: needs network namespaces (LUTF_TEST_LOOPBACK is set)");
+        return None;
+    }
+    hosts(n)
+}
+
+fn run(cmd: &mut Command) -> Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    out
+}
+
+fn must(cmd: &mut Command) {
+    let out = run(cmd);
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn ip(args: &[&str]) -> Output {
+    run(Command::new("ip").args(args))
+}
+
+fn ip_ok(args: &[&str]) {
+    must(Command::new("ip").args(args));
+}
+
+fn keygen(path: &Path) -> String {
+    must(
+        Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", "lutf-test", "-f"])
+            .arg(path),
+    );
+    std::fs::read_to_string(path.with_extension("pub"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+fn pid_alive(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks that the process exists.
+    unsafe { libc::kill(pid, 0) == 0 || *libc::__errno_location() == libc::EPERM }
+}
+
+/// Every process in network namespace `ns`.
+fn netns_pids(ns: &str) -> Vec<i32> {
+    let out = ip(&["netns", "pids", ns]);
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// Kills every process of `ns` until none is left (new ones may be forked meanwhile).
+fn kill_netns(ns: &str) {
+    for _ in 0..50 {
+        let pids = netns_pids(ns);
+        if pids.is_empty() {
+            return;
+        }
+        for p in pids {
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe { libc::kill(p, libc::SIGKILL) };
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Removes a set of hosts left behind by a test process that died: its namespaces and
+/// bridge.
+fn remove_set(set: u8) {
+    let prefix = format!("lutf{set}h");
+    let list = ip(&["netns", "list"]);
+    for line in String::from_utf8_lossy(&list.stdout).lines() {
+        let ns = line.split_whitespace().next().unwrap_or("");
+        if ns.starts_with(&prefix) {
+            kill_netns(ns);
+            ip(&["netns", "del", ns]);
+        }
+    }
+    ip(&["link", "del", &format!("lutfb{set}")]);
+}
+
+/// The process that owns set `set` (from its bridge's alias), if the bridge exists.
+fn set_owner(set: u8) -> Option<i32> {
+    let show = ip(&["-o", "link", "show", "dev", &format!("lutfb{set}")]);
+    let text = String::from_utf8_lossy(&show.stdout);
+    text.split("alias lutf-test:")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|p| p.parse::<i32>().ok())
+}
+
+/// Removes every set whose test process is gone (killed before it could tear down).
+fn remove_dead_sets() {
+    let out = ip(&["-o", "link", "show", "type", "bridge"]);
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Some(name) = line.split(": ").nth(1) else {
+            continue;
+        };
+        let Some(set) = name
+            .strip_prefix("lutfb")
+            .and_then(|n| n.parse::<u8>().ok())
+        else {
+            continue;
+        };
+        if set_owner(set).is_some_and(|pid| !pid_alive(pid)) {
+            remove_set(set);
+        }
+    }
+}
+
+/// Claims a free set number by creating its bridge (creation is atomic across processes).
+fn claim_set() -> u8 {
+    remove_dead_sets();
+    let me = std::process::id();
+    let start = (me as usize * 7 + SERIAL.fetch_add(1, Ordering::Relaxed) * 13) % 254;
+    for k in 0..254 {
+        let set = ((start + k) % 254 + 1) as u8;
+        let bridge = format!("lutfb{set}");
+        let added = ip(&["link", "add", &bridge, "type", "bridge"]);
+        if added.status.success() {
+            ip_ok(&[
+                "link",
+                "set",
+                "dev",
+                &bridge,
+                "alias",
+                &format!("lutf-test:{me}"),
+            ]);
+            return set;
+        }
+        // Taken: by a live test process, or left by a dead one (then clean and take it).
+        if let Some(pid) = set_owner(set) {
+            if pid != me as i32 && !pid_alive(pid) {
+                remove_set(set);
+                if ip(&["link", "add", &bridge, "type", "bridge"])
+                    .status
+                    .success()
+                {
+                    ip_ok(&[
+                        "link",
+                        "set",
+                        "dev",
+                        &bridge,
+                        "alias",
+                        &format!("lutf-test:{me}"),
+                    ]);
+                    return set;
+                }
+            }
+        }
+    }
+    panic!("no free test host set (bridges lutfb1..lutfb254 are all in use)");
+}
+
+/// This user's home as sshd sees it (the password database, not `$HOME`).
+pub fn user_home() -> PathBuf {
+    // SAFETY: getpwuid returns a pointer to static storage or null; read at once.
+    unsafe {
+        let pw = libc::getpwuid(libc::geteuid());
+        if pw.is_null() || (*pw).pw_dir.is_null() {
+            return PathBuf::from("/");
+        }
+        let dir = std::ffi::CStr::from_ptr((*pw).pw_dir);
+        PathBuf::from(std::ffi::OsStr::from_encoded_bytes_unchecked(
+            dir.to_bytes(),
+        ))
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl TestHosts {
+    /// Starts `n` hosts (namespaces as root, loopback otherwise). Panics with the reason
+    /// when a host does not come up.
+    pub fn start(n: usize) -> TestHosts {
+        let loopback = !is_root() || std::env::var_os("LUTF_TEST_LOOPBACK").is_some();
+        // Not under /tmp: inside a host's namespace /tmp is the host's own, and sshd must
+        // still see its keys there.
+        let dir = tempfile::Builder::new()
+            .prefix("lutf-hosts-")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .unwrap();
+        let user = if is_root() {
+            "root".to_string()
+        } else {
+            std::env::var("USER").unwrap_or_else(|_| "nobody".into())
+        };
+        let client_key = dir.path().join("client_key");
+        let client_pub = keygen(&client_key);
+        let authorized = dir.path().join("authorized_keys");
+        std::fs::write(&authorized, format!("{client_pub}\n")).unwrap();
+        let known_hosts = dir.path().join("known_hosts");
+        std::fs::write(&known_hosts, "").unwrap();
+        if !loopback {
+            // sshd's privilege separation folder; Debian makes it at boot, a container may not.
+            let _ = std::fs::create_dir_all("/run/sshd");
+        }
+        let mode = if loopback {
+            Mode::Loopback
+        } else {
+            Mode::Netns { set: claim_set() }
+        };
+        let mut set = TestHosts {
+            hosts: Vec::new(),
+            mode: mode.clone(),
+            ssh_config: dir.path().join("ssh_config"),
+            cluster_file: dir.path().join("cluster.yml"),
+            known_hosts,
+            user,
+            bridge: None,
+            dir,
+        };
+        if let Mode::Netns { set: s } = mode {
+            let bridge = format!("lutfb{s}");
+            ip_ok(&["addr", "add", &format!("198.18.{s}.1/24"), "dev", &bridge]);
+            ip_ok(&["link", "set", "dev", &bridge, "up"]);
+            set.bridge = Some(bridge);
+        }
+        for i in 1..=n {
+            let host = set.make_host(i, &authorized);
+            set.hosts.push(host);
+        }
+        for i in 0..n {
+            set.start_sshd(i);
+        }
+        for i in 0..n {
+            set.wait_listening(i);
+        }
+        set.write_client_files(&client_key);
+        set
+    }
+
+    fn make_host(&self, i: usize, authorized: &Path) -> TestHost {
+        let name = format!("node{i}");
+        let dir = self.dir.path().join(&name);
+        std::fs::create_dir(&dir).unwrap();
+        let host_key = keygen(&dir.join("host_key"));
+        std::fs::write(
+            dir.join("authorized_keys"),
+            std::fs::read(authorized).unwrap(),
+        )
+        .unwrap();
+        match self.mode {
+            Mode::Netns { set } => {
+                let ns = format!("lutf{set}h{i}");
+                let link = format!("lv{set}h{i}");
+                let addr = format!("198.18.{set}.{}", 9 + i);
+                let tmp = dir.join("tmp");
+                std::fs::create_dir(&tmp).unwrap();
+                std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o1777)).unwrap();
+                let home = dir.join("home");
+                std::fs::create_dir(&home).unwrap();
+                std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();
+                ip_ok(&["netns", "add", &ns]);
+                ip_ok(&[
+                    "link", "add", &link, "type", "veth", "peer", "name", "eth0", "netns", &ns,
+                ]);
+                ip_ok(&[
+                    "link",
+                    "set",
+                    "dev",
+                    &link,
+                    "master",
+                    self.bridge.as_ref().unwrap(),
+                ]);
+                ip_ok(&["link", "set", "dev", &link, "up"]);
+                ip_ok(&[
+                    "-n",
+                    &ns,
+                    "addr",
+                    "add",
+                    &format!("{addr}/24"),
+                    "dev",
+                    "eth0",
+                ]);
+                ip_ok(&["-n", &ns, "link", "set", "dev", "eth0", "up"]);
+                ip_ok(&["-n", &ns, "link", "set", "dev", "lo", "up"]);
+                TestHost {
+                    name,
+                    addr,
+                    port: 22,
+                    netns: Some(ns),
+                    link: Some(link),
+                    tmp,
+                    home,
+                    dir,
+                    host_key,
+                    sshd: None,
+                }
+            }
+            Mode::Loopback => TestHost {
+                name,
+                addr: "127.0.0.1".into(),
+                port: free_port(),
+                netns: None,
+                link: None,
+                tmp: PathBuf::from("/tmp"),
+                home: user_home(),
+                dir,
+                host_key,
+                sshd: None,
+            },
+        }
+    }
+
+    /// Starts (or restarts) host `i`'s sshd.
+    pub fn start_sshd(&mut self, i: usize) {
+        let h = &self.hosts[i];
+        let options = [
+            format!("ListenAddress={}:{}", h.addr, h.port),
+            format!("HostKey={}", h.dir.join("host_key").display()),
+            format!("PidFile={}", h.dir.join("sshd.pid").display()),
+            format!(
+                "AuthorizedKeysFile={}",
+                h.dir.join("authorized_keys").display()
+            ),
+            "StrictModes=no".into(),
+            "UsePAM=no".into(),
+            "PermitRootLogin=prohibit-password".into(),
+            "PasswordAuthentication=no".into(),
+            "KbdInteractiveAuthentication=no".into(),
+            "PubkeyAuthentication=yes".into(),
+            "UseDNS=no".into(),
+            "PrintMotd=no".into(),
+            "MaxStartups=100".into(),
+            "LogLevel=INFO".into(),
+        ];
+        let mut sshd_args: Vec<String> = vec![SSHD.into(), "-D".into(), "-e".into()];
+        sshd_args.extend(["-f".into(), "/dev/null".into()]);
+        for o in options {
+            sshd_args.push("-o".into());
+            sshd_args.push(o);
+        }
+        let mut cmd = match &h.netns {
+            Some(ns) => {
+                // `ip netns exec` gives a private mount namespace: bind the host's own /tmp
+                // and an empty home there (a fresh node's home; this machine's rc files may
+                // be slow, like pyenv's).
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns, "sh", "-c"])
+                    .arg(r#"mount --bind "$0" /tmp && mount --bind "$1" "$2" && shift 2 && exec "$@""#)
+                    .arg(&h.tmp)
+                    .arg(&h.home)
+                    .arg(user_home())
+                    .args(&sshd_args);
+                c
+            }
+            None => {
+                let mut c = Command::new(&sshd_args[0]);
+                c.args(&sshd_args[1..]);
+                c
+            }
+        };
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(h.dir.join("sshd.log"))
+            .unwrap();
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log));
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                // Gone with the test process, however it ends.
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().expect("start sshd");
+        self.hosts[i].sshd = Some(child);
+    }
+
+    /// Waits until host `i`'s sshd accepts connections.
+    pub fn wait_listening(&mut self, i: usize) {
+        let h = &mut self.hosts[i];
+        let addr: SocketAddr = format!("{}:{}", h.addr, h.port).parse().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                return;
+            }
+            if let Some(Ok(Some(status))) = h.sshd.as_mut().map(|c| c.try_wait()) {
+                panic!(
+                    "sshd of {} exited ({status}): {}",
+                    h.name,
+                    std::fs::read_to_string(h.dir.join("sshd.log")).unwrap_or_default()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "sshd of {} does not listen on {addr}: {}",
+                h.name,
+                std::fs::read_to_string(h.dir.join("sshd.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn write_client_files(&self, client_key: &Path) {
+        let mut cfg = String::new();
+        for h in &self.hosts {
+            writeln!(
+                cfg,
+                "Host {}\n  HostName {}\n  Port {}",
+                h.name, h.addr, h.port
+            )
+            .unwrap();
+            if self.mode == Mode::Loopback {
+                // Every loopback host has the same address: tell their keys apart by name.
+                writeln!(cfg, "  HostKeyAlias {}", h.name).unwrap();
+            }
+        }
+        writeln!(
+            cfg,
+            "Host *\n  User {}\n  IdentityFile {}\n  IdentitiesOnly yes\n  IdentityAgent none\n  \
+             UserKnownHostsFile {}\n  GlobalKnownHostsFile /dev/null\n  LogLevel ERROR",
+            self.user,
+            client_key.display(),
+            self.known_hosts.display()
+        )
+        .unwrap();
+        std::fs::write(&self.ssh_config, cfg).unwrap();
+        std::fs::write(&self.cluster_file, self.cluster_yaml()).unwrap();
+    }
+
+    /// A cluster file naming every host.
+    pub fn cluster_yaml(&self) -> String {
+        let mut y = String::from("nodes:\n");
+        for h in &self.hosts {
+            writeln!(y, "  - name: {}", h.name).unwrap();
+        }
+        y
+    }
+
+    /// The names of the hosts as a pdsh host list (`node[1-3]`).
+    pub fn hostlist(&self) -> String {
+        format!("node[1-{}]", self.hosts.len())
+    }
+
+    /// The known_hosts line of host `i` (as ssh records it).
+    pub fn known_hosts_line(&self, i: usize) -> String {
+        let h = &self.hosts[i];
+        let key_name = match self.mode {
+            Mode::Loopback => h.name.clone(),
+            Mode::Netns { .. } => h.addr.clone(),
+        };
+        format!("{key_name} {}\n", h.host_key)
+    }
+
+    /// `lutf` with this set's ssh_config; add the subcommand and more arguments.
+    pub fn lutf(&self) -> Command {
+        let mut c = Command::new(lutf_bin());
+        c.arg("--ssh-config").arg(&self.ssh_config);
+        c.env_remove("SSH_AUTH_SOCK");
+        c.env_remove("LUTF_LOG");
+        c
+    }
+
+    /// `ssh` to host `i` with this set's ssh_config.
+    pub fn ssh(&self, i: usize) -> Command {
+        let mut c = Command::new("ssh");
+        c.arg("-F")
+            .arg(&self.ssh_config)
+            .args(["-o", "BatchMode=yes"])
+            .arg(&self.hosts[i].name);
+        c
+    }
+
+    /// Kills every process of host `i` (its sshd, sessions and whatever they started), as a
+    /// crash would.
+    pub fn kill_host(&mut self, i: usize) {
+        let h = &mut self.hosts[i];
+        match &h.netns {
+            Some(ns) => kill_netns(ns),
+            None => {
+                if let Some(c) = &h.sshd {
+                    kill_tree(c.id() as i32);
+                }
+            }
+        }
+        if let Some(mut c) = h.sshd.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Cuts host `i` off the network (its link goes down): packets are dropped silently.
+    /// Panics outside netns mode (check [`TestHosts::mode`] first).
+    pub fn cut(&self, i: usize) {
+        let link = self.hosts[i]
+            .link
+            .as_ref()
+            .expect("cutting a link needs netns mode");
+        ip_ok(&["link", "set", "dev", link, "down"]);
+    }
+
+    /// Puts host `i` back on the network.
+    pub fn restore(&self, i: usize) {
+        let link = self.hosts[i]
+            .link
+            .as_ref()
+            .expect("restoring a link needs netns mode");
+        ip_ok(&["link", "set", "dev", link, "up"]);
+    }
+
+    /// Runs `sh -c script` inside host `i` (its namespaces), as root, without SSH.
+    pub fn on_host(&self, i: usize, script: &str) -> Output {
+        let h = &self.hosts[i];
+        match &h.netns {
+            Some(ns) => run(Command::new("ip")
+                .args(["netns", "exec", ns, "sh", "-c"])
+                .arg(r#"mount --bind "$0" /tmp && mount --bind "$1" "$2" && sh -c "$3""#)
+                .arg(&h.tmp)
+                .arg(&h.home)
+                .arg(user_home())
+                .arg(script)),
+            None => run(Command::new("sh").arg("-c").arg(script)),
+        }
+    }
+}
+
+/// Kills `pid` and its descendants (loopback mode: a host is an sshd process tree).
+fn kill_tree(pid: i32) {
+    let mut victims = vec![pid];
+    let mut k = 0;
+    while k < victims.len() {
+        let parent = victims[k];
+        if let Ok(entries) = std::fs::read_dir("/proc") {
+            for e in entries.filter_map(Result::ok) {
+                let Ok(child) = e.file_name().to_string_lossy().parse::<i32>() else {
+                    continue;
+                };
+                let stat =
+                    std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+                // Fields after the command (which may hold spaces) end with ')'.
+                let ppid = stat
+                    .rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                    .and_then(|p| p.parse::<i32>().ok());
+                if ppid == Some(parent) && !victims.contains(&child) {
+                    victims.push(child);
+                }
+            }
+        }
+        k += 1;
+    }
+    for v in victims {
+        // SAFETY: kill has no memory-safety preconditions.
+        unsafe { libc::kill(v, libc::SIGKILL) };
+    }
+}
+
+impl Drop for TestHosts {
+    fn drop(&mut self) {
+        for h in &mut self.hosts {
+            match &h.netns {
+                Some(ns) => {
+                    kill_netns(ns);
+                    ip(&["netns", "del", ns]);
+                }
+                None => {
+                    if let Some(c) = &h.sshd {
+                        kill_tree(c.id() as i32);
+                    }
+                }
+            }
+            if let Some(mut c) = h.sshd.take() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+            if let Some(link) = &h.link {
+                // Gone with the namespace normally; make sure.
+                let _ = ip(&["link", "del", link]);
+            }
+        }
+        if let Some(b) = &self.bridge {
+            ip(&["link", "del", b]);
+        }
+    }
+}
+
+/// Output of a finished command as text, for assertion messages.
+pub fn show(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
