@@ -163,6 +163,25 @@ pub enum Command {
   lutf run --param nettype=tcp --param count=3
 Each test is `suites/<suite>/test_<id>.py`; `01` and `test_01` both name it.")]
     Run(RunArgs),
+
+    /// Run as an auster suite: what the hook script `lutf.sh` runs. Reads auster's
+    /// environment (ONLY, EXCEPT, START_AT, STOP_AT, SUITE, LOGDIR, YAML_LOG, TF_SKIP, the
+    /// cfg's host variables, ...), appends one SubTests item per test to $YAML_LOG, writes
+    /// the logs into $LOGDIR, and exits 0 (all good), 1 (a test failed), 111 (a test failed
+    /// and STOP_ON_ERROR is set: auster stops) or 2 (lutf could not run).
+    #[command(after_help = "Examples:
+  auster -f lutfcfg -rsv -d /opt/results/ lutf --suite dlc --only 01
+                                    what it is for (see `lutf auster-hook`)
+  SUITE=samples ONLY=01 lutf auster --dry-run
+                                    what auster's variables select, and the nodes and roles")]
+    Auster(AusterArgs),
+
+    /// Print the auster hook script for this installation, to be saved as
+    /// $LUSTRE/tests/lutf.sh.
+    #[command(after_help = "Examples:
+  lutf auster-hook > /usr/lib64/lustre/tests/lutf.sh
+  lutf auster-hook --lutf /opt/lutf/bin/lutf --suites /opt/lutf/suites > lutf.sh")]
+    AusterHook(AusterHookArgs),
 }
 
 /// Output formats for node facts.
@@ -243,6 +262,23 @@ pub struct ListArgs {
     /// Only these suites (repeatable, or a comma list).
     #[arg(long, value_name = "SUITE")]
     pub suite: Vec<String>,
+}
+
+/// `lutf auster`.
+#[derive(Debug, Args, Clone)]
+pub struct AusterArgs {
+    /// Print what auster's environment selects (each test's fate, the nodes and their
+    /// roles, where results go) and run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `lutf auster-hook`.
+#[derive(Debug, Args, Clone)]
+pub struct AusterHookArgs {
+    /// The lutf binary the hook runs (default: this one).
+    #[arg(long, value_name = "PATH")]
+    pub lutf: Option<PathBuf>,
 }
 
 /// `lutf run`.

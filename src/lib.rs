@@ -5,12 +5,16 @@
 //! node and bound to nodes ([`plan`]), the steps are run ([`runner`]) through a
 //! [`transport`] to `lutf-helper` on each node (pushed there by [`bundle`]), and the
 //! outcomes are written ([`results`]). The request and reply types are in `lutf_protocol`.
+//! Under Lustre's auster, [`auster`] reads auster's environment and [`hook`] renders the
+//! script auster runs.
 
+pub mod auster;
 pub mod bundle;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod discovery;
+pub mod hook;
 pub mod hostlist;
 pub mod node;
 pub mod outcome;

@@ -28,6 +28,8 @@ fn main() {
             Command::Exec(a) => commands::exec::run(&cli.global, a).await,
             Command::List(a) => commands::list::run(&cli.global, a).await,
             Command::Run(a) => commands::run::run(&cli.global, a).await,
+            Command::Auster(a) => commands::auster::run(&cli.global, a).await,
+            Command::AusterHook(a) => commands::auster_hook::run(&cli.global, a),
             Command::Results(a) => commands::results::run(&cli.global, a),
         };
         result.unwrap_or_else(|e| {

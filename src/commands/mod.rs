@@ -1,6 +1,8 @@
 //! One module per subcommand. Each takes its parsed arguments and returns the process exit
 //! code; errors that stop a command before it can say anything useful are `anyhow` errors.
 
+pub mod auster;
+pub mod auster_hook;
 pub mod exec;
 pub mod list;
 pub mod results;

@@ -204,7 +204,7 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
 
 /// Deploys the bundle on every node and asks its facts, all nodes at once. A node that
 /// fails either is marked down with the reason.
-async fn prepare_nodes(nodes: &[Node], bundle: &crate::bundle::Bundle) -> Vec<NodeStatus> {
+pub async fn prepare_nodes(nodes: &[Node], bundle: &crate::bundle::Bundle) -> Vec<NodeStatus> {
     let tasks: Vec<_> = nodes
         .iter()
         .map(|n| {
@@ -249,7 +249,7 @@ fn strip_node(s: &str) -> &str {
 
 /// Waits for SIGINT or SIGTERM: the first asks the run to stop cleanly, the second quits
 /// at once.
-async fn watch_signals(tx: watch::Sender<bool>) {
+pub async fn watch_signals(tx: watch::Sender<bool>) {
     use tokio::signal::unix::{signal, SignalKind};
     let (Ok(mut int), Ok(mut term)) = (
         signal(SignalKind::interrupt()),
@@ -276,7 +276,7 @@ async fn watch_signals(tx: watch::Sender<bool>) {
 }
 
 /// A short unique id for the run: 8 hex digits from the time and the process id.
-fn run_id() -> String {
+pub fn run_id() -> String {
     use sha2::{Digest, Sha256};
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -320,7 +320,7 @@ fn user_name() -> String {
 }
 
 /// This machine's hostname.
-fn hostname() -> String {
+pub fn hostname() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is valid for its length; gethostname writes at most that much.
     let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };

@@ -17,6 +17,7 @@
 //! | `run.json` (the [`RunOutcome`] itself, for `lutf results`) | this module |
 
 pub mod auster;
+pub mod hook;
 pub mod junit;
 pub mod logs;
 pub mod nodes;
