@@ -161,7 +161,7 @@ def unpack(src, tmp, full):
                 h.update(chunk)
                 left -= len(chunk)
             os.fchmod(f.fileno(), mode)
-        total += 17 + plen + size
+        total += 16 + plen + size
     got = h.hexdigest()
     if got != full:
         raise Refused(

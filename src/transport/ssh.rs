@@ -40,6 +40,8 @@ use crate::bundle::{Bundle, HELPER_NAME};
 pub const MAX_STDOUT: usize = 256 << 20;
 /// The most bytes of stderr kept from one call (diagnostics only).
 pub const MAX_STDERR: usize = 1 << 20;
+/// How long a call waits for sshd to accept a new session when it refuses one.
+pub const SESSION_WAIT: Duration = Duration::from_secs(10);
 /// How many missed keepalives make a node lost (`ServerAliveCountMax`).
 pub const KEEPALIVE_COUNT: u32 = 2;
 
@@ -197,14 +199,17 @@ impl SshTransport {
         }
     }
 
-    /// Opens a channel running `command` (a line for the remote user's shell). When the
-    /// master turns out to be dead before anything started, reconnects once and retries:
-    /// nothing ran, so nothing runs twice.
+    /// Opens a channel running `command` (a line for the remote user's shell). Nothing ran
+    /// when opening fails, so two failures are retried: a dead master (reconnect once),
+    /// and sshd refusing the session because the sessions of calls that just ended are
+    /// not freed yet (its `MaxSessions`; wait a little, for up to [`SESSION_WAIT`]).
     async fn open(
         &self,
         command: &str,
     ) -> Result<(Arc<Master>, openssh::Child<Arc<Session>>), TransportError> {
-        let mut retried = false;
+        let mut reconnected = false;
+        let refused_since = Instant::now();
+        let mut pause = Duration::from_millis(5);
         loop {
             let master = self.master().await?;
             let spawned = master
@@ -216,23 +221,29 @@ impl SshTransport {
                 .stderr(openssh::Stdio::piped())
                 .spawn()
                 .await;
-            match spawned {
+            let e = match spawned {
                 Ok(child) => return Ok((master, child)),
-                Err(e) => {
-                    if master.alive().await {
-                        return Err(TransportError::Io(std::io::Error::other(format!(
-                            "ssh could not open a channel to {}: {e}",
-                            self.target
-                        ))));
-                    }
-                    self.forget(&master).await;
-                    if retried {
-                        let why = master.loss_text(&self.target).await;
-                        return Err(TransportError::Unreachable(why));
-                    }
-                    retried = true;
+                Err(e) => e,
+            };
+            let why = error_chain(&e);
+            if master.alive().await {
+                if why.contains("open refused") && refused_since.elapsed() < SESSION_WAIT {
+                    tracing::debug!(host = %self.target, "{why}; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(200));
+                    continue;
                 }
+                return Err(TransportError::Io(std::io::Error::other(format!(
+                    "ssh could not open a channel to {}: {why}",
+                    self.target
+                ))));
             }
+            self.forget(&master).await;
+            if reconnected {
+                let why = master.loss_text(&self.target).await;
+                return Err(TransportError::Unreachable(why));
+            }
+            reconnected = true;
         }
     }
 
@@ -394,6 +405,18 @@ impl SshTransport {
             pruned,
         })
     }
+}
+
+/// An error with its sources, `: `-separated.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 /// Writes `bundle` as the installer's stream; returns the bytes written.
