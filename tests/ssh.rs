@@ -327,6 +327,29 @@ fn a_changed_host_key_is_always_refused() {
 }
 
 #[test]
+fn known_hosts_in_dev_null_is_refused() {
+    let Some(hosts) = support::hosts(1) else {
+        return;
+    };
+    let config = hosts.dir.path().join("careless_config");
+    let mine = std::fs::read_to_string(&hosts.ssh_config).unwrap();
+    std::fs::write(
+        &config,
+        format!("Host *\n  UserKnownHostsFile /dev/null\n{mine}"),
+    )
+    .unwrap();
+    let out = Command::new(support::lutf_bin())
+        .arg("--ssh-config")
+        .arg(&config)
+        .args(["status", "--format", "json", "--nodes", "node1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let e = json(&out)[0]["error"].as_str().unwrap().to_string();
+    assert!(e.contains("turns host key checking off"), "{e}");
+}
+
+#[test]
 fn unsafe_work_directories_are_refused() {
     let Some(hosts) = support::hosts(2) else {
         return;

@@ -504,6 +504,7 @@ impl Master {
                 target.host
             )));
         }
+        refuse_disabled_host_keys(target, options).await?;
         let dir = ControlDir::get().map_err(|e| {
             TransportError::Io(std::io::Error::other(format!(
                 "cannot set up the ssh control folder: {e}"
@@ -550,16 +551,7 @@ impl Master {
                 "-o",
                 "PermitLocalCommand=no",
             ]);
-        if let Some(f) = &options.config_file {
-            cmd.arg("-F").arg(f);
-        }
-        if let Some(u) = &target.user {
-            cmd.arg("-l").arg(u);
-        }
-        if let Some(p) = target.port {
-            cmd.arg("-p").arg(p.to_string());
-        }
-        cmd.arg("--").arg(&target.host);
+        cmd.args(target_args(target, options));
         // Its stderr goes to the log too: some last words ("Connection to ... closed by
         // remote host.") are printed there, not logged.
         let stderr = std::fs::OpenOptions::new()
@@ -689,6 +681,59 @@ impl Drop for Master {
         let _ = std::fs::remove_file(&self.socket);
         let _ = std::fs::remove_file(&self.log);
     }
+}
+
+/// ssh's arguments naming the configuration, user and port for `target`.
+fn target_args(target: &SshTarget, options: &SshOptions) -> Vec<std::ffi::OsString> {
+    let mut args = Vec::new();
+    if let Some(f) = &options.config_file {
+        args.push("-F".into());
+        args.push(f.into());
+    }
+    if let Some(u) = &target.user {
+        args.push("-l".into());
+        args.push(u.into());
+    }
+    if let Some(p) = target.port {
+        args.push("-p".into());
+        args.push(p.to_string().into());
+    }
+    args.push("--".into());
+    args.push((&target.host).into());
+    args
+}
+
+/// Refuses a node whose ssh configuration sends known hosts to `/dev/null`: that turns
+/// host key checking off behind lutf's back (every key would be "new" and accepted).
+async fn refuse_disabled_host_keys(
+    target: &SshTarget,
+    options: &SshOptions,
+) -> Result<(), TransportError> {
+    let out = tokio::process::Command::new("ssh")
+        .arg("-G")
+        .args(target_args(target, options))
+        .stdin(Stdio::null())
+        .output()
+        .await;
+    // If ssh cannot even print its configuration, connecting will say why.
+    let Ok(out) = out else { return Ok(()) };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let files: Vec<&str> = text
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("userknownhostsfile ")
+                .or_else(|| l.strip_prefix("globalknownhostsfile "))
+        })
+        .flat_map(str::split_whitespace)
+        .collect();
+    if !files.is_empty() && files.iter().all(|f| *f == "/dev/null") {
+        return Err(TransportError::Unreachable(format!(
+            "lutf refuses to connect to {target}: its ssh configuration sends known hosts to \
+             /dev/null (UserKnownHostsFile), which turns host key checking off; point it at \
+             a real file"
+        )));
+    }
+    Ok(())
 }
 
 /// The last lines ssh logged, without its "Permanently added" notes; or how it exited.

@@ -140,15 +140,42 @@ pub fn hosts(n: usize) -> Option<TestHosts> {
 
 /// Starts `n` hosts in network namespaces, or says why not and returns `None`.
 pub fn netns_hosts(n: usize) -> Option<TestHosts> {
-    if !is_root() {
-        eprintln!("SKIP: needs root for network namespaces");
-        return None;
-    }
-    if std::env::var_os("LUTF_TEST_LOOPBACK").is_some() {
-        eprintln!("SKIP: needs network namespaces (LUTF_TEST_LOOPBACK is set)");
+    if let Err(why) = netns_usable() {
+        eprintln!("SKIP: needs network namespaces: {why}");
         return None;
     }
     hosts(n)
+}
+
+/// Whether hosts can have network namespaces here (root, `ip`, `unshare`, `nsenter`, and a
+/// kernel that lets us make one), else why not. Probed once per process.
+pub fn netns_usable() -> Result<(), String> {
+    static PROBE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    PROBE
+        .get_or_init(|| {
+            if std::env::var_os("LUTF_TEST_LOOPBACK").is_some() {
+                return Err("LUTF_TEST_LOOPBACK is set".into());
+            }
+            if !is_root() {
+                return Err("not root".into());
+            }
+            for tool in ["ip", "unshare", "nsenter", "mount"] {
+                if which(tool).is_none() {
+                    return Err(format!("{tool} is missing"));
+                }
+            }
+            let probe = format!("lutf-probe-{}", std::process::id());
+            let out = ip(&["netns", "add", &probe]);
+            if !out.status.success() {
+                return Err(format!(
+                    "`ip netns add` failed: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ));
+            }
+            ip(&["netns", "del", &probe]);
+            Ok(())
+        })
+        .clone()
 }
 
 fn run(cmd: &mut Command) -> Output {
@@ -331,7 +358,13 @@ impl TestHosts {
     /// Starts `n` hosts (namespaces as root, loopback otherwise). Panics with the reason
     /// when a host does not come up.
     pub fn start(n: usize) -> TestHosts {
-        let loopback = !is_root() || std::env::var_os("LUTF_TEST_LOOPBACK").is_some();
+        let loopback = match netns_usable() {
+            Ok(()) => false,
+            Err(why) => {
+                eprintln!("test hosts on loopback, not in namespaces: {why}");
+                true
+            }
+        };
         // Not under /tmp: inside a host's namespace /tmp is the host's own, and sshd must
         // still see its keys there.
         let dir = tempfile::Builder::new()
