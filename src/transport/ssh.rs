@@ -495,8 +495,19 @@ struct Master {
 }
 
 impl Master {
-    /// Starts `ssh -M` for `target` and waits until its control socket answers.
+    /// Starts `ssh -M` for `target` and waits until its control socket answers; meanwhile
+    /// checks that the node's ssh configuration keeps host key checking on.
     async fn start(target: &SshTarget, options: &SshOptions) -> Result<Master, TransportError> {
+        let (master, check) = tokio::join!(
+            Self::launch(target, options),
+            refuse_disabled_host_keys(target, options)
+        );
+        // A refused node's master (if it connected) is stopped as it is dropped.
+        check?;
+        master
+    }
+
+    async fn launch(target: &SshTarget, options: &SshOptions) -> Result<Master, TransportError> {
         if target.host.starts_with('-') || target.host.is_empty() {
             // ssh would read it as an option.
             return Err(TransportError::Unreachable(format!(
@@ -504,7 +515,6 @@ impl Master {
                 target.host
             )));
         }
-        refuse_disabled_host_keys(target, options).await?;
         let dir = ControlDir::get().map_err(|e| {
             TransportError::Io(std::io::Error::other(format!(
                 "cannot set up the ssh control folder: {e}"
