@@ -2,9 +2,9 @@
 //! channel on it (the `openssh` crate's native multiplexing client).
 //!
 //! - The master is the system `ssh` (so `~/.ssh/config`, agents and `ProxyJump` apply;
-//!   `--ssh-config` names another file), started by lutf in the foreground of a private
-//!   process group with a parent-death signal: it dies with lutf, even on `SIGKILL`, and a
-//!   Ctrl-C at the terminal does not cut the connections the runner still needs for cleanup.
+//!   `--ssh-config` names another file), started by lutf in a session of its own with a
+//!   parent-death signal: it dies with lutf, even on `SIGKILL`, and a Ctrl-C at the terminal
+//!   does not cut the connections the runner still needs for cleanup.
 //! - Key or agent authentication only (`BatchMode`); host keys `accept-new`, or `yes` with
 //!   `--strict-host-keys`; a changed host key is always refused by ssh itself.
 //! - `ConnectTimeout` bounds connecting; `ServerAliveInterval` (`--keepalive`) with
@@ -580,8 +580,10 @@ impl Master {
         // SAFETY: only async-signal-safe calls between fork and exec.
         unsafe {
             cmd.pre_exec(|| {
-                // Its own process group: a Ctrl-C meant for lutf does not cut the link.
-                libc::setpgid(0, 0);
+                // Its own session (as pdsh does for its ssh): a Ctrl-C meant for lutf does
+                // not cut the link, no terminal is involved, and with the kernel's
+                // autogroup scheduling each connection gets its own share of a busy CPU.
+                libc::setsid();
                 // Dies with lutf, whatever kills lutf.
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
                 Ok(())
