@@ -819,6 +819,13 @@ mod transport {
             "{}",
             String::from_utf8_lossy(&r.stderr)
         );
+        // Too much stderr is cut, and drained so the command does not block on it.
+        let r = ts[0]
+            .run("head -c 3000000 /dev/zero >&2; echo ok", b"")
+            .await
+            .unwrap();
+        assert_eq!(r.stdout, b"ok\n");
+        assert_eq!(r.stderr.len(), lutf::transport::ssh::MAX_STDERR);
         let r = ts[0].run("kill -9 $$", b"").await.unwrap();
         assert_eq!(
             r.exit_code, None,
@@ -847,6 +854,28 @@ mod transport {
         assert_eq!(hello.protocol_version, lutf::protocol::PROTOCOL_VERSION);
         let d = node.deploy(&bundle).await.unwrap();
         assert_eq!(d.bytes_sent, 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn disconnect_ends_calls_in_flight_and_the_next_call_reconnects() {
+        let Some(hosts) = support::hosts(1) else {
+            return;
+        };
+        let ts = transports(&hosts, options(&hosts, 5, 8));
+        ts[0].connect().await.unwrap();
+        let t = ts[0].clone();
+        let call = tokio::spawn(async move { t.run("sleep 30", b"").await });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let start = Instant::now();
+        ts[0].disconnect().await;
+        let r = call.await.unwrap();
+        assert!(matches!(r, Err(TransportError::Unreachable(_))), "{r:?}");
+        // Generous: proves the call did not wait for its command.
+        assert!(start.elapsed() < Duration::from_secs(10));
+        assert_eq!(
+            ts[0].run("echo again", b"").await.unwrap().stdout,
+            b"again\n"
+        );
     }
 
     #[tokio::test]

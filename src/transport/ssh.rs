@@ -172,9 +172,12 @@ impl SshTransport {
             .map(|m| m.socket.clone())
     }
 
-    /// Closes the master connection (calls in flight fail; the next call reconnects).
+    /// Closes the connection now: calls in flight fail as if the node were lost, the next
+    /// call reconnects.
     pub async fn disconnect(&self) {
-        self.master.lock().await.take();
+        if let Some(m) = self.master.lock().await.take() {
+            m.stop();
+        }
     }
 
     /// The live master, started when there is none or the last one died.
@@ -233,8 +236,13 @@ impl SshTransport {
                     pause = (pause * 2).min(Duration::from_millis(200));
                     continue;
                 }
+                let hint = if why.contains("open refused") {
+                    " (is sshd's MaxSessions below --max-sessions?)"
+                } else {
+                    ""
+                };
                 return Err(TransportError::Io(std::io::Error::other(format!(
-                    "ssh could not open a channel to {}: {why}",
+                    "ssh could not open a channel to {}: {why}{hint}",
                     self.target
                 ))));
             }
@@ -277,8 +285,9 @@ impl SshTransport {
         let (_, out, err) = tokio::join!(
             write,
             read_bounded(stdout, MAX_STDOUT),
-            read_bounded(stderr, MAX_STDERR)
+            read_capped(stderr, MAX_STDERR)
         );
+        let err = err.map(|(e, _)| e);
         let status = child.wait().await;
         self.reply(&master, status, out, err).await
     }
@@ -328,7 +337,7 @@ impl SshTransport {
         let (master, mut child) = self.open(&command).await?;
         let mut stdin = child.stdin().take().expect("piped");
         let mut lines = BufReader::new(child.stdout().take().expect("piped")).lines();
-        let stderr = tokio::spawn(read_bounded(child.stderr().take(), MAX_STDERR));
+        let stderr = tokio::spawn(read_capped(child.stderr().take(), MAX_STDERR));
         let lost = |e: std::io::Error| format!("talking to the installer: {e}");
         let mut said = Vec::new();
         let mut bytes_sent = 0;
@@ -356,7 +365,12 @@ impl SshTransport {
         }
         drop(stdin);
         let status = child.wait().await;
-        let stderr = stderr.await.ok().and_then(Result::ok).unwrap_or_default();
+        let stderr = stderr
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .map(|(e, _)| e)
+            .unwrap_or_default();
         let reply = self
             .reply(&master, status, Ok(Vec::new()), Ok(stderr))
             .await?;
@@ -436,19 +450,42 @@ async fn send_stream<W: tokio::io::AsyncWrite + Unpin>(
     Ok(n + super::deploy::STREAM_END.len() as u64)
 }
 
-/// Reads `r` to its end, keeping at most `limit` bytes (an error past that).
+/// Reads `r` to its end, keeping at most `limit` bytes; returns them and whether more came
+/// (the rest is read and dropped, so the remote side never blocks on a full pipe).
+async fn read_capped<R: AsyncRead + Unpin>(
+    r: Option<R>,
+    limit: usize,
+) -> std::io::Result<(Vec<u8>, bool)> {
+    let mut out = Vec::new();
+    let mut over = false;
+    if let Some(mut r) = r {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = r.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            let room = limit - out.len();
+            if n > room {
+                over = true;
+            }
+            out.extend_from_slice(&buf[..n.min(room)]);
+        }
+    }
+    Ok((out, over))
+}
+
+/// Like [`read_capped`], but more than `limit` bytes is an error (a reply that large is
+/// not a reply).
 async fn read_bounded<R: AsyncRead + Unpin>(
     r: Option<R>,
     limit: usize,
 ) -> std::io::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    if let Some(r) = r {
-        r.take(limit as u64 + 1).read_to_end(&mut out).await?;
-        if out.len() > limit {
-            return Err(std::io::Error::other(format!(
-                "the remote side sent more than {limit} bytes"
-            )));
-        }
+    let (out, over) = read_capped(r, limit).await?;
+    if over {
+        return Err(std::io::Error::other(format!(
+            "the remote side sent more than {limit} bytes"
+        )));
     }
     Ok(out)
 }
@@ -685,11 +722,18 @@ impl Master {
     }
 }
 
-impl Drop for Master {
-    fn drop(&mut self) {
+impl Master {
+    /// Stops the ssh process (from the spawner thread, which also reaps it).
+    fn stop(&self) {
         if let Some(child) = self.child.lock().unwrap().take() {
             reap_from_long_lived_thread(child);
         }
+    }
+}
+
+impl Drop for Master {
+    fn drop(&mut self) {
+        self.stop();
         let _ = std::fs::remove_file(&self.socket);
         let _ = std::fs::remove_file(&self.log);
     }
