@@ -943,8 +943,13 @@ impl Drop for ControlDir {
     }
 }
 
-/// Removes run folders under `base` whose run is gone (their lock is free); returns how
-/// many. Their masters died with their run (parent-death signal).
+/// How old an unlocked run folder must be to count as stale: a run that is just starting
+/// has made its folder but not locked it yet.
+pub const STALE_AFTER: Duration = Duration::from_secs(10);
+
+/// Removes run folders under `base` whose run is gone (their lock is free and they are
+/// older than [`STALE_AFTER`]); returns how many. Their masters died with their run
+/// (parent-death signal).
 pub fn clean_stale(base: &Path) -> usize {
     let Ok(entries) = std::fs::read_dir(base) else {
         return 0;
@@ -952,22 +957,24 @@ pub fn clean_stale(base: &Path) -> usize {
     let mut removed = 0;
     for e in entries.filter_map(Result::ok) {
         let path = e.path();
-        if !e.file_type().is_ok_and(|t| t.is_dir()) {
+        let old = e.metadata().is_ok_and(|m| {
+            m.is_dir()
+                && m.modified()
+                    .is_ok_and(|t| t.elapsed().unwrap_or_default() > STALE_AFTER)
+        });
+        if !old {
             continue;
         }
-        let stale = match File::open(path.join("lock")) {
-            // SAFETY: flock on an open descriptor we own; it is released when `f` closes.
+        let unlocked = match File::open(path.join("lock")) {
             Ok(f) => {
+                // SAFETY: flock on an open descriptor we own; released when `f` closes.
                 let got = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
                 got == 0
             }
-            // No lock file: a run that died while creating it, or not ours; old ones go.
-            Err(_) => e
-                .metadata()
-                .and_then(|m| m.modified())
-                .is_ok_and(|t| t.elapsed().unwrap_or_default() > Duration::from_secs(60)),
+            // No lock file: a run that died while making it.
+            Err(_) => true,
         };
-        if stale && std::fs::remove_dir_all(&path).is_ok() {
+        if unlocked && std::fs::remove_dir_all(&path).is_ok() {
             removed += 1;
         }
     }
@@ -981,18 +988,29 @@ mod tests {
     #[test]
     fn stale_control_folders_are_removed_and_live_ones_kept() {
         let base = tempfile::tempdir().unwrap();
+        let long_ago = std::time::SystemTime::now() - STALE_AFTER * 2;
+        let age = |dir: &Path| File::open(dir).unwrap().set_modified(long_ago).unwrap();
         let stale = base.path().join("1.0");
         std::fs::create_dir(&stale).unwrap();
         File::create(stale.join("lock")).unwrap();
         std::fs::write(stale.join("0.log"), "x").unwrap();
+        age(&stale);
+        let half_made = base.path().join("3.0");
+        std::fs::create_dir(&half_made).unwrap();
+        age(&half_made);
         let live = base.path().join("2.0");
         std::fs::create_dir(&live).unwrap();
         let lock = File::create(live.join("lock")).unwrap();
         // SAFETY: flock on an open descriptor we own.
         assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
-        assert_eq!(clean_stale(base.path()), 1);
-        assert!(!stale.exists());
-        assert!(live.exists());
+        age(&live);
+        let starting = base.path().join("4.0");
+        std::fs::create_dir(&starting).unwrap();
+        File::create(starting.join("lock")).unwrap();
+        assert_eq!(clean_stale(base.path()), 2);
+        assert!(!stale.exists() && !half_made.exists());
+        assert!(live.exists(), "locked by its run");
+        assert!(starting.exists(), "too young to judge");
     }
 
     #[test]
