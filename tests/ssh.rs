@@ -327,6 +327,37 @@ fn a_changed_host_key_is_always_refused() {
 }
 
 #[test]
+fn a_full_disk_on_a_node_is_reported_in_its_words() {
+    let Some(hosts) = support::netns_hosts(1) else {
+        return;
+    };
+    // A 256 KiB filesystem in the host: the bundle (megabytes) cannot fit.
+    let out = hosts.on_host(
+        0,
+        "mkdir -p /tmp/small && mount -t tmpfs -o size=256k tmpfs /tmp/small",
+    );
+    assert!(out.status.success(), "{}", show(&out));
+    let cluster = hosts.dir.path().join("small.yml");
+    std::fs::write(
+        &cluster,
+        "nodes:\n  - name: node1\n    workdir: /tmp/small/wd\n",
+    )
+    .unwrap();
+    let out = hosts
+        .lutf()
+        .args(["status", "--format", "json", "--cluster"])
+        .arg(&cluster)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let e = json(&out)[0]["error"].as_str().unwrap().to_string();
+    assert!(e.contains("No space left on device"), "{e}");
+    // Nothing half-made is left behind.
+    let left = hosts.on_host(0, "ls -A /tmp/small/wd");
+    assert_eq!(text(&left.stdout), "", "{}", show(&left));
+}
+
+#[test]
 fn known_hosts_in_dev_null_is_refused() {
     let Some(hosts) = support::hosts(1) else {
         return;

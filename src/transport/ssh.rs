@@ -341,8 +341,9 @@ impl SshTransport {
         let lost = |e: std::io::Error| format!("talking to the installer: {e}");
         let mut said = Vec::new();
         let mut bytes_sent = 0;
-        // A write error means the installer stopped reading; what it said tells why.
-        if stdin.write_all(INSTALLER.as_bytes()).await.is_ok() {
+        // A write error means the installer stopped reading: what it said tells why.
+        let mut write_error = stdin.write_all(INSTALLER.as_bytes()).await.err();
+        if write_error.is_none() {
             while let Some(line) = lines.next_line().await.transpose() {
                 let line = match line {
                     Ok(l) => l,
@@ -353,10 +354,10 @@ impl SshTransport {
                 })?;
                 if let InstallerSays::Checked { state, .. } = &msg {
                     if state == "need" {
-                        bytes_sent = match send_stream(&mut stdin, bundle).await {
-                            Ok(n) => n,
-                            Err(e) => return Err(self.failure(&master, lost(e)).await),
-                        };
+                        match send_stream(&mut stdin, bundle).await {
+                            Ok(n) => bytes_sent = n,
+                            Err(e) => write_error = Some(e),
+                        }
                     }
                     let _ = stdin.shutdown().await;
                 }
@@ -397,6 +398,9 @@ impl SshTransport {
                 }
                 InstallerSays::Installed { .. } => {}
             }
+        }
+        if let Some(e) = write_error {
+            return Err(self.failure(&master, lost(e)).await);
         }
         let (Some(workdir), Some(pruned)) = (workdir, pruned) else {
             return Err(TransportError::Deploy(match reply.exit_code {
