@@ -596,11 +596,17 @@ impl Master {
             ))
             .arg("-o")
             .arg(format!("ServerAliveCountMax={KEEPALIVE_COUNT}"))
+            // The user's config is for their own sessions: no forwardings, local or remote
+            // commands, or terminals on lutf's connection.
             .args([
                 "-o",
                 "ClearAllForwardings=yes",
                 "-o",
                 "PermitLocalCommand=no",
+                "-o",
+                "RemoteCommand=none",
+                "-o",
+                "RequestTTY=no",
             ]);
         cmd.args(target_args(target, options));
         // Its stderr goes to the log too: some last words ("Connection to ... closed by
