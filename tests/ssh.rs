@@ -358,6 +358,41 @@ fn a_full_disk_on_a_node_is_reported_in_its_words() {
 }
 
 #[test]
+fn a_users_own_ssh_habits_do_not_change_lutfs_connection() {
+    let Some(hosts) = support::hosts(1) else {
+        return;
+    };
+    let config = hosts.dir.path().join("habits_config");
+    let mine = std::fs::read_to_string(&hosts.ssh_config).unwrap();
+    let sockets = hosts.dir.path().join("theirs-%C");
+    std::fs::write(
+        &config,
+        format!(
+            "Host *\n  ControlMaster auto\n  ControlPersist yes\n  ControlPath {}\n  \
+             RemoteCommand echo surprise\n  RequestTTY force\n  LocalForward 127.0.0.1:1 127.0.0.1:1\n  \
+             LogLevel QUIET\n  ServerAliveInterval 600\n{mine}",
+            sockets.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(support::lutf_bin())
+        .arg("--ssh-config")
+        .arg(&config)
+        .args(["status", "--format", "json", "--nodes", "node1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(json(&out)[0]["reachable"], true);
+    // No lingering master of its own (ControlPersist) in the user's socket place.
+    let theirs: Vec<_> = std::fs::read_dir(hosts.dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("theirs-"))
+        .collect();
+    assert!(theirs.is_empty(), "{theirs:?}");
+}
+
+#[test]
 fn known_hosts_in_dev_null_is_refused() {
     let Some(hosts) = support::hosts(1) else {
         return;
