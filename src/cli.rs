@@ -35,8 +35,9 @@ pub struct Global {
     #[arg(long, global = true, value_name = "FILE")]
     pub cluster: Option<PathBuf>,
 
-    /// Nodes as a pdsh host list, for example `onyx-[15-18]vm1,host7`. `local` is this
-    /// machine without SSH.
+    /// Nodes as a pdsh host list, for example `onyx-[15-18]vm1,host7`: the names are the
+    /// hosts; `local` is this machine without SSH. With `--cluster`, picks nodes of the file
+    /// by name.
     #[arg(long, global = true, value_name = "LIST")]
     pub nodes: Option<String>,
 

@@ -327,6 +327,72 @@ fn a_changed_host_key_is_always_refused() {
 }
 
 #[test]
+fn a_full_disk_on_a_node_is_reported_in_its_words() {
+    let Some(hosts) = support::netns_hosts(1) else {
+        return;
+    };
+    // A 256 KiB filesystem in the host: the bundle (megabytes) cannot fit.
+    let out = hosts.on_host(
+        0,
+        "mkdir -p /tmp/small && mount -t tmpfs -o size=256k tmpfs /tmp/small",
+    );
+    assert!(out.status.success(), "{}", show(&out));
+    let cluster = hosts.dir.path().join("small.yml");
+    std::fs::write(
+        &cluster,
+        "nodes:\n  - name: node1\n    workdir: /tmp/small/wd\n",
+    )
+    .unwrap();
+    let out = hosts
+        .lutf()
+        .args(["status", "--format", "json", "--cluster"])
+        .arg(&cluster)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let e = json(&out)[0]["error"].as_str().unwrap().to_string();
+    assert!(e.contains("No space left on device"), "{e}");
+    // Nothing half-made is left behind.
+    let left = hosts.on_host(0, "ls -A /tmp/small/wd");
+    assert_eq!(text(&left.stdout), "", "{}", show(&left));
+}
+
+#[test]
+fn a_users_own_ssh_habits_do_not_change_lutfs_connection() {
+    let Some(hosts) = support::hosts(1) else {
+        return;
+    };
+    let config = hosts.dir.path().join("habits_config");
+    let mine = std::fs::read_to_string(&hosts.ssh_config).unwrap();
+    let sockets = hosts.dir.path().join("theirs-%C");
+    std::fs::write(
+        &config,
+        format!(
+            "Host *\n  ControlMaster auto\n  ControlPersist yes\n  ControlPath {}\n  \
+             RemoteCommand echo surprise\n  RequestTTY force\n  LocalForward 127.0.0.1:1 127.0.0.1:1\n  \
+             LogLevel QUIET\n  ServerAliveInterval 600\n{mine}",
+            sockets.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(support::lutf_bin())
+        .arg("--ssh-config")
+        .arg(&config)
+        .args(["status", "--format", "json", "--nodes", "node1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(json(&out)[0]["reachable"], true);
+    // No lingering master of its own (ControlPersist) in the user's socket place.
+    let theirs: Vec<_> = std::fs::read_dir(hosts.dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("theirs-"))
+        .collect();
+    assert!(theirs.is_empty(), "{theirs:?}");
+}
+
+#[test]
 fn known_hosts_in_dev_null_is_refused() {
     let Some(hosts) = support::hosts(1) else {
         return;
@@ -510,26 +576,6 @@ fn unreachable_nodes_never_hang_status() {
     assert!(err(3).contains("Could not resolve hostname"), "{}", err(3));
 }
 
-/// The control folders under lutf's base that no live run holds.
-fn unlocked_control_dirs() -> Vec<PathBuf> {
-    use std::os::unix::io::AsRawFd;
-    let base = lutf::transport::ssh::ControlDir::base();
-    let Ok(entries) = std::fs::read_dir(&base) else {
-        return vec![];
-    };
-    entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            let Ok(f) = std::fs::File::open(p.join("lock")) else {
-                return false;
-            };
-            // SAFETY: flock on a descriptor we own; released when it closes.
-            unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
-        })
-        .collect()
-}
-
 /// Processes whose command line mentions `needle`.
 fn processes_mentioning(needle: &str) -> Vec<i32> {
     std::fs::read_dir("/proc")
@@ -549,11 +595,20 @@ fn control_sockets_go_with_lutf_even_when_it_is_killed() {
     let Some(hosts) = support::hosts(1) else {
         return;
     };
+    let base = lutf::transport::ssh::ControlDir::base();
     // A clean run leaves no folder behind.
-    let out = status(&hosts, &[]);
+    let child = hosts
+        .lutf()
+        .args(["status", "--cluster"])
+        .arg(&hosts.cluster_file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let its_dir = base.join(format!("{}.0", child.id()));
+    let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-    let stale_before = unlocked_control_dirs();
-    assert!(stale_before.is_empty(), "{stale_before:?}");
+    assert!(!its_dir.exists(), "{} is left", its_dir.display());
 
     // A run killed while it waits on a silent node: its ssh master dies with it, its folder
     // stays until the next run removes it.
@@ -572,7 +627,7 @@ fn control_sockets_go_with_lutf_even_when_it_is_killed() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let dir = lutf::transport::ssh::ControlDir::base().join(format!("{}.0", child.id()));
+    let dir = base.join(format!("{}.0", child.id()));
     // Wait until its master runs.
     let deadline = Instant::now() + Duration::from_secs(10);
     while processes_mentioning(&dir.display().to_string()).is_empty() {
@@ -586,7 +641,12 @@ fn control_sockets_go_with_lutf_even_when_it_is_killed() {
         assert!(Instant::now() < deadline, "ssh master outlived lutf");
         std::thread::sleep(Duration::from_millis(20));
     }
-    // Its folder is left for the next run (any lutf run, parallel tests' too, removes it).
+    // Its folder is left for a later run (any lutf run, parallel tests' too, removes it
+    // once it is old enough not to be a run just starting): age it.
+    if let Ok(f) = std::fs::File::open(&dir) {
+        let long_ago = std::time::SystemTime::now() - lutf::transport::ssh::STALE_AFTER * 2;
+        f.set_modified(long_ago).unwrap();
+    }
     drop(silent);
     let out = status(&hosts, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
@@ -819,6 +879,13 @@ mod transport {
             "{}",
             String::from_utf8_lossy(&r.stderr)
         );
+        // Too much stderr is cut, and drained so the command does not block on it.
+        let r = ts[0]
+            .run("head -c 3000000 /dev/zero >&2; echo ok", b"")
+            .await
+            .unwrap();
+        assert_eq!(r.stdout, b"ok\n");
+        assert_eq!(r.stderr.len(), lutf::transport::ssh::MAX_STDERR);
         let r = ts[0].run("kill -9 $$", b"").await.unwrap();
         assert_eq!(
             r.exit_code, None,
@@ -847,6 +914,28 @@ mod transport {
         assert_eq!(hello.protocol_version, lutf::protocol::PROTOCOL_VERSION);
         let d = node.deploy(&bundle).await.unwrap();
         assert_eq!(d.bytes_sent, 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn disconnect_ends_calls_in_flight_and_the_next_call_reconnects() {
+        let Some(hosts) = support::hosts(1) else {
+            return;
+        };
+        let ts = transports(&hosts, options(&hosts, 5, 8));
+        ts[0].connect().await.unwrap();
+        let t = ts[0].clone();
+        let call = tokio::spawn(async move { t.run("sleep 30", b"").await });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let start = Instant::now();
+        ts[0].disconnect().await;
+        let r = call.await.unwrap();
+        assert!(matches!(r, Err(TransportError::Unreachable(_))), "{r:?}");
+        // Generous: proves the call did not wait for its command.
+        assert!(start.elapsed() < Duration::from_secs(10));
+        assert_eq!(
+            ts[0].run("echo again", b"").await.unwrap().stdout,
+            b"again\n"
+        );
     }
 
     #[tokio::test]

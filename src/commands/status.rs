@@ -99,16 +99,38 @@ pub async fn ask(node: &Node, bundle: &crate::bundle::Bundle) -> NodeStatus {
     s
 }
 
+/// How long one node may take to answer `status` in all: connecting (bounded by the
+/// transport) plus a minute for the helper; a node past it is reported, not waited for.
+pub fn node_deadline(global: &Global) -> Duration {
+    Duration::from_secs(2 * global.connect_timeout + 60)
+}
+
 /// Runs `lutf status`.
 pub async fn run(global: &Global, args: &StatusArgs) -> anyhow::Result<i32> {
     let cluster = super::cluster(global)?;
     let nodes = cluster.nodes();
     let bundle = crate::bundle::Bundle::new(&[])?;
+    let deadline = node_deadline(global);
     let tasks: Vec<_> = nodes
         .into_iter()
         .map(|node| {
             let bundle = bundle.clone();
-            tokio::spawn(async move { ask(&node, &bundle).await })
+            tokio::spawn(async move {
+                match tokio::time::timeout(deadline, ask(&node, &bundle)).await {
+                    Ok(s) => s,
+                    Err(_) => NodeStatus {
+                        node: node.name.clone(),
+                        reachable: false,
+                        setup_ms: ms(deadline),
+                        rtt_ms: None,
+                        helper_dir: None,
+                        bytes_sent: None,
+                        helper_version: None,
+                        facts: None,
+                        error: Some(format!("no answer within {} s", deadline.as_secs())),
+                    },
+                }
+            })
         })
         .collect();
     let mut statuses = Vec::new();

@@ -74,6 +74,7 @@ pub trait Transport: Send + Sync + std::fmt::Debug {
     /// Runs the deployed helper once with `request` on its stdin.
     fn call<'a>(&'a self, request: &'a [u8]) -> BoxFuture<'a, Result<RawReply, TransportError>>;
 
-    /// The work directory on the node.
+    /// The work directory on the node. (Over SSH without `--workdir`, the node names its
+    /// own default, `/tmp/lutf-<its user>`, when the bundle is deployed; empty before.)
     fn workdir(&self) -> &str;
 }

@@ -172,9 +172,12 @@ impl SshTransport {
             .map(|m| m.socket.clone())
     }
 
-    /// Closes the master connection (calls in flight fail; the next call reconnects).
+    /// Closes the connection now: calls in flight fail as if the node were lost, the next
+    /// call reconnects.
     pub async fn disconnect(&self) {
-        self.master.lock().await.take();
+        if let Some(m) = self.master.lock().await.take() {
+            m.stop();
+        }
     }
 
     /// The live master, started when there is none or the last one died.
@@ -233,8 +236,13 @@ impl SshTransport {
                     pause = (pause * 2).min(Duration::from_millis(200));
                     continue;
                 }
+                let hint = if why.contains("open refused") {
+                    " (is sshd's MaxSessions below --max-sessions?)"
+                } else {
+                    ""
+                };
                 return Err(TransportError::Io(std::io::Error::other(format!(
-                    "ssh could not open a channel to {}: {why}",
+                    "ssh could not open a channel to {}: {why}{hint}",
                     self.target
                 ))));
             }
@@ -277,8 +285,9 @@ impl SshTransport {
         let (_, out, err) = tokio::join!(
             write,
             read_bounded(stdout, MAX_STDOUT),
-            read_bounded(stderr, MAX_STDERR)
+            read_capped(stderr, MAX_STDERR)
         );
+        let err = err.map(|(e, _)| e);
         let status = child.wait().await;
         self.reply(&master, status, out, err).await
     }
@@ -328,12 +337,13 @@ impl SshTransport {
         let (master, mut child) = self.open(&command).await?;
         let mut stdin = child.stdin().take().expect("piped");
         let mut lines = BufReader::new(child.stdout().take().expect("piped")).lines();
-        let stderr = tokio::spawn(read_bounded(child.stderr().take(), MAX_STDERR));
+        let stderr = tokio::spawn(read_capped(child.stderr().take(), MAX_STDERR));
         let lost = |e: std::io::Error| format!("talking to the installer: {e}");
         let mut said = Vec::new();
         let mut bytes_sent = 0;
-        // A write error means the installer stopped reading; what it said tells why.
-        if stdin.write_all(INSTALLER.as_bytes()).await.is_ok() {
+        // A write error means the installer stopped reading: what it said tells why.
+        let mut write_error = stdin.write_all(INSTALLER.as_bytes()).await.err();
+        if write_error.is_none() {
             while let Some(line) = lines.next_line().await.transpose() {
                 let line = match line {
                     Ok(l) => l,
@@ -344,10 +354,10 @@ impl SshTransport {
                 })?;
                 if let InstallerSays::Checked { state, .. } = &msg {
                     if state == "need" {
-                        bytes_sent = match send_stream(&mut stdin, bundle).await {
-                            Ok(n) => n,
-                            Err(e) => return Err(self.failure(&master, lost(e)).await),
-                        };
+                        match send_stream(&mut stdin, bundle).await {
+                            Ok(n) => bytes_sent = n,
+                            Err(e) => write_error = Some(e),
+                        }
                     }
                     let _ = stdin.shutdown().await;
                 }
@@ -356,7 +366,12 @@ impl SshTransport {
         }
         drop(stdin);
         let status = child.wait().await;
-        let stderr = stderr.await.ok().and_then(Result::ok).unwrap_or_default();
+        let stderr = stderr
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .map(|(e, _)| e)
+            .unwrap_or_default();
         let reply = self
             .reply(&master, status, Ok(Vec::new()), Ok(stderr))
             .await?;
@@ -383,6 +398,9 @@ impl SshTransport {
                 }
                 InstallerSays::Installed { .. } => {}
             }
+        }
+        if let Some(e) = write_error {
+            return Err(self.failure(&master, lost(e)).await);
         }
         let (Some(workdir), Some(pruned)) = (workdir, pruned) else {
             return Err(TransportError::Deploy(match reply.exit_code {
@@ -436,19 +454,42 @@ async fn send_stream<W: tokio::io::AsyncWrite + Unpin>(
     Ok(n + super::deploy::STREAM_END.len() as u64)
 }
 
-/// Reads `r` to its end, keeping at most `limit` bytes (an error past that).
+/// Reads `r` to its end, keeping at most `limit` bytes; returns them and whether more came
+/// (the rest is read and dropped, so the remote side never blocks on a full pipe).
+async fn read_capped<R: AsyncRead + Unpin>(
+    r: Option<R>,
+    limit: usize,
+) -> std::io::Result<(Vec<u8>, bool)> {
+    let mut out = Vec::new();
+    let mut over = false;
+    if let Some(mut r) = r {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = r.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            let room = limit - out.len();
+            if n > room {
+                over = true;
+            }
+            out.extend_from_slice(&buf[..n.min(room)]);
+        }
+    }
+    Ok((out, over))
+}
+
+/// Like [`read_capped`], but more than `limit` bytes is an error (a reply that large is
+/// not a reply).
 async fn read_bounded<R: AsyncRead + Unpin>(
     r: Option<R>,
     limit: usize,
 ) -> std::io::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    if let Some(r) = r {
-        r.take(limit as u64 + 1).read_to_end(&mut out).await?;
-        if out.len() > limit {
-            return Err(std::io::Error::other(format!(
-                "the remote side sent more than {limit} bytes"
-            )));
-        }
+    let (out, over) = read_capped(r, limit).await?;
+    if over {
+        return Err(std::io::Error::other(format!(
+            "the remote side sent more than {limit} bytes"
+        )));
     }
     Ok(out)
 }
@@ -555,11 +596,17 @@ impl Master {
             ))
             .arg("-o")
             .arg(format!("ServerAliveCountMax={KEEPALIVE_COUNT}"))
+            // The user's config is for their own sessions: no forwardings, local or remote
+            // commands, or terminals on lutf's connection.
             .args([
                 "-o",
                 "ClearAllForwardings=yes",
                 "-o",
                 "PermitLocalCommand=no",
+                "-o",
+                "RemoteCommand=none",
+                "-o",
+                "RequestTTY=no",
             ]);
         cmd.args(target_args(target, options));
         // Its stderr goes to the log too: some last words ("Connection to ... closed by
@@ -685,11 +732,18 @@ impl Master {
     }
 }
 
-impl Drop for Master {
-    fn drop(&mut self) {
+impl Master {
+    /// Stops the ssh process (from the spawner thread, which also reaps it).
+    fn stop(&self) {
         if let Some(child) = self.child.lock().unwrap().take() {
             reap_from_long_lived_thread(child);
         }
+    }
+}
+
+impl Drop for Master {
+    fn drop(&mut self) {
+        self.stop();
         let _ = std::fs::remove_file(&self.socket);
         let _ = std::fs::remove_file(&self.log);
     }
@@ -899,8 +953,13 @@ impl Drop for ControlDir {
     }
 }
 
-/// Removes run folders under `base` whose run is gone (their lock is free); returns how
-/// many. Their masters died with their run (parent-death signal).
+/// How old an unlocked run folder must be to count as stale: a run that is just starting
+/// has made its folder but not locked it yet.
+pub const STALE_AFTER: Duration = Duration::from_secs(10);
+
+/// Removes run folders under `base` whose run is gone (their lock is free and they are
+/// older than [`STALE_AFTER`]); returns how many. Their masters died with their run
+/// (parent-death signal).
 pub fn clean_stale(base: &Path) -> usize {
     let Ok(entries) = std::fs::read_dir(base) else {
         return 0;
@@ -908,22 +967,24 @@ pub fn clean_stale(base: &Path) -> usize {
     let mut removed = 0;
     for e in entries.filter_map(Result::ok) {
         let path = e.path();
-        if !e.file_type().is_ok_and(|t| t.is_dir()) {
+        let old = e.metadata().is_ok_and(|m| {
+            m.is_dir()
+                && m.modified()
+                    .is_ok_and(|t| t.elapsed().unwrap_or_default() > STALE_AFTER)
+        });
+        if !old {
             continue;
         }
-        let stale = match File::open(path.join("lock")) {
-            // SAFETY: flock on an open descriptor we own; it is released when `f` closes.
+        let unlocked = match File::open(path.join("lock")) {
             Ok(f) => {
+                // SAFETY: flock on an open descriptor we own; released when `f` closes.
                 let got = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
                 got == 0
             }
-            // No lock file: a run that died while creating it, or not ours; old ones go.
-            Err(_) => e
-                .metadata()
-                .and_then(|m| m.modified())
-                .is_ok_and(|t| t.elapsed().unwrap_or_default() > Duration::from_secs(60)),
+            // No lock file: a run that died while making it.
+            Err(_) => true,
         };
-        if stale && std::fs::remove_dir_all(&path).is_ok() {
+        if unlocked && std::fs::remove_dir_all(&path).is_ok() {
             removed += 1;
         }
     }
@@ -937,18 +998,29 @@ mod tests {
     #[test]
     fn stale_control_folders_are_removed_and_live_ones_kept() {
         let base = tempfile::tempdir().unwrap();
+        let long_ago = std::time::SystemTime::now() - STALE_AFTER * 2;
+        let age = |dir: &Path| File::open(dir).unwrap().set_modified(long_ago).unwrap();
         let stale = base.path().join("1.0");
         std::fs::create_dir(&stale).unwrap();
         File::create(stale.join("lock")).unwrap();
         std::fs::write(stale.join("0.log"), "x").unwrap();
+        age(&stale);
+        let half_made = base.path().join("3.0");
+        std::fs::create_dir(&half_made).unwrap();
+        age(&half_made);
         let live = base.path().join("2.0");
         std::fs::create_dir(&live).unwrap();
         let lock = File::create(live.join("lock")).unwrap();
         // SAFETY: flock on an open descriptor we own.
         assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
-        assert_eq!(clean_stale(base.path()), 1);
-        assert!(!stale.exists());
-        assert!(live.exists());
+        age(&live);
+        let starting = base.path().join("4.0");
+        std::fs::create_dir(&starting).unwrap();
+        File::create(starting.join("lock")).unwrap();
+        assert_eq!(clean_stale(base.path()), 2);
+        assert!(!stale.exists() && !half_made.exists());
+        assert!(live.exists(), "locked by its run");
+        assert!(starting.exists(), "too young to judge");
     }
 
     #[test]
