@@ -7,7 +7,13 @@ use lutf::commands;
 
 fn main() {
     let cli = Cli::parse();
-    let level = match (cli.global.quiet, cli.global.verbose) {
+    // Under `lnet`, -v is lnetctl's: more detail in what is shown, not more logging
+    // (LUTF_LOG still sets that).
+    let verbose = match cli.command {
+        Command::Lnet(_) => 0,
+        _ => cli.global.verbose,
+    };
+    let level = match (cli.global.quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
         (false, 1) => "info",
@@ -27,6 +33,7 @@ fn main() {
             Command::Status(a) => commands::status::run(&cli.global, a).await,
             Command::Exec(a) => commands::exec::run(&cli.global, a).await,
             Command::Results(a) => commands::results::run(&cli.global, a),
+            Command::Lnet(a) => commands::lnet::run(&cli.global, a).await,
         };
         result.unwrap_or_else(|e| {
             eprintln!("lutf: error: {e:#}");

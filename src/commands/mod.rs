@@ -2,6 +2,7 @@
 //! code; errors that stop a command before it can say anything useful are `anyhow` errors.
 
 pub mod exec;
+pub mod lnet;
 pub mod results;
 pub mod status;
 
