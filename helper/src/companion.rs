@@ -166,7 +166,10 @@ pub fn node_glibc() -> Option<String> {
 pub fn glibc_needed(path: &Path) -> Option<String> {
     let data = std::fs::read(path).ok()?;
     let mut versions = elf_version_needs(&data)?;
-    versions.retain(|v| v.starts_with("GLIBC_2"));
+    versions.retain(|v| {
+        v.strip_prefix("GLIBC_")
+            .is_some_and(|n| n.starts_with(|c: char| c.is_ascii_digit()))
+    });
     versions
         .iter()
         .filter_map(|v| {

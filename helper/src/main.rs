@@ -75,9 +75,11 @@ fn parse_args() -> Result<(Env, Option<PathBuf>), String> {
                 println!("lutf-helper {}", env!("CARGO_PKG_VERSION"));
                 std::process::exit(0);
             }
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "unknown argument {a:?}; usage: lutf-helper [--workdir DIR] [--json] < request.yml"
-            )),
+            ))
+            }
         }
     }
     // SAFETY: getuid has no preconditions and cannot fail. No NSS: the uid number is enough.

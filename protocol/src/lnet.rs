@@ -333,7 +333,7 @@ pub struct LnetFailure {
 }
 
 /// Arguments of `lnetctl`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LnetctlArgs {
     /// The arguments after `lnetctl` (`[net, show, -v]`).
@@ -348,6 +348,18 @@ pub struct LnetctlArgs {
     /// returns it as a result instead. Default true.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub check: bool,
+}
+
+impl Default for LnetctlArgs {
+    /// No arguments yet, no stdin, the default timeout, checked.
+    fn default() -> Self {
+        LnetctlArgs {
+            argv: Vec::new(),
+            stdin: None,
+            timeout: None,
+            check: true,
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -418,9 +430,10 @@ pub enum LstAction {
         /// The session's name (lst's default: user@host).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
-        /// Seconds of console silence before the session ends itself (lst's default: 300).
+        /// Seconds of console silence before the session ends itself (lst's `--timeout`;
+        /// its default: 300). Not `timeout`, which bounds the call.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        timeout: Option<u32>,
+        session_timeout: Option<u32>,
         /// End another console's session on these nodes.
         #[serde(default)]
         force: bool,
@@ -543,7 +556,8 @@ impl LstAction {
                 name: Some(name), ..
             } => word("session name", name),
             LstAction::NewSession {
-                timeout: Some(0), ..
+                session_timeout: Some(0),
+                ..
             } => Err("the session timeout must be at least 1 second".into()),
             LstAction::AddGroup { name, nids } => {
                 word("group name", name)?;
@@ -785,6 +799,22 @@ mod tests {
             serde_yaml::from_str("action: add_test\nbatch: b\nfrom: c\nto: s\ntest: brw").unwrap();
         assert!(no_mode.action.check().unwrap_err().contains("mode"));
         assert!(serde_yaml::from_str::<LstArgs>("action: run\nbatch: b\nloud: 1").is_err());
+    }
+
+    #[test]
+    fn the_session_timeout_is_not_the_call_timeout() {
+        let a = LstArgs {
+            action: LstAction::NewSession {
+                name: Some("rw".into()),
+                session_timeout: Some(100),
+                force: false,
+            },
+            session: None,
+            timeout: Some(30.0),
+        };
+        let text = serde_yaml::to_string(&a).unwrap();
+        let back: LstArgs = serde_yaml::from_str(&text).unwrap();
+        assert_eq!(back, a, "{text}");
     }
 
     #[test]

@@ -83,10 +83,15 @@ fn select(mut cluster: Cluster, name: Option<&str>) -> anyhow::Result<Cluster> {
     Ok(cluster)
 }
 
-/// A failure as the operator reads it: the helper's sentence (which names the node), and
-/// what the tool printed when there is more to see.
+/// A failure as the operator reads it: the node, the helper's sentence (which says what
+/// to do), its kind for scripts, and what the tool printed when there is more to see.
 fn error_text(e: &CallError) -> String {
-    let mut text = format!("lutf: {e}");
+    let mut text = match e {
+        CallError::Helper { node, source, .. } => {
+            format!("lutf: node {node}: {} [{}]", source.message, source.kind)
+        }
+        other => format!("lutf: {other}"),
+    };
     if let Some(detail) = e.helper_error().and_then(|h| h.detail.as_deref()) {
         for line in detail.trim_end().lines() {
             let _ = write!(text, "\n  | {line}");
@@ -449,7 +454,7 @@ fn lst_request(cmd: &LstCmd) -> anyhow::Result<LstArgs> {
             force,
         } => LstAction::NewSession {
             name: name.clone(),
-            timeout: *timeout,
+            session_timeout: *timeout,
             force: *force,
         },
         LstOp::EndSession => LstAction::EndSession {},

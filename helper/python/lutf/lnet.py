@@ -393,7 +393,8 @@ class Selftest:
 
     def start(self):
         """Starts the session (``lst new_session``); returns what lst said of it."""
-        reply = self._do("new_session", name=self.name, timeout=self.timeout, force=self.force)
+        reply = self._do("new_session", name=self.name, session_timeout=self.timeout,
+                         force=self.force)
         self.session = reply["session"]
         return reply["result"]
 

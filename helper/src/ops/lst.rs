@@ -54,11 +54,11 @@ fn argv(action: &LstAction) -> Vec<String> {
     match action {
         LstAction::NewSession {
             name,
-            timeout,
+            session_timeout,
             force,
         } => {
             let mut a = vec![s("new_session")];
-            if let Some(t) = timeout {
+            if let Some(t) = session_timeout {
                 a.extend([s("--timeout"), t.to_string()]);
             }
             if *force {
