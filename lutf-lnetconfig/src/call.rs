@@ -131,3 +131,74 @@ pub fn error(e: &Error) -> ErrorReply {
     };
     ErrorReply::new(kind, e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_failure_gets_the_kind_a_caller_can_match() {
+        let node = || "n1".to_owned();
+        let cases = [
+            (
+                Error::LibraryMissing {
+                    node: node(),
+                    library: "liblnetconfig.so.4".into(),
+                    detail: "not found".into(),
+                },
+                ErrorKind::NoLustre,
+            ),
+            (
+                Error::NotLoaded {
+                    node: node(),
+                    missing: "/sys/module/lnet".into(),
+                },
+                ErrorKind::LnetNotLoaded,
+            ),
+            (
+                Error::UnknownVersion {
+                    node: node(),
+                    found: "\"2.12.9\"".into(),
+                },
+                ErrorKind::UnknownVersion,
+            ),
+            (
+                Error::NoVersion {
+                    node: node(),
+                    tried: "everything".into(),
+                },
+                ErrorKind::UnknownVersion,
+            ),
+            (
+                Error::InvalidArgument {
+                    node: node(),
+                    op: "add_ni".into(),
+                    reason: "bad".into(),
+                },
+                ErrorKind::BadArgs,
+            ),
+        ];
+        for (e, kind) in cases {
+            let reply = error(&e);
+            assert_eq!(reply.kind, kind, "{e}");
+            assert_eq!(reply.message, e.to_string());
+            assert!(reply.message.contains("n1"), "names the node: {e}");
+            assert!(reply.lnet.is_none());
+        }
+    }
+
+    #[test]
+    fn a_library_that_is_not_liblnetconfig_is_unavailable() {
+        let root = tempfile::tempdir().unwrap();
+        let args = LnetArgs {
+            call: LnetCall::ShowStats {},
+            abi: Some("2.17".into()),
+            // A library that loads but is not liblnetconfig.
+            library: Some("libc.so.6".into()),
+        };
+        let e = run(&args, "n1", Some(root.path().to_path_buf())).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Unavailable, "{e}");
+        // libc has no lustre_lnet_config_lib_init: the library is not liblnetconfig.
+        assert!(e.message.contains("lustre_lnet_config_lib_init"), "{e}");
+    }
+}

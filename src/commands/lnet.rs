@@ -646,7 +646,7 @@ mod tests {
         .unwrap();
         let t = table(&v);
         assert!(t.contains("net[0].net type"), "{t}");
-        assert!(t.contains("net[0].local NI(s)[0].nid    0@lo"), "{t}");
+        assert!(t.contains("net[0].local NI(s)[0].nid     0@lo\n"), "{t}");
         assert_eq!(table(&Value::Null), ".  -\n");
     }
 
