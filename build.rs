@@ -1,10 +1,15 @@
-//! Builds the static `lutf-helper` and embeds it, with the Python package it ships, in the
-//! `lutf` binary, so that one `lutf` file is all an operator needs to copy around.
+//! Builds the static `lutf-helper` and its dynamically linked companion `lutf-lnetconfig`
+//! and embeds them, with the Python package the helper ships, in the `lutf` binary, so that
+//! one `lutf` file is all an operator needs to copy around.
 //!
 //! The helper is built by a nested `cargo build --target <host> ` with `crt-static`: the
 //! explicit `--target` keeps the static flag off proc-macros and build scripts, and a
 //! separate target folder keeps the nested build from waiting on the outer build's lock.
-//! `LUTF_HELPER_BIN=/path/to/lutf-helper` skips the nested build and embeds that file.
+//! The companion is built the same way without `crt-static` (it must load the node's
+//! liblnetconfig), into a target folder of its own since its flags differ; its glibc floor
+//! is this machine's (`scripts/build-portable` builds one for glibc 2.17).
+//! `LUTF_HELPER_BIN=/path/to/lutf-helper` and `LUTF_LNETCONFIG_BIN=/path/to/lutf-lnetconfig`
+//! skip a nested build and embed that file.
 
 use std::env;
 use std::fmt::Write as _;
@@ -18,43 +23,55 @@ fn main() {
         "helper/Cargo.toml",
         "helper/python",
         "protocol",
+        "lutf-lnetconfig",
+        "lutf-lnet/src",
+        "lutf-lnet/Cargo.toml",
+        "lnetconfig-sys/src",
+        "lnetconfig-sys/Cargo.toml",
         "Cargo.lock",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=LUTF_HELPER_BIN");
+    println!("cargo:rerun-if-env-changed=LUTF_LNETCONFIG_BIN");
 
     let helper = match env::var_os("LUTF_HELPER_BIN") {
         Some(path) => PathBuf::from(path),
-        None => build_helper(&root),
+        None => nested_build(&root, "lutf-helper", "helper", true),
     };
     println!("cargo:rustc-env=LUTF_HELPER_PATH={}", helper.display());
+    let companion = match env::var_os("LUTF_LNETCONFIG_BIN") {
+        Some(path) => {
+            // A file built elsewhere (scripts/build-portable): embed it again when it changes.
+            println!("cargo:rerun-if-changed={}", Path::new(&path).display());
+            PathBuf::from(path)
+        }
+        None => nested_build(&root, "lutf-lnetconfig", "lnetconfig", false),
+    };
+    println!(
+        "cargo:rustc-env=LUTF_LNETCONFIG_PATH={}",
+        companion.display()
+    );
 
     embed_python(&root.join("helper/python"));
 }
 
-fn build_helper(root: &Path) -> PathBuf {
+/// Builds `package` (a binary of the same name) for release, into `target/<folder>`,
+/// statically linked or not; returns the binary's path.
+fn nested_build(root: &Path, package: &str, folder: &str, static_crt: bool) -> PathBuf {
     let target = env::var("TARGET").unwrap();
     let target_dir = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"))
-        .join("helper");
+        .join(folder);
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args([
-        "build",
-        "--release",
-        "-p",
-        "lutf-helper",
-        "--target",
-        &target,
-    ])
-    .arg("--target-dir")
-    .arg(&target_dir)
-    .arg("--manifest-path")
-    .arg(root.join("Cargo.toml"))
-    .env("CARGO_ENCODED_RUSTFLAGS", "-Ctarget-feature=+crt-static");
-    // The outer build's wrappers (clippy, sccache) and flags are not the helper's.
+    cmd.args(["build", "--release", "-p", package, "--target", &target])
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .arg("--manifest-path")
+        .arg(root.join("Cargo.toml"));
+    // The outer build's wrappers (clippy, sccache) and flags are not the nested build's.
     for var in [
         "RUSTC_WRAPPER",
         "RUSTC_WORKSPACE_WRAPPER",
@@ -68,12 +85,18 @@ fn build_helper(root: &Path) -> PathBuf {
         "MFLAGS",
         "CARGO_LLVM_COV",
         "LLVM_PROFILE_FILE",
+        "CARGO_ENCODED_RUSTFLAGS",
     ] {
         cmd.env_remove(var);
     }
-    let status = cmd.status().expect("run cargo to build lutf-helper");
-    assert!(status.success(), "building lutf-helper failed");
-    target_dir.join(target).join("release").join("lutf-helper")
+    if static_crt {
+        cmd.env("CARGO_ENCODED_RUSTFLAGS", "-Ctarget-feature=+crt-static");
+    }
+    let status = cmd
+        .status()
+        .unwrap_or_else(|e| panic!("run cargo to build {package}: {e}"));
+    assert!(status.success(), "building {package} failed");
+    target_dir.join(target).join("release").join(package)
 }
 
 /// Writes `python_files.rs`: every file of the Python package, embedded.

@@ -1,5 +1,6 @@
-//! The bundle: everything pushed to a node (the static helper, its Python package, the
-//! suites being run), content-addressed by sha256 so an unchanged re-run pushes nothing.
+//! The bundle: everything pushed to a node (the static helper, its companion for
+//! liblnetconfig calls, its Python package, the suites being run), content-addressed by
+//! sha256 so an unchanged re-run pushes nothing.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,6 +16,13 @@ pub static HELPER_BINARY: &[u8] = include_bytes!(env!("LUTF_HELPER_PATH"));
 
 /// The helper's file name inside a bundle.
 pub const HELPER_NAME: &str = "lutf-helper";
+
+/// `lutf-lnetconfig`, the dynamically linked companion the helper starts for liblnetconfig
+/// calls, built alongside this binary (or taken from `LUTF_LNETCONFIG_BIN` at build time).
+pub static LNETCONFIG_BINARY: &[u8] = include_bytes!(env!("LUTF_LNETCONFIG_PATH"));
+
+/// The companion's file name inside a bundle, beside the helper.
+pub const LNETCONFIG_NAME: &str = "lutf-lnetconfig";
 
 /// One file of a bundle.
 #[derive(Debug, Clone)]
@@ -48,14 +56,22 @@ pub enum BundleError {
 }
 
 impl Bundle {
-    /// The helper and its Python package, plus every regular file under each of `suite_dirs`
-    /// (stored as `suites/<suite folder name>/...`; hidden entries and `__pycache__` skipped).
+    /// The helper, its companion and its Python package, plus every regular file under
+    /// each of `suite_dirs` (stored as `suites/<suite folder name>/...`; hidden entries and
+    /// `__pycache__` skipped).
     pub fn new(suite_dirs: &[PathBuf]) -> Result<Bundle, BundleError> {
-        let mut files = vec![BundleFile {
-            path: HELPER_NAME.to_string(),
-            mode: 0o755,
-            data: Arc::from(HELPER_BINARY),
-        }];
+        let mut files = vec![
+            BundleFile {
+                path: HELPER_NAME.to_string(),
+                mode: 0o755,
+                data: Arc::from(HELPER_BINARY),
+            },
+            BundleFile {
+                path: LNETCONFIG_NAME.to_string(),
+                mode: 0o755,
+                data: Arc::from(LNETCONFIG_BINARY),
+            },
+        ];
         for (path, data) in embedded::PYTHON_FILES {
             files.push(BundleFile {
                 path: format!("python/{path}"),

@@ -183,6 +183,24 @@ Each test is `suites/<suite>/test_<id>.py`; `01` and `test_01` both name it.")]
   lutf auster-hook > /usr/lib64/lustre/tests/lutf.sh
   lutf auster-hook --lutf /opt/lutf/bin/lutf --suites /opt/lutf/suites > lutf.sh")]
     AusterHook(AusterHookArgs),
+
+    /// Check or change LNet on this machine or on nodes: liblnetconfig calls, lnetctl, lst.
+    ///
+    /// Each operation is one call of Lustre's liblnetconfig (what lnetctl itself uses) made
+    /// on the node; `lnetctl` runs the node's lnetctl and parses its YAML; `lst` drives an
+    /// lnet_selftest session. Output is YAML (JSON, or a table of values, with --format);
+    /// with several nodes, keyed by node. Exits 1 when the operation failed on any node.
+    /// `-v` asks show operations for more detail, as lnetctl's `-v` does (`-vv` for more).
+    #[command(after_help = "Examples:
+  lutf lnet show-net -v                    this machine's networks, with details
+  lutf lnet add-ni --net tcp --if eth0     add an NI on eth0
+  lutf lnet ping 10.0.0.2@tcp              ping a NID from this machine
+  lutf lnet show-peer --nodes host[1-2]    the peers of two nodes
+  lutf lnet lnetctl -- export --backup     any lnetctl command, its YAML parsed
+  lutf lnet lst new-session check          start an lnet_selftest session
+
+See docs/lnet.md for running it on Lustre nodes.")]
+    Lnet(LnetArgs),
 }
 
 /// Output formats for node facts.
@@ -349,6 +367,459 @@ pub fn parse_param(s: &str) -> Result<(String, serde_json::Value), String> {
     let value = serde_json::from_str(value)
         .unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
     Ok((key.to_string(), value))
+}
+
+/// `lutf lnet`.
+#[derive(Debug, Args, Clone)]
+pub struct LnetArgs {
+    /// The operation.
+    #[command(subcommand)]
+    pub op: LnetOp,
+
+    /// Only this node of the cluster.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub node: Option<String>,
+
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Yaml)]
+    pub format: Format,
+
+    /// Call liblnetconfig with this ABI (2.15, 2.16, 2.17) instead of the one the node's
+    /// Lustre version picks.
+    #[arg(long, global = true, value_name = "VERSION")]
+    pub abi: Option<String>,
+
+    /// Load this liblnetconfig instead of liblnetconfig.so.4 from the loader's path.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub library: Option<String>,
+}
+
+/// On or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    /// Enable.
+    On,
+    /// Disable.
+    Off,
+}
+
+/// A `lutf lnet` operation.
+#[derive(Debug, Subcommand, Clone)]
+pub enum LnetOp {
+    /// Bring LNet up (`lnetctl lnet configure`).
+    Configure {
+        /// Also configure the networks of the lnet module parameters.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Take LNet down (`lnetctl lnet unconfigure`).
+    Unconfigure,
+    /// Add a network interface (`lnetctl net add`).
+    AddNi(AddNiArgs),
+    /// Delete a network's NIs (`lnetctl net del`).
+    DelNi {
+        /// The network, e.g. tcp1.
+        #[arg(long)]
+        net: String,
+        /// Only the NIs on these interfaces (comma-separated).
+        #[arg(long = "if", value_name = "IF[,IF]", value_delimiter = ',')]
+        interfaces: Vec<String>,
+    },
+    /// Show the networks (`lnetctl net show`); -v for details.
+    ShowNet {
+        /// Only this network.
+        #[arg(long)]
+        net: Option<String>,
+        /// Detail level, 0 to 4 (as `-v`, `-vv`, ...).
+        #[arg(long, value_name = "LEVEL")]
+        detail: Option<u32>,
+    },
+    /// Add a route (`lnetctl route add`).
+    AddRoute {
+        /// The remote network.
+        #[arg(long)]
+        net: String,
+        /// The router's NID.
+        #[arg(long)]
+        gateway: String,
+        /// Hops to the remote network (1-255).
+        #[arg(long)]
+        hops: Option<u32>,
+        /// Priority (0 is highest).
+        #[arg(long)]
+        priority: Option<u32>,
+        /// The gateway's health sensitivity (Lustre 2.15 and 2.16).
+        #[arg(long)]
+        health_sensitivity: Option<u32>,
+    },
+    /// Delete a route (`lnetctl route del`).
+    DelRoute {
+        /// The remote network.
+        #[arg(long)]
+        net: String,
+        /// The router's NID.
+        #[arg(long)]
+        gateway: String,
+    },
+    /// Show routes (`lnetctl route show`); -v for details.
+    ShowRoute {
+        /// Only routes to this network.
+        #[arg(long)]
+        net: Option<String>,
+        /// Only routes through this gateway.
+        #[arg(long)]
+        gateway: Option<String>,
+        /// Only routes with this hop count.
+        #[arg(long)]
+        hops: Option<u32>,
+        /// Only routes with this priority.
+        #[arg(long)]
+        priority: Option<u32>,
+    },
+    /// Turn routing on or off (`lnetctl set routing`).
+    Routing {
+        /// on or off.
+        #[arg(value_enum)]
+        state: Switch,
+    },
+    /// Set router buffers (`lnetctl set tiny_buffers ...`); 0 restores a default.
+    SetBuffers {
+        /// Tiny buffers.
+        #[arg(long)]
+        tiny: Option<u32>,
+        /// Small buffers.
+        #[arg(long)]
+        small: Option<u32>,
+        /// Large buffers.
+        #[arg(long)]
+        large: Option<u32>,
+    },
+    /// Show router buffers and whether routing is on (`lnetctl routing show`).
+    ShowRouting,
+    /// Add a peer (`lnetctl peer add`).
+    AddPeer {
+        /// The primary NID (default: the first of --nid).
+        #[arg(long = "prim-nid", value_name = "NID")]
+        primary: Option<String>,
+        /// The peer's NIDs (comma-separated).
+        #[arg(long = "nid", value_name = "NID[,NID]", value_delimiter = ',')]
+        nids: Vec<String>,
+        /// Not Multi-Rail.
+        #[arg(long)]
+        non_mr: bool,
+        /// Lock the primary NID.
+        #[arg(long)]
+        lock_prim: bool,
+    },
+    /// Delete a peer, or some of its NIDs (`lnetctl peer del`).
+    DelPeer {
+        /// The peer's primary NID.
+        #[arg(long = "prim-nid", value_name = "NID")]
+        primary: String,
+        /// Only these NIDs (comma-separated).
+        #[arg(long = "nid", value_name = "NID[,NID]", value_delimiter = ',')]
+        nids: Vec<String>,
+        /// Also a locked primary NID.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show peers (`lnetctl peer show`); -v for details.
+    ShowPeer {
+        /// Only this peer.
+        #[arg(long)]
+        nid: Option<String>,
+        /// Detail level, 0 to 4 (as `-v`, `-vv`, ...).
+        #[arg(long, value_name = "LEVEL")]
+        detail: Option<u32>,
+    },
+    /// List the peers' primary NIDs (`lnetctl peer list`).
+    ListPeers,
+    /// Ping a NID (`lnetctl ping`).
+    Ping {
+        /// The NID.
+        nid: String,
+        /// The local NID to send from.
+        #[arg(long)]
+        source: Option<String>,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 1.0, value_name = "SECS")]
+        timeout: f64,
+    },
+    /// Discover a peer (`lnetctl discover`).
+    Discover {
+        /// The NID.
+        nid: String,
+        /// Discover it again even if known.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Turn peer discovery on or off (`lnetctl set discovery`).
+    Discovery {
+        /// on or off.
+        #[arg(value_enum)]
+        state: Switch,
+    },
+    /// Change a global setting (`lnetctl set SETTING VALUE`): numa_range, max_interfaces,
+    /// discovery, drop_asym_route, retry_count, transaction_timeout, health_sensitivity,
+    /// recovery_interval, router_sensitivity, response_tracking, recovery_limit,
+    /// max_recovery_ping_interval.
+    Set {
+        /// The setting.
+        setting: String,
+        /// Its value.
+        #[arg(allow_negative_numbers = true)]
+        value: i32,
+    },
+    /// Show the global settings, or one (`lnetctl global show`).
+    ShowGlobal {
+        /// Only this setting.
+        setting: Option<String>,
+    },
+    /// Show LNet's counters (`lnetctl stats show`).
+    ShowStats,
+    /// Reset LNet's counters (`lnetctl stats reset`).
+    ResetStats,
+    /// Add a selection policy rule (`lnetctl udsp add`).
+    AddUdsp {
+        /// Local NID or network expression.
+        #[arg(long)]
+        src: Option<String>,
+        /// Remote NID expression.
+        #[arg(long)]
+        dst: Option<String>,
+        /// Router NID expression.
+        #[arg(long)]
+        rte: Option<String>,
+        /// Priority given to matches (0 is highest).
+        #[arg(long)]
+        priority: Option<u32>,
+        /// Position in the rule list.
+        #[arg(long)]
+        idx: Option<u32>,
+    },
+    /// Delete a selection policy rule, or all (`lnetctl udsp del`).
+    DelUdsp {
+        /// The rule (all when absent).
+        #[arg(long)]
+        idx: Option<u32>,
+    },
+    /// Show the selection policy rules (`lnetctl udsp show`).
+    ShowUdsp {
+        /// Only this rule.
+        #[arg(long)]
+        idx: Option<u32>,
+    },
+    /// Apply a YAML configuration file, as `lnetctl import` (read here, applied on nodes).
+    Import {
+        /// The file (`-` for stdin), as `lnetctl export` writes.
+        file: PathBuf,
+        /// Remove what it describes instead.
+        #[arg(long, conflicts_with_all = ["show", "exec"])]
+        del: bool,
+        /// Show what it names instead.
+        #[arg(long, conflicts_with = "exec")]
+        show: bool,
+        /// Run the commands it holds (ping, discover).
+        #[arg(long)]
+        exec: bool,
+    },
+    /// Run any lnetctl command on the nodes and print its output parsed.
+    Lnetctl {
+        /// A non-zero exit is not an error (the output is printed anyway).
+        #[arg(long)]
+        no_check: bool,
+        /// Seconds before it is killed.
+        #[arg(long, value_name = "SECS")]
+        timeout: Option<f64>,
+        /// The lnetctl arguments.
+        #[arg(required = true, last = true, value_name = "ARGS")]
+        args: Vec<String>,
+    },
+    /// Drive an lnet_selftest session (`lst`); the session key is kept on each node.
+    Lst(LstCmd),
+}
+
+/// `lutf lnet add-ni`.
+#[derive(Debug, Args, Clone)]
+pub struct AddNiArgs {
+    /// The network, e.g. tcp or o2ib1.
+    #[arg(long)]
+    pub net: Option<String>,
+    /// The interfaces (comma-separated).
+    #[arg(long = "if", value_name = "IF[,IF]", value_delimiter = ',')]
+    pub interfaces: Vec<String>,
+    /// An ip2nets rule instead of --net and --if.
+    #[arg(long)]
+    pub ip2net: Option<String>,
+    /// The CPTs to bind the NI to, e.g. "[0,1]".
+    #[arg(long = "cpt", value_name = "CPTS")]
+    pub cpts: Option<String>,
+    /// Seconds before a silent peer is dead.
+    #[arg(long)]
+    pub peer_timeout: Option<i32>,
+    /// Messages in flight to one peer.
+    #[arg(long)]
+    pub peer_credits: Option<i32>,
+    /// Router buffer credits per peer.
+    #[arg(long)]
+    pub peer_buffer_credits: Option<i32>,
+    /// Messages in flight on the NI.
+    #[arg(long)]
+    pub credits: Option<i32>,
+    /// Connections per peer (tcp, o2ib).
+    #[arg(long)]
+    pub conns_per_peer: Option<u16>,
+    /// IP type of service (tcp, o2ib; Lustre 2.16 and later).
+    #[arg(long)]
+    pub tos: Option<u8>,
+    /// Authorization key (kfi).
+    #[arg(long)]
+    pub auth_key: Option<u32>,
+    /// Traffic class (kfi; Lustre 2.16 and later).
+    #[arg(long)]
+    pub traffic_class: Option<String>,
+}
+
+/// `lutf lnet lst`.
+#[derive(Debug, Args, Clone)]
+pub struct LstCmd {
+    /// The step.
+    #[command(subcommand)]
+    pub action: LstOp,
+
+    /// The session key (LST_SESSION) of a session started by hand, instead of the one kept
+    /// by new-session.
+    #[arg(long, value_name = "KEY")]
+    pub session: Option<u32>,
+
+    /// Seconds before the lst command is killed.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+}
+
+/// An lnet_selftest test type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LstTestKind {
+    /// Small RPCs.
+    Ping,
+    /// Bulk reads or writes.
+    Brw,
+}
+
+/// A brw test's direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BrwModeArg {
+    /// Clients read.
+    Read,
+    /// Clients write.
+    Write,
+}
+
+/// A brw test's data check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BrwCheckArg {
+    /// Part of each transfer.
+    Simple,
+    /// All of it.
+    Full,
+}
+
+/// A `lutf lnet lst` step.
+#[derive(Debug, Subcommand, Clone)]
+pub enum LstOp {
+    /// Start a session (`lst new_session`).
+    NewSession {
+        /// Its name (lst's default: user@host).
+        name: Option<String>,
+        /// Seconds of console silence before it ends itself.
+        #[arg(long)]
+        timeout: Option<u32>,
+        /// End another console's session on the nodes.
+        #[arg(long)]
+        force: bool,
+    },
+    /// End the session (`lst end_session`).
+    EndSession,
+    /// Add a group of nodes (`lst add_group`).
+    AddGroup {
+        /// The group's name.
+        name: String,
+        /// Its NIDs (lst ranges allowed: 10.0.0.[1-4]@tcp).
+        #[arg(required = true)]
+        nids: Vec<String>,
+    },
+    /// Add a batch (`lst add_batch`).
+    AddBatch {
+        /// The batch's name.
+        name: String,
+    },
+    /// Add a test to a batch (`lst add_test`).
+    AddTest {
+        /// The batch.
+        #[arg(long)]
+        batch: String,
+        /// The group that sends.
+        #[arg(long)]
+        from: String,
+        /// The group that answers.
+        #[arg(long)]
+        to: String,
+        /// ping or brw.
+        #[arg(value_enum)]
+        test: LstTestKind,
+        /// brw: read or write.
+        #[arg(long, value_enum)]
+        mode: Option<BrwModeArg>,
+        /// brw: transfer size (4k, 1M).
+        #[arg(long)]
+        size: Option<String>,
+        /// brw: data check.
+        #[arg(long, value_enum)]
+        check: Option<BrwCheckArg>,
+        /// Requests in flight per client.
+        #[arg(long)]
+        concurrency: Option<u32>,
+        /// Clients to servers, N:M.
+        #[arg(long)]
+        distribute: Option<String>,
+        /// Times each client runs the test.
+        #[arg(long = "loop")]
+        loops: Option<u32>,
+    },
+    /// Start a batch (`lst run`).
+    Run {
+        /// The batch.
+        batch: String,
+    },
+    /// Stop a batch (`lst stop`).
+    Stop {
+        /// The batch.
+        batch: String,
+    },
+    /// Rates and bandwidth of groups (`lst stat`), COUNT rounds DELAY seconds apart.
+    Stat {
+        /// The groups.
+        #[arg(required = true)]
+        groups: Vec<String>,
+        /// Rounds.
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+        /// Seconds between rounds.
+        #[arg(long, default_value_t = 5)]
+        delay: u32,
+    },
+    /// Error nodes of groups (`lst show_error`).
+    ShowError {
+        /// The groups.
+        #[arg(required = true)]
+        groups: Vec<String>,
+    },
+    /// Any other lst command, in the session.
+    Command {
+        /// The lst arguments.
+        #[arg(required = true, last = true, value_name = "ARGS")]
+        args: Vec<String>,
+    },
 }
 
 #[cfg(test)]

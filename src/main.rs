@@ -7,7 +7,13 @@ use lutf::commands;
 
 fn main() {
     let cli = Cli::parse();
-    let level = match (cli.global.quiet, cli.global.verbose) {
+    // Under `lnet`, -v is lnetctl's: more detail in what is shown, not more logging
+    // (LUTF_LOG still sets that).
+    let verbose = match cli.command {
+        Command::Lnet(_) => 0,
+        _ => cli.global.verbose,
+    };
+    let level = match (cli.global.quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
         (false, 1) => "info",
@@ -31,6 +37,7 @@ fn main() {
             Command::Auster(a) => commands::auster::run(&cli.global, a).await,
             Command::AusterHook(a) => commands::auster_hook::run(&cli.global, a),
             Command::Results(a) => commands::results::run(&cli.global, a),
+            Command::Lnet(a) => commands::lnet::run(&cli.global, a).await,
         };
         result.unwrap_or_else(|e| {
             eprintln!("lutf: error: {e:#}");

@@ -168,3 +168,52 @@ fn release_helper_runs_with_an_empty_environment() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("Linux"), "{out}");
 }
+
+/// The companion `build.rs` built (release, dynamically linked) and embedded in `lutf`.
+const COMPANION: &str = env!("LUTF_LNETCONFIG_PATH");
+
+/// A sentence only the safe layer's library loader holds (lutf-lnet's `lnetconfig` module).
+const LOADER_MARK: &[u8] = b"neither it nor its dependencies provide calloc and free";
+
+#[test]
+fn the_static_helper_leaves_library_loading_to_its_companion() {
+    let helper = std::fs::read(HELPER).unwrap();
+    let companion = std::fs::read(COMPANION).unwrap();
+    let has = |bytes: &[u8]| bytes.windows(LOADER_MARK.len()).any(|w| w == LOADER_MARK);
+    assert!(
+        has(&companion),
+        "the mark is in the companion: the scan can fail"
+    );
+    assert!(
+        !has(&helper),
+        "the static helper has liblnetconfig loading code"
+    );
+}
+
+#[test]
+fn the_companion_is_dynamically_linked_and_in_every_bundle() {
+    if have("file") {
+        let out = Command::new("file")
+            .arg("-L")
+            .arg(COMPANION)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("dynamically linked"), "{text}");
+    } else {
+        eprintln!("skipped the `file` check: `file` is not installed");
+    }
+    let bundle = lutf::bundle::Bundle::new(&[]).unwrap();
+    let file = bundle
+        .files()
+        .iter()
+        .find(|f| f.path == lutf::bundle::LNETCONFIG_NAME)
+        .expect("lutf-lnetconfig in the bundle");
+    assert_eq!(file.mode, 0o755);
+    assert_eq!(&*file.data, std::fs::read(COMPANION).unwrap().as_slice());
+    println!(
+        "lutf-lnetconfig: {} bytes ({:.2} MiB)",
+        file.data.len(),
+        file.data.len() as f64 / 1048576.0
+    );
+}

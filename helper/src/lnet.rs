@@ -1,9 +1,30 @@
 //! LNet's state as the kernel shows it, without liblnetconfig: is the module loaded, which
-//! version, and which NIDs (the `nis` table in debugfs or `/proc/sys/lnet`).
+//! version, and which NIDs (the `nis` table in debugfs or `/proc/sys/lnet`); and where the
+//! LNet operations look for the modules.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use lutf_lnet::NodeProbe;
 use lutf_protocol::LnetState;
+
+/// Test hook: a folder that stands for `/` when the LNet operations look for
+/// `sys/module/lnet`, `sys/module/lnet_selftest` and `dev/lnet` (the companion reads it
+/// too). Never set on a real node.
+pub const TEST_ROOT_VAR: &str = "LUTF_TEST_LNET_ROOT";
+
+/// `/`, or the test root.
+pub fn root() -> PathBuf {
+    std::env::var_os(TEST_ROOT_VAR)
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| PathBuf::from("/"), PathBuf::from)
+}
+
+/// Where to look for LNet on this node, named `host` in messages.
+pub fn probe(host: &str) -> NodeProbe {
+    let mut p = NodeProbe::local(host);
+    p.root = root();
+    p
+}
 
 /// Where the kernel lists LNet's network interfaces, newest location first.
 const NIS_FILES: &[&str] = &["/sys/kernel/debug/lnet/nis", "/proc/sys/lnet/nis"];

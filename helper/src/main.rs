@@ -5,10 +5,13 @@
 //! for (`spawn`), whose state lives in the work directory. The exit codes are
 //! `lutf_protocol::exit`; it never exits 255, which ssh keeps for its own failures.
 //!
-//! Usage: `lutf-helper [--workdir DIR] < request.yml`
+//! Usage: `lutf-helper [--workdir DIR] [--json] < request.yml`
+//! (`--json`: the reply as JSON, for callers without a YAML parser, like `lutf.lnet`; the
+//! request may be JSON either way, JSON being YAML.)
 //! (`lutf-helper --workdir DIR --supervise JOBDIR` is how `spawn` runs a job's supervisor.)
 
 mod capture;
+mod companion;
 mod jobs;
 mod lnet;
 mod netif;
@@ -22,8 +25,12 @@ mod workdir;
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use lutf_protocol::{ErrorKind, ErrorReply, Reply, Request, MAX_REQUEST_BYTES};
+
+/// Whether replies are written as JSON (`--json`) instead of YAML.
+static JSON_REPLIES: AtomicBool = AtomicBool::new(false);
 
 /// Where the helper keeps state and finds its bundle.
 pub struct Env {
@@ -63,14 +70,15 @@ fn parse_args() -> Result<(Env, Option<PathBuf>), String> {
                     args.next().ok_or("--supervise needs a job folder")?,
                 ))
             }
+            Some("--json") => JSON_REPLIES.store(true, Ordering::Relaxed),
             Some("--version") => {
                 println!("lutf-helper {}", env!("CARGO_PKG_VERSION"));
                 std::process::exit(0);
             }
             _ => {
                 return Err(format!(
-                    "unknown argument {a:?}; usage: lutf-helper [--workdir DIR] < request.yml"
-                ))
+                "unknown argument {a:?}; usage: lutf-helper [--workdir DIR] [--json] < request.yml"
+            ))
             }
         }
     }
@@ -137,7 +145,19 @@ fn fail(e: ErrorReply) -> i32 {
 }
 
 fn write_reply<T: serde::Serialize>(reply: &Reply<T>) {
-    let text = lutf_protocol::to_yaml(reply);
+    let text = if JSON_REPLIES.load(Ordering::Relaxed) {
+        // Our types always serialise; a value JSON cannot hold (a non-string key) is a bug
+        // reported as such rather than a reply in the other format.
+        serde_json::to_string(reply).unwrap_or_else(|e| {
+            format!(
+                "{{\"version\": {}, \"error\": {{\"kind\": \"internal\", \"message\": {}}}}}",
+                lutf_protocol::PROTOCOL_VERSION,
+                serde_json::Value::String(format!("lutf-helper bug: reply not JSON: {e}"))
+            )
+        }) + "\n"
+    } else {
+        lutf_protocol::to_yaml(reply)
+    };
     let mut out = std::io::stdout().lock();
     // If the master went away there is nobody to tell; exit with the code anyway.
     let _ = out.write_all(text.as_bytes());

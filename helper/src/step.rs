@@ -7,8 +7,8 @@
 //! - `lutf.runner step <test-file> <step> <context-file> <result-file>` reads the
 //!   [`StepContext`](lutf_protocol::StepContext) as JSON and writes `{"outcome": StepOutcome}`.
 //!
-//! Python runs with [`crate::python::env`] only, in a fresh scratch folder, its stdout and
-//! stderr interleaved in one log.
+//! Python runs with [`crate::python::env`] only (plus the way back to this helper for
+//! `lutf.lnet`), in a fresh scratch folder, its stdout and stderr interleaved in one log.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -81,11 +81,25 @@ fn runner(env: &Env, dir: &Path, args: Vec<OsString>) -> Result<CommandSpec, Err
     Ok(CommandSpec {
         argv,
         shell: false,
-        env: crate::python::env(&env.bundle_dir),
+        env: step_env(env),
         clear_env: true,
         cwd,
         stdin: Vec::new(),
     })
+}
+
+/// Python's environment ([`crate::python::env`]) plus what `lutf.lnet` needs to call this
+/// helper back: `LUTF_HELPER` (this binary) and `LUTF_WORKDIR` (its work directory, where
+/// the lst session key is kept). The LNet test hook is passed on when set.
+fn step_env(env: &Env) -> Vec<(OsString, OsString)> {
+    let mut vars = crate::python::env(&env.bundle_dir);
+    let helper = std::env::current_exe().unwrap_or_else(|_| env.bundle_dir.join("lutf-helper"));
+    vars.push(("LUTF_HELPER".into(), helper.into()));
+    vars.push(("LUTF_WORKDIR".into(), env.workdir.clone().into()));
+    if let Some(root) = std::env::var_os(crate::lnet::TEST_ROOT_VAR) {
+        vars.push((crate::lnet::TEST_ROOT_VAR.into(), root));
+    }
+    vars
 }
 
 /// The runner command reading `file`'s plan, with its result going into `dir`.

@@ -253,6 +253,8 @@ fn python_gets_a_clean_environment_and_one_interleaved_log() {
         "PYTHONPATH",
         "PYTHONDONTWRITEBYTECODE",
         "PYTHONUNBUFFERED",
+        "LUTF_HELPER",  // lutf.lnet calls the helper back
+        "LUTF_WORKDIR", // with the same work directory
     ] {
         assert!(env.iter().any(|e| e == must), "{must} missing: {env:?}");
     }
@@ -264,6 +266,8 @@ fn python_gets_a_clean_environment_and_one_interleaved_log() {
                 "PYTHONPATH",
                 "PYTHONDONTWRITEBYTECODE",
                 "PYTHONUNBUFFERED",
+                "LUTF_HELPER",
+                "LUTF_WORKDIR",
                 "LC_CTYPE", // Python's own C-locale coercion (PEP 538)
             ]
             .contains(&extra.as_str()),

@@ -11,17 +11,22 @@
 //! the library at run time with `dlopen` and resolves every symbol separately, so a program
 //! using this crate runs on machines without Lustre and can report a missing library or a
 //! missing symbol itself. The safe layer is the `lutf-lnet` crate.
+//!
+//! The loaders are behind the `loader` feature (on by default); without it only `common`
+//! (types and constants) is built, so that a program that must never `dlopen` (the static
+//! helper) can still share the types.
 
 /// The file name the library is installed under on every supported Lustre version.
 pub const LIBRARY_SONAME: &str = "liblnetconfig.so.4";
 
 /// The dynamic loading crate the loaders are built on (re-exported for its error type).
+#[cfg(feature = "loader")]
 pub use libloading;
 
 /// Includes one generated file, committed or (with the `bindgen` feature) freshly generated.
 macro_rules! generated {
-    ($(#[$doc:meta])* $name:ident, $file:literal) => {
-        $(#[$doc])*
+    ($(#[$attr:meta])* $name:ident, $file:literal) => {
+        $(#[$attr])*
         #[allow(
             non_camel_case_types,
             non_snake_case,
@@ -51,17 +56,20 @@ generated!(
 generated!(
     /// Lustre 2.15: `config_ni` takes `cpp`, `config_route` takes `sen`,
     /// `enable_routing`, `lustre_yaml_*` take a file path, IFNAMSIZ interface names.
+    #[cfg(feature = "loader")]
     abi_2_15,
     "abi_2_15.rs"
 );
 generated!(
     /// Lustre 2.16: `lustre_yaml_*` take a buffer, errno return codes, 128-byte
     /// interface names, larger LND tunables; still `sen` and `enable_routing`.
+    #[cfg(feature = "loader")]
     abi_2_16,
     "abi_2_16.rs"
 );
 generated!(
     /// Lustre 2.17 and later: no `sen` in `config_route`, `config_routing`.
+    #[cfg(feature = "loader")]
     abi_2_17,
     "abi_2_17.rs"
 );

@@ -14,7 +14,8 @@
  *     descr], descr carrying its own quotes), even on success;
  *   - show calls return a prepared tree shaped like the real one, plus "received": the
  *     arguments echoed back, and a few nodes of every cYAML type;
- *   - lnetconfig_double_fail_next(rc, descr) makes the next call fail with rc and descr;
+ *   - lnetconfig_double_fail_next(rc, descr) makes the next call fail with rc and descr
+ *     (LNETCONFIG_DOUBLE_FAIL="rc:descr" in the environment: every call of the process);
  *   - trees and interface descriptors are counted, so tests can prove every tree handed out
  *     was freed (lnetconfig_double_live_nodes()) and that the library freed the interface
  *     descriptors it was given, as the real one does;
@@ -380,7 +381,19 @@ static int finish(struct rec *r, const char *cmd, const char *entity, int seq_no
 	struct cYAML *root, *cmd_seq, *ent;
 	int rc = fail_rc;
 	char descr[300];
+	const char *fail_env = getenv("LNETCONFIG_DOUBLE_FAIL");
 
+	/* LNETCONFIG_DOUBLE_FAIL="RC:DESCR" fails every call of a process that cannot be
+	 * reached with lnetconfig_double_fail_next() (a program the test runs). */
+	if (!rc && fail_env) {
+		char *end;
+
+		rc = (int)strtol(fail_env, &end, 10);
+		if (*end == ':')
+			snprintf(fail_descr, sizeof(fail_descr), "%s", end + 1);
+		else
+			rc = 0;
+	}
 	rec_end(r);
 	if (rc)
 		snprintf(descr, sizeof(descr), "\"%s\"", fail_descr);

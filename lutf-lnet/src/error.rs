@@ -173,6 +173,7 @@ const CFG_RC_NAMES: [&str; 10] = [
 
 impl LnetError {
     /// Builds the error of a call from its return code and error tree.
+    #[cfg_attr(not(feature = "lnetconfig"), allow(dead_code))]
     pub(crate) fn from_tree(node: &str, op: &str, abi: Abi, rc: i32, tree: Option<Value>) -> Self {
         let tree = tree.unwrap_or(Value::Null);
         let entry = error_entries(&tree)

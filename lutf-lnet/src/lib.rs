@@ -6,6 +6,9 @@
 //!   ([`error`]) carrying errno and description.
 //! - [`lnetctl`] and [`lst`]: parsers of what `lnetctl` and `lst` print.
 //!
+//! Only [`lnetconfig`] loads anything; it is behind the default `lnetconfig` feature, so
+//! that the static helper and the protocol can use the rest without any dynamic loading.
+//!
 //! `lnetconfig-sys` holds only the bindings; everything that interprets them or the tools'
 //! output lives here, so that the helper (which calls the library) and the master (which
 //! only reads results) share one set of types.
@@ -13,6 +16,7 @@
 pub mod args;
 pub mod cyaml;
 pub mod error;
+#[cfg(feature = "lnetconfig")]
 pub mod lnetconfig;
 pub mod lnetctl;
 pub mod lst;
@@ -24,6 +28,7 @@ pub use args::{
     RouteConfig, RouteFilter, Tunables, UdspRule,
 };
 pub use error::{Error, LnetError};
+#[cfg(feature = "lnetconfig")]
 pub use lnetconfig::{Lnetconfig, Options};
 pub use node::{Detected, NodeProbe, VersionSource};
 pub use version::{Abi, LustreVersion};

@@ -175,13 +175,21 @@ impl std::fmt::Debug for Lnetconfig {
 }
 
 impl Lnetconfig {
-    /// Loads the library, checks it matches the ABI, and initialises it.
+    /// Loads the library, picks the ABI (the forced one, else the node's version's), checks
+    /// the library matches it, and initialises it.
     pub fn open(options: Options) -> Result<Lnetconfig, Error> {
         let Options {
             probe,
             library,
             abi,
         } = options;
+        let path = library.unwrap_or_else(|| PathBuf::from(LIBRARY_SONAME));
+        let name = path.display().to_string();
+        // The library first: on a node without Lustre, "not found: is Lustre installed?"
+        // says more than any version probe. A plain handle, kept for symbol look-ups.
+        // SAFETY: loading runs the library's initialisers; liblnetconfig's are benign.
+        let raw = unsafe { libloading::Library::new(&path) }
+            .map_err(|e| load_error(&probe.node, &path, &e))?;
         let (abi, detected) = match abi {
             Some(abi) => (abi, None),
             None => {
@@ -189,8 +197,6 @@ impl Lnetconfig {
                 (d.abi, Some(d))
             }
         };
-        let path = library.unwrap_or_else(|| PathBuf::from(LIBRARY_SONAME));
-        let name = path.display().to_string();
         // SAFETY: loading runs the library's initialisers; liblnetconfig's are benign.
         let loaded = unsafe {
             match abi {
@@ -200,9 +206,6 @@ impl Lnetconfig {
             }
         };
         let lib = loaded.map_err(|e| load_error(&probe.node, &path, &e))?;
-        // A second handle on the same, already loaded, library: to look symbols up.
-        let raw = unsafe { libloading::Library::new(&path) }
-            .map_err(|e| load_error(&probe.node, &path, &e))?;
         let alloc = Allocator::of(&raw).ok_or_else(|| Error::LibraryUnloadable {
             node: probe.node.clone(),
             library: name.clone(),

@@ -150,14 +150,23 @@ fn an_unknown_version_is_named_with_where_it_was_found() {
             "{text}"
         );
         assert!(text.contains("2.15, 2.16, 2.17"), "{text}");
-        // Opening without an override stops there, before loading anything.
+        // Opening a library that is there without an override stops at the version, before
+        // calling anything (libc stands in for a library that loads).
+        let err = Lnetconfig::open(Options {
+            probe: probe(root.path(), ""),
+            library: Some("libc.so.6".into()),
+            abi: None,
+        })
+        .unwrap_err();
+        assert!(matches!(err, Error::UnknownVersion { .. }), "{err}");
+        // A missing library is said first: it is the more fundamental answer.
         let err = Lnetconfig::open(Options {
             probe: probe(root.path(), ""),
             library: Some(root.path().join("nothing.so")),
             abi: None,
         })
         .unwrap_err();
-        assert!(matches!(err, Error::UnknownVersion { .. }), "{err}");
+        assert!(matches!(err, Error::LibraryMissing { .. }), "{err}");
     }
 }
 

@@ -16,12 +16,17 @@
 
 mod bytes;
 mod facts;
+pub mod lnet;
 mod process;
 mod request;
 mod test;
 
 pub use bytes::Bytes;
 pub use facts::{Addr, Facts, IfFlags, Interface, LnetState, OsInfo, PythonInfo};
+pub use lnet::{
+    LnetArgs, LnetCall, LnetFailure, LnetReply, LnetctlArgs, LnetctlResult, LstAction, LstArgs,
+    LstResult,
+};
 pub use process::{
     Captured, ExecArgs, ExecResult, ExitStatus, JobArgs, KillArgs, KillResult, SpawnResult,
     WaitArgs, WaitResult, DEFAULT_OUTPUT_LIMIT, MAX_OUTPUT_LIMIT,
@@ -82,8 +87,18 @@ pub enum ErrorKind {
     NoPython,
     /// A test file could not be imported or declares an invalid test.
     TestFile,
-    /// The operation is not available on this node (for example LNet is not loaded).
+    /// The operation is not available on this node (a tool or library that cannot start,
+    /// a call this Lustre does not have).
     Unavailable,
+    /// Lustre is not installed on the node: no liblnetconfig, lnetctl or lst.
+    NoLustre,
+    /// The lnet (or lnet_selftest) kernel module is not loaded on the node.
+    LnetNotLoaded,
+    /// The node's Lustre version is one lutf cannot call (or cannot be told).
+    UnknownVersion,
+    /// liblnetconfig, lnetctl or lst reported a failure; the reply's `lnet` field says
+    /// which errno and description.
+    Lnet,
     /// An I/O error on the node (work directory, files).
     Io,
     /// A bug in the helper.
@@ -126,6 +141,9 @@ pub struct ErrorReply {
     /// More: a traceback, the offending field, the list of known operations...
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// For kind `lnet`: the errno and description LNet reported (boxed: errors stay small).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lnet: Option<Box<LnetFailure>>,
 }
 
 impl ErrorReply {
@@ -135,6 +153,15 @@ impl ErrorReply {
             kind,
             message: message.into(),
             detail: None,
+            lnet: None,
+        }
+    }
+
+    /// An error of kind `lnet` carrying what LNet reported.
+    pub fn lnet(message: impl Into<String>, failure: LnetFailure) -> Self {
+        ErrorReply {
+            lnet: Some(Box::new(failure)),
+            ..ErrorReply::new(ErrorKind::Lnet, message)
         }
     }
 

@@ -7,8 +7,8 @@ use serde::de::DeserializeOwned;
 use serde::{Serialize, Serializer};
 
 use crate::{
-    ErrorKind, ErrorReply, ExecArgs, JobArgs, KillArgs, PlanArgs, StepArgs, WaitArgs,
-    MAX_OUTPUT_LIMIT, MAX_REQUEST_BYTES, PROTOCOL_VERSION,
+    ErrorKind, ErrorReply, ExecArgs, JobArgs, KillArgs, LnetArgs, LnetctlArgs, LstArgs, PlanArgs,
+    StepArgs, WaitArgs, MAX_OUTPUT_LIMIT, MAX_REQUEST_BYTES, PROTOCOL_VERSION,
 };
 
 /// The longest duration a request may carry, in seconds (about 31 years): bigger numbers
@@ -39,6 +39,12 @@ pub enum Op {
     /// Start one step of a test in the background. Answers [`crate::SpawnResult`];
     /// `wait` and `kill` then answer with the step's result.
     SpawnStep(StepArgs),
+    /// One liblnetconfig call. Answers [`crate::LnetReply`].
+    Lnet(LnetArgs),
+    /// Run `lnetctl` and parse what it prints. Answers [`crate::LnetctlResult`].
+    Lnetctl(LnetctlArgs),
+    /// One step of an lnet_selftest session. Answers [`crate::LstResult`].
+    Lst(LstArgs),
 }
 
 /// Every operation name, as `hello` lists them.
@@ -53,6 +59,9 @@ pub const OPERATIONS: &[&str] = &[
     "plan",
     "step",
     "spawn_step",
+    "lnet",
+    "lnetctl",
+    "lst",
 ];
 
 impl Op {
@@ -69,6 +78,9 @@ impl Op {
             Op::Plan(_) => "plan",
             Op::Step(_) => "step",
             Op::SpawnStep(_) => "spawn_step",
+            Op::Lnet(_) => "lnet",
+            Op::Lnetctl(_) => "lnetctl",
+            Op::Lst(_) => "lst",
         }
     }
 
@@ -213,6 +225,38 @@ impl Request {
             "plan" => Op::Plan(typed(&name, args)?),
             "step" => Op::Step(step_args(&name, args)?),
             "spawn_step" => Op::SpawnStep(step_args(&name, args)?),
+            "lnet" => {
+                let a: LnetArgs = typed(&name, args)?;
+                checked(&name, a.call.check())?;
+                if let Some(abi) = &a.abi {
+                    let known = abi.parse::<lutf_lnet::Abi>().map(drop);
+                    checked(&name, known.map_err(|e| e.to_string()))?;
+                }
+                Op::Lnet(a)
+            }
+            "lnetctl" => {
+                let a: LnetctlArgs = typed(&name, args)?;
+                if a.argv.is_empty() {
+                    return Err(ErrorReply::new(
+                        ErrorKind::BadArgs,
+                        "`lnetctl` needs `argv`: the arguments after `lnetctl`, like [net, show]",
+                    ));
+                }
+                if a.argv.iter().any(|s| s.contains('\0')) {
+                    return Err(ErrorReply::new(
+                        ErrorKind::BadArgs,
+                        "`lnetctl` argv contains a NUL byte",
+                    ));
+                }
+                seconds(&name, "timeout", a.timeout)?;
+                Op::Lnetctl(a)
+            }
+            "lst" => {
+                let a: LstArgs = typed(&name, args)?;
+                checked(&name, a.action.check())?;
+                seconds(&name, "timeout", a.timeout)?;
+                Op::Lst(a)
+            }
             other => {
                 return Err(ErrorReply::new(
                     ErrorKind::UnknownOp,
@@ -273,6 +317,16 @@ fn typed<T: DeserializeOwned>(op: &str, args: serde_yaml::Value) -> Result<T, Er
         .map_err(|e| ErrorReply::new(ErrorKind::BadArgs, format!("bad arguments for `{op}`: {e}")))
 }
 
+/// A check's complaint as a `bad_args` error.
+fn checked(op: &str, check: Result<(), String>) -> Result<(), ErrorReply> {
+    check.map_err(|why| {
+        ErrorReply::new(
+            ErrorKind::BadArgs,
+            format!("bad arguments for `{op}`: {why}"),
+        )
+    })
+}
+
 fn exec_args(op: &str, args: serde_yaml::Value) -> Result<ExecArgs, ErrorReply> {
     let a: ExecArgs = typed(op, args)?;
     if a.argv.is_empty() {
@@ -328,6 +382,9 @@ impl Serialize for Request {
             Op::Forget(a) => m.serialize_entry("args", a)?,
             Op::Plan(a) => m.serialize_entry("args", a)?,
             Op::Step(a) | Op::SpawnStep(a) => m.serialize_entry("args", a)?,
+            Op::Lnet(a) => m.serialize_entry("args", a)?,
+            Op::Lnetctl(a) => m.serialize_entry("args", a)?,
+            Op::Lst(a) => m.serialize_entry("args", a)?,
         }
         m.end()
     }
@@ -354,6 +411,25 @@ mod tests {
             Op::Plan(PlanArgs {
                 file: "samples/test_01.py".into(),
             }),
+            Op::Lnet(LnetArgs {
+                call: crate::LnetCall::ShowNet {
+                    net: Some("tcp".parse().unwrap()),
+                    detail: 1,
+                },
+                abi: Some("2.16".into()),
+                library: Some("/opt/lustre/lib64/liblnetconfig.so.4".into()),
+            }),
+            Op::Lnet(LnetArgs::new(crate::LnetCall::Unconfigure {})),
+            Op::Lnetctl(LnetctlArgs {
+                argv: vec!["net".into(), "show".into()],
+                check: false,
+                ..Default::default()
+            }),
+            Op::Lst(LstArgs::new(crate::LstAction::Stat {
+                groups: vec!["clients".into()],
+                count: 2,
+                delay: 1,
+            })),
         ];
         for op in ops {
             let req = Request::from(op);
@@ -403,6 +479,31 @@ mod tests {
             ),
             (
                 b"version: 1\nop: exec\nargs: {argv: [ls], timeout: 1e300}\n",
+                ErrorKind::BadArgs,
+            ),
+            (b"version: 1\nop: lnet\n", ErrorKind::BadArgs),
+            (
+                b"version: 1\nop: lnet\nargs: {call: ping, nid: 10.0.0.1}\n",
+                ErrorKind::BadArgs,
+            ),
+            (
+                b"version: 1\nop: lnet\nargs: {call: show_net, detail: 9}\n",
+                ErrorKind::BadArgs,
+            ),
+            (
+                b"version: 1\nop: lnet\nargs: {call: show_stats, abi: '2.12'}\n",
+                ErrorKind::BadArgs,
+            ),
+            (
+                b"version: 1\nop: lnetctl\nargs: {argv: []}\n",
+                ErrorKind::BadArgs,
+            ),
+            (
+                b"version: 1\nop: lnetctl\nargs: {argv: [net], timeout: -1}\n",
+                ErrorKind::BadArgs,
+            ),
+            (
+                b"version: 1\nop: lst\nargs: {action: add_group, name: g, nids: []}\n",
                 ErrorKind::BadArgs,
             ),
         ];

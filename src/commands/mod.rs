@@ -5,6 +5,8 @@ pub mod auster;
 pub mod auster_hook;
 pub mod exec;
 pub mod list;
+
+pub mod lnet;
 pub mod results;
 pub mod run;
 pub mod status;

@@ -15,11 +15,13 @@ A test file declares a `Test` and its steps::
     def ping(ctx):
         ctx.run(["ping", "-c1", ctx.result(address)])
 
-See docs/writing-tests.md for the whole API.
+See docs/writing-tests.md for the whole API, and `lutf.lnet` (docs/lnet.md) for LNet.
 """
 
 from .context import Attrs, Context, MissingResult, Node, Results
+from . import lnet
 from .errors import CommandFailed, DeclarationError, Failed, Skipped, Stopped, fail, skip
+from .lnet import LnetError
 from .process import Output, run
 from .test import Test
 
@@ -39,4 +41,6 @@ __all__ = [
     "Skipped",
     "Stopped",
     "DeclarationError",
+    "lnet",
+    "LnetError",
 ]

@@ -36,6 +36,16 @@ pub fn facts(env: &Env) -> Result<Facts, ErrorReply> {
     })
 }
 
+/// This node's name (the kernel's), for messages; "this node" when it has none.
+pub fn hostname() -> String {
+    let name = uname().nodename;
+    if name.is_empty() {
+        "this node".into()
+    } else {
+        name
+    }
+}
+
 struct Uname {
     nodename: String,
     release: String,

@@ -4,7 +4,12 @@ pub mod exec;
 mod facts;
 mod hello;
 pub mod jobs;
+mod lnet;
+pub mod lnetctl;
+mod lst;
 mod test;
+
+pub use facts::hostname;
 
 use lutf_protocol::{ErrorKind, ErrorReply, Op, Request};
 use serde::Serialize;
@@ -32,5 +37,8 @@ pub fn dispatch(env: &Env, request: Request) -> OpResult {
         Op::Plan(a) => value(test::plan(env, &a)?),
         Op::Step(a) => value(test::step(env, &a)?),
         Op::SpawnStep(a) => value(test::spawn_step(env, a)?),
+        Op::Lnet(a) => lnet::lnet(env, a),
+        Op::Lnetctl(a) => value(lnetctl::lnetctl(env, &a)?),
+        Op::Lst(a) => value(lst::lst(env, &a)?),
     }
 }
