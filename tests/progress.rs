@@ -64,6 +64,14 @@ fn plain_lines_without_escape_codes_when_stderr_is_not_a_terminal() {
     assert!(has("lutf run "), "the summary: {run}");
     assert!(run.stderr.contains("/report.html"), "{run}");
 
+    // Every step's job was forgotten on the node before lutf ended.
+    let jobs: Vec<_> = std::fs::read_dir(s.dir.path().join("work/jobs"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(jobs.is_empty(), "job folders left: {jobs:?}");
+
     let quiet = plain_run(&s, &["-q"]);
     assert_eq!(quiet.code, 0, "{quiet}");
     assert!(!quiet.stderr.contains("started ["), "{quiet}");

@@ -250,7 +250,7 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
         .map(|n| n.name.clone())
         .collect();
     let mut display = Display::new(reporter::style(global.quiet), &usable, global.verbose > 0);
-    let mut runner = Runner::new(executor, statuses, config, display.reporter(), rx);
+    let mut runner = Runner::new(executor.clone(), statuses, config, display.reporter(), rx);
     let end = runner
         .run(&planned, &mut run, |run| {
             for t in run.tests().skip(written) {
@@ -269,6 +269,7 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
             written = run.tests().count();
         })
         .await;
+    executor.settle().await;
     display.finish();
     signals.abort();
     run.finished = now_rfc3339();

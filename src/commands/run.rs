@@ -244,7 +244,7 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
         .map(|n| n.name.clone())
         .collect();
     let mut display = Display::new(reporter::style(global.quiet), &usable, global.verbose > 0);
-    let mut runner = Runner::new(executor, statuses, config, display.reporter(), rx);
+    let mut runner = Runner::new(executor.clone(), statuses, config, display.reporter(), rx);
     let end = runner
         .run(&planned, &mut run, |run| {
             if let Err(e) = results.record(run) {
@@ -252,6 +252,7 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
             }
         })
         .await;
+    executor.settle().await;
     display.finish();
     signals.abort();
     // Nodes lost during the run say so in the results.

@@ -97,6 +97,8 @@ pub struct NodeExecutor {
     /// Jobs started and not forgotten yet, as (node, job): what [`NodeExecutor::kill_all`]
     /// stops when lutf must quit at once.
     jobs: Arc<Mutex<BTreeSet<(String, String)>>>,
+    /// `forget` calls still under way (see [`NodeExecutor::settle`]).
+    forgetting: Arc<Mutex<tokio::task::JoinSet<()>>>,
 }
 
 impl NodeExecutor {
@@ -105,6 +107,31 @@ impl NodeExecutor {
         NodeExecutor {
             nodes: nodes.iter().map(|n| (n.name.clone(), n.clone())).collect(),
             jobs: Arc::default(),
+            forgetting: Arc::default(),
+        }
+    }
+
+    /// Forgets an ended job in the background, so that the step's result is not held up
+    /// by one more call to its node.
+    fn forget_later(&self, n: &Node, job: &str) {
+        let (this, n, job) = (self.clone(), n.clone(), job.to_string());
+        let mut set = self.forgetting.lock().unwrap_or_else(|e| e.into_inner());
+        // Reap the ones done, so the set stays small over a long run.
+        while set.try_join_next().is_some() {}
+        set.spawn(async move { this.forget(&n, &job).await });
+    }
+
+    /// Waits for the background `forget` calls (at most [`STOP_BOUND`] seconds): call once
+    /// the run is over, before lutf exits, so that no job folder is left on the nodes.
+    pub async fn settle(&self) {
+        let mut set =
+            std::mem::take(&mut *self.forgetting.lock().unwrap_or_else(|e| e.into_inner()));
+        let all = async { while set.join_next().await.is_some() {} };
+        if tokio::time::timeout(Duration::from_secs_f64(STOP_BOUND), all)
+            .await
+            .is_err()
+        {
+            tracing::debug!("some job folders were not removed on the nodes in time");
         }
     }
 
@@ -288,7 +315,8 @@ impl StepExecutor for NodeExecutor {
                     },
                 }?;
                 if waited.finished {
-                    self.forget(n, &job).await;
+                    // The files are not needed for the result: remove them meanwhile.
+                    self.forget_later(n, &job);
                     return waited.step.ok_or_else(|| {
                         ExecError::Failed(Failure {
                             kind: FailureKind::Crash,
