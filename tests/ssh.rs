@@ -327,6 +327,29 @@ fn a_changed_host_key_is_always_refused() {
 }
 
 #[test]
+fn known_hosts_in_dev_null_is_refused() {
+    let Some(hosts) = support::hosts(1) else {
+        return;
+    };
+    let config = hosts.dir.path().join("careless_config");
+    let mine = std::fs::read_to_string(&hosts.ssh_config).unwrap();
+    std::fs::write(
+        &config,
+        format!("Host *\n  UserKnownHostsFile /dev/null\n{mine}"),
+    )
+    .unwrap();
+    let out = Command::new(support::lutf_bin())
+        .arg("--ssh-config")
+        .arg(&config)
+        .args(["status", "--format", "json", "--nodes", "node1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let e = json(&out)[0]["error"].as_str().unwrap().to_string();
+    assert!(e.contains("turns host key checking off"), "{e}");
+}
+
+#[test]
 fn unsafe_work_directories_are_refused() {
     let Some(hosts) = support::hosts(2) else {
         return;
@@ -367,7 +390,8 @@ fn unsafe_work_directories_are_refused() {
     let e2 = v[1]["error"].as_str().unwrap();
     assert!(
         e2.contains(&format!(
-            "work directory /tmp/{open_rel}: is writable by others (mode 777)"
+            "work directory {}/{open_rel}: is writable by others (mode 777)",
+            hosts.hosts[1].node_tmp.display()
         )),
         "{e2}"
     );
@@ -562,10 +586,7 @@ fn control_sockets_go_with_lutf_even_when_it_is_killed() {
         assert!(Instant::now() < deadline, "ssh master outlived lutf");
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(
-        dir.exists(),
-        "the killed run's folder is left for the next run"
-    );
+    // Its folder is left for the next run (any lutf run, parallel tests' too, removes it).
     drop(silent);
     let out = status(&hosts, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
@@ -593,14 +614,15 @@ mod transport {
         hosts
             .hosts
             .iter()
-            .map(|h| {
+            .enumerate()
+            .map(|(i, h)| {
                 Arc::new(SshTransport::new(
                     SshTarget {
                         host: h.name.clone(),
                         user: None,
                         port: None,
                     },
-                    None,
+                    hosts.workdir(i),
                     options.clone(),
                 ))
             })
@@ -791,7 +813,12 @@ mod transport {
             r.stdout == input,
             "3 MiB of every byte value come back as sent"
         );
-        assert_eq!(r.stderr, b"err\n");
+        // (Ends with: a user's rc files may talk on stderr first, as pyenv's do.)
+        assert!(
+            r.stderr.ends_with(b"err\n"),
+            "{}",
+            String::from_utf8_lossy(&r.stderr)
+        );
         let r = ts[0].run("kill -9 $$", b"").await.unwrap();
         assert_eq!(
             r.exit_code, None,
@@ -811,7 +838,10 @@ mod transport {
         let bundle = lutf::bundle::Bundle::new(&[]).unwrap();
         let d = node.deploy(&bundle).await.unwrap();
         assert!(d.bytes_sent > bundle.size(), "{d:?}");
-        assert_eq!(ts[0].workdir(), format!("/tmp/lutf-{}", hosts.user));
+        let want = hosts
+            .workdir(0)
+            .unwrap_or(format!("/tmp/lutf-{}", hosts.user));
+        assert_eq!(ts[0].workdir(), want);
         assert!(d.dir.ends_with(bundle.id()));
         let hello: lutf::protocol::Hello = node.call(lutf::protocol::Op::Hello).await.unwrap();
         assert_eq!(hello.protocol_version, lutf::protocol::PROTOCOL_VERSION);
@@ -865,4 +895,28 @@ fn hosts_for_a_while() {
     while Instant::now() < until && !hosts.dir.path().join("stop").exists() {
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+#[test]
+fn test_hosts_are_separate_machines() {
+    let Some(hosts) = support::netns_hosts(2) else {
+        return;
+    };
+    for (i, h) in hosts.hosts.iter().enumerate() {
+        let out = hosts.on_host(
+            i,
+            "hostname; ip -4 -o addr show eth0; echo x > /tmp/mine; ls /tmp",
+        );
+        let t = text(&out.stdout);
+        assert!(t.starts_with(&format!("{}\n", h.name)), "{}", show(&out));
+        assert!(t.contains(&format!("{}/24", h.addr)), "{}", show(&out));
+        assert!(h.tmp.join("mine").exists(), "its /tmp is its own folder");
+    }
+    // Over SSH too: the login lands in the host's namespaces.
+    let out = hosts
+        .ssh(1)
+        .arg("hostname; cat /tmp/mine")
+        .output()
+        .unwrap();
+    assert_eq!(text(&out.stdout), "node2\nx\n", "{}", show(&out));
 }

@@ -41,7 +41,7 @@ pub fn shell_quote(s: &str) -> String {
 /// node choose `/tmp/lutf-<its user>`.
 pub fn installer_command(workdir: Option<&str>, bundle: &Bundle) -> String {
     format!(
-        "exec python3 -c 'import sys;exec(sys.stdin.buffer.read({}))' {} {} {} {}",
+        "exec python3 -I -S -c 'import sys;exec(sys.stdin.buffer.read({}))' {} {} {} {}",
         INSTALLER.len(),
         shell_quote(workdir.unwrap_or("")),
         bundle.id(),
@@ -259,6 +259,64 @@ mod tests {
             if state == "need" && why.contains("changed"))
         );
         assert_eq!(std::fs::read_to_string(&suite).unwrap(), "one");
+    }
+
+    #[test]
+    fn an_unchanged_bundle_is_checked_cheaply_and_a_touched_one_by_its_hash() {
+        for py in pythons() {
+            let tmp = tempfile::tempdir().unwrap();
+            let wd = tmp.path().join("wd");
+            let b = bundle("one");
+            assert_eq!(run_installer(&py, Some(&wd), &b, false).code, 0);
+            let r = run_installer(&py, Some(&wd), &b, false);
+            assert!(
+                matches!(&r.lines[0], InstallerSays::Checked { state, why, .. }
+                if state == "have" && why.starts_with("unchanged")),
+                "{:?}",
+                r.lines
+            );
+            // Same content, new times: hashed, found good, kept.
+            let helper = wd.join(b.id()).join("lutf-helper");
+            let data = std::fs::read(&helper).unwrap();
+            std::fs::write(&helper, &data).unwrap();
+            let r = run_installer(&py, Some(&wd), &b, false);
+            assert!(
+                matches!(&r.lines[0], InstallerSays::Checked { state, why, .. }
+                if state == "have" && why == "verified"),
+                "{:?}",
+                r.lines
+            );
+            let r = run_installer(&py, Some(&wd), &b, false);
+            assert!(
+                matches!(&r.lines[0], InstallerSays::Checked { why, .. }
+                if why.starts_with("unchanged")),
+                "{:?}",
+                r.lines
+            );
+            // A changed mode is a change.
+            std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o777)).unwrap();
+            let r = run_installer(&py, Some(&wd), &b, false);
+            assert!(matches!(&r.lines[0], InstallerSays::Checked { state, .. } if state == "need"));
+            let mode = std::fs::metadata(&helper).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o755);
+        }
+    }
+
+    #[test]
+    fn odd_work_directory_names_come_back_intact() {
+        for py in pythons() {
+            let tmp = tempfile::tempdir().unwrap();
+            let wd = tmp.path().join("wd \"quoted\" \\ é 😀 'x'\t");
+            let b = bundle("one");
+            let r = run_installer(&py, Some(&wd), &b, false);
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            assert!(
+                matches!(&r.lines[0], InstallerSays::Checked { workdir, .. }
+                if Path::new(workdir) == wd),
+                "{:?}",
+                r.lines
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 # lutf's bundle installer, run on a node over SSH (see deploy.rs). Python 3.6+, stdlib only.
 #
-# Started as  python3 -c 'import sys;exec(sys.stdin.buffer.read(SIZE))' WORKDIR ID HASH KEEP
+# Started as  python3 -I -S -c 'import sys;exec(sys.stdin.buffer.read(SIZE))' WORKDIR ID HASH KEEP
 # so this program arrives on stdin; the bundle stream follows it only if the node asks.
 # WORKDIR '' means /tmp/lutf-<user>. Talks JSON lines on stdout:
 #   {"workdir": DIR, "state": "have"|"need", "why": ...}   after checking the workdir
@@ -9,17 +9,18 @@
 #   {"error": "workdir"|"deploy", "dir": DIR, "message": ...} instead, and exit 3.
 # Stream: per file b"F" + <u32 mode, u32 path length, u64 size> (little endian) + path + data,
 # then b"E". The sha256 of (path, NUL, u32 mode, u64 size, data) over the files in path
-# order is the bundle's hash: checked after the transfer and before every use.
-import hashlib
-import json
+# order is the bundle's hash: checked after the transfer, then written to MARKER.
+#
+# Before each use the files are checked against FINGERPRINT, their stat data at install
+# (size, mode, mtime, ctime, inode: any write or chmod changes the ctime, which cannot be
+# set back). Only when that differs is the content hashed again, and reinstalled if the hash
+# differs. The common path imports nothing heavy: Python's start-up is most of its cost.
 import os
-import shutil
 import stat
-import struct
 import sys
-import time
 
 MARKER = ".lutf-bundle"
+FINGERPRINT = ".lutf-stat"
 STALE_SECONDS = 3600
 
 
@@ -30,8 +31,31 @@ class Refused(Exception):
         self.message = message
 
 
+def js(value):
+    """JSON for a str, int or bool (the json module costs start-up time)."""
+    if value is True:
+        return "true"
+    if isinstance(value, int):
+        return str(value)
+    out = []
+    for c in value:
+        if c in '"\\':
+            out.append("\\" + c)
+        elif c < " " or c > "~":
+            n = ord(c)
+            if n >= 0x10000:
+                n -= 0x10000
+                out.append("\\u%04x\\u%04x" % (0xD800 + (n >> 10), 0xDC00 + (n & 0x3FF)))
+            else:
+                out.append("\\u%04x" % n)
+        else:
+            out.append(c)
+    return '"' + "".join(out) + '"'
+
+
 def say(**fields):
-    sys.stdout.write(json.dumps(fields, sort_keys=True) + "\n")
+    body = ", ".join("%s: %s" % (js(k), js(v)) for k, v in sorted(fields.items()))
+    sys.stdout.write("{" + body + "}\n")
     sys.stdout.flush()
 
 
@@ -73,8 +97,9 @@ def check_workdir(workdir):
         )
 
 
-def tree_hash(root):
-    """The bundle hash of the files under ROOT (None if it holds anything but files)."""
+def bundle_files(root):
+    """(relative path as bytes, path, lstat) of the bundle's files, in path order; None if
+    ROOT holds anything else (links, devices)."""
     files = []
     for dirpath, dirnames, filenames in os.walk(root):
         for d in dirnames:
@@ -85,14 +110,30 @@ def tree_hash(root):
         for n in filenames:
             path = os.path.join(dirpath, n)
             rel = os.path.relpath(path, root)
-            if rel != MARKER:
-                files.append((os.fsencode(rel), path))
+            if rel not in (MARKER, FINGERPRINT):
+                st = os.lstat(path)
+                if not stat.S_ISREG(st.st_mode):
+                    return None
+                files.append((os.fsencode(rel), path, st))
     files.sort()
+    return files
+
+
+def fingerprint(files):
+    return "".join(
+        "%r %d %o %d %d %d\n"
+        % (rel, st.st_size, st.st_mode, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        for rel, _, st in files
+    )
+
+
+def tree_hash(files):
+    """The bundle hash of FILES (from bundle_files)."""
+    import hashlib
+    import struct
+
     h = hashlib.sha256()
-    for rel, path in files:
-        st = os.lstat(path)
-        if not stat.S_ISREG(st.st_mode):
-            return None
+    for rel, path, st in files:
         h.update(rel + b"\0" + struct.pack("<IQ", st.st_mode & 0o7777, st.st_size))
         with open(path, "rb") as f:
             while True:
@@ -103,18 +144,38 @@ def tree_hash(root):
     return h.hexdigest()
 
 
+def read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return None
+
+
 def have_bundle(dest, full):
     """Whether DEST holds exactly the bundle FULL; else why not."""
-    try:
-        with open(os.path.join(dest, MARKER)) as f:
-            marker = f.read().strip()
-    except OSError:
+    marker = read(os.path.join(dest, MARKER))
+    if marker is None:
         return False, "absent"
-    if marker != full:
+    if marker.strip() != full:
         return False, "incomplete or another bundle under its name"
-    if tree_hash(dest) != full:
+    files = bundle_files(dest)
+    if files is None:
+        return False, "it holds links or special files"
+    if read(os.path.join(dest, FINGERPRINT)) == fingerprint(files):
+        return True, "unchanged since it was installed and verified"
+    # Touched since: only the content can tell.
+    if tree_hash(files) != full:
         return False, "its files changed since it was installed"
+    write_fingerprint(dest, files)
     return True, "verified"
+
+
+def write_fingerprint(dest, files):
+    tmp = os.path.join(dest, FINGERPRINT + ".tmp")
+    with open(tmp, "w") as f:
+        f.write(fingerprint(files))
+    os.rename(tmp, os.path.join(dest, FINGERPRINT))
 
 
 def read_exact(src, n):
@@ -126,6 +187,9 @@ def read_exact(src, n):
 
 def unpack(src, tmp, full):
     """Unpacks the stream from SRC into TMP, checking its hash; returns bytes read."""
+    import hashlib
+    import struct
+
     h = hashlib.sha256()
     total = 0
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
@@ -142,7 +206,7 @@ def unpack(src, tmp, full):
         if (
             not rel
             or b"\0" in rel
-            or rel == MARKER.encode()
+            or rel in (MARKER.encode(), FINGERPRINT.encode())
             or mode & ~0o777
             or any(p in (b"", b".", b"..") for p in parts)
         ):
@@ -161,7 +225,7 @@ def unpack(src, tmp, full):
                 h.update(chunk)
                 left -= len(chunk)
             os.fchmod(f.fileno(), mode)
-        total += 17 + plen + size
+        total += 16 + plen + size
     got = h.hexdigest()
     if got != full:
         raise Refused(
@@ -172,6 +236,8 @@ def unpack(src, tmp, full):
 
 def install(workdir, bid, full):
     """Receives the bundle into a temporary folder and renames it into place."""
+    import shutil
+
     pid = os.getpid()
     tmp = os.path.join(workdir, ".tmp-%s-%d" % (bid, pid))
     dest = os.path.join(workdir, bid)
@@ -179,6 +245,7 @@ def install(workdir, bid, full):
     os.mkdir(tmp, 0o700)
     try:
         received = unpack(sys.stdin.buffer, tmp, full)
+        write_fingerprint(tmp, bundle_files(tmp))
         with open(os.path.join(tmp, MARKER), "w") as f:
             f.write(full + "\n")
         try:
@@ -204,7 +271,10 @@ def is_bundle_name(name):
 
 def prune(workdir, bid, keep):
     """Removes all but the KEEP most recently used bundles (never BID) and stale leftovers."""
+    import time
+
     bundles = []
+    stale = []
     now = time.time()
     for name in os.listdir(workdir):
         path = os.path.join(workdir, name)
@@ -216,12 +286,19 @@ def prune(workdir, bid, keep):
         elif name.startswith((".tmp-", ".old-")):
             try:
                 if now - os.lstat(path).st_mtime > STALE_SECONDS:
-                    shutil.rmtree(path, ignore_errors=True)
+                    stale.append(path)
             except OSError:
                 pass
     bundles.sort()
+    old = [path for _, path in bundles[: max(0, len(bundles) + 1 - keep)]]
+    if not old and not stale:
+        return 0
+    import shutil
+
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
     removed = 0
-    for _, path in bundles[: max(0, len(bundles) + 1 - keep)]:
+    for path in old:
         shutil.rmtree(path, ignore_errors=True)
         if not os.path.exists(path):
             removed += 1

@@ -2,9 +2,9 @@
 //! channel on it (the `openssh` crate's native multiplexing client).
 //!
 //! - The master is the system `ssh` (so `~/.ssh/config`, agents and `ProxyJump` apply;
-//!   `--ssh-config` names another file), started by lutf in the foreground of a private
-//!   process group with a parent-death signal: it dies with lutf, even on `SIGKILL`, and a
-//!   Ctrl-C at the terminal does not cut the connections the runner still needs for cleanup.
+//!   `--ssh-config` names another file), started by lutf in a session of its own with a
+//!   parent-death signal: it dies with lutf, even on `SIGKILL`, and a Ctrl-C at the terminal
+//!   does not cut the connections the runner still needs for cleanup.
 //! - Key or agent authentication only (`BatchMode`); host keys `accept-new`, or `yes` with
 //!   `--strict-host-keys`; a changed host key is always refused by ssh itself.
 //! - `ConnectTimeout` bounds connecting; `ServerAliveInterval` (`--keepalive`) with
@@ -40,6 +40,8 @@ use crate::bundle::{Bundle, HELPER_NAME};
 pub const MAX_STDOUT: usize = 256 << 20;
 /// The most bytes of stderr kept from one call (diagnostics only).
 pub const MAX_STDERR: usize = 1 << 20;
+/// How long a call waits for sshd to accept a new session when it refuses one.
+pub const SESSION_WAIT: Duration = Duration::from_secs(10);
 /// How many missed keepalives make a node lost (`ServerAliveCountMax`).
 pub const KEEPALIVE_COUNT: u32 = 2;
 
@@ -197,14 +199,17 @@ impl SshTransport {
         }
     }
 
-    /// Opens a channel running `command` (a line for the remote user's shell). When the
-    /// master turns out to be dead before anything started, reconnects once and retries:
-    /// nothing ran, so nothing runs twice.
+    /// Opens a channel running `command` (a line for the remote user's shell). Nothing ran
+    /// when opening fails, so two failures are retried: a dead master (reconnect once),
+    /// and sshd refusing the session because the sessions of calls that just ended are
+    /// not freed yet (its `MaxSessions`; wait a little, for up to [`SESSION_WAIT`]).
     async fn open(
         &self,
         command: &str,
     ) -> Result<(Arc<Master>, openssh::Child<Arc<Session>>), TransportError> {
-        let mut retried = false;
+        let mut reconnected = false;
+        let refused_since = Instant::now();
+        let mut pause = Duration::from_millis(5);
         loop {
             let master = self.master().await?;
             let spawned = master
@@ -216,23 +221,29 @@ impl SshTransport {
                 .stderr(openssh::Stdio::piped())
                 .spawn()
                 .await;
-            match spawned {
+            let e = match spawned {
                 Ok(child) => return Ok((master, child)),
-                Err(e) => {
-                    if master.alive().await {
-                        return Err(TransportError::Io(std::io::Error::other(format!(
-                            "ssh could not open a channel to {}: {e}",
-                            self.target
-                        ))));
-                    }
-                    self.forget(&master).await;
-                    if retried {
-                        let why = master.loss_text(&self.target).await;
-                        return Err(TransportError::Unreachable(why));
-                    }
-                    retried = true;
+                Err(e) => e,
+            };
+            let why = error_chain(&e);
+            if master.alive().await {
+                if why.contains("open refused") && refused_since.elapsed() < SESSION_WAIT {
+                    tracing::debug!(host = %self.target, "{why}; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(200));
+                    continue;
                 }
+                return Err(TransportError::Io(std::io::Error::other(format!(
+                    "ssh could not open a channel to {}: {why}",
+                    self.target
+                ))));
             }
+            self.forget(&master).await;
+            if reconnected {
+                let why = master.loss_text(&self.target).await;
+                return Err(TransportError::Unreachable(why));
+            }
+            reconnected = true;
         }
     }
 
@@ -396,6 +407,18 @@ impl SshTransport {
     }
 }
 
+/// An error with its sources, `: `-separated.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
 /// Writes `bundle` as the installer's stream; returns the bytes written.
 async fn send_stream<W: tokio::io::AsyncWrite + Unpin>(
     w: &mut W,
@@ -472,8 +495,19 @@ struct Master {
 }
 
 impl Master {
-    /// Starts `ssh -M` for `target` and waits until its control socket answers.
+    /// Starts `ssh -M` for `target` and waits until its control socket answers; meanwhile
+    /// checks that the node's ssh configuration keeps host key checking on.
     async fn start(target: &SshTarget, options: &SshOptions) -> Result<Master, TransportError> {
+        let (master, check) = tokio::join!(
+            Self::launch(target, options),
+            refuse_disabled_host_keys(target, options)
+        );
+        // A refused node's master (if it connected) is stopped as it is dropped.
+        check?;
+        master
+    }
+
+    async fn launch(target: &SshTarget, options: &SshOptions) -> Result<Master, TransportError> {
         if target.host.starts_with('-') || target.host.is_empty() {
             // ssh would read it as an option.
             return Err(TransportError::Unreachable(format!(
@@ -527,16 +561,7 @@ impl Master {
                 "-o",
                 "PermitLocalCommand=no",
             ]);
-        if let Some(f) = &options.config_file {
-            cmd.arg("-F").arg(f);
-        }
-        if let Some(u) = &target.user {
-            cmd.arg("-l").arg(u);
-        }
-        if let Some(p) = target.port {
-            cmd.arg("-p").arg(p.to_string());
-        }
-        cmd.arg("--").arg(&target.host);
+        cmd.args(target_args(target, options));
         // Its stderr goes to the log too: some last words ("Connection to ... closed by
         // remote host.") are printed there, not logged.
         let stderr = std::fs::OpenOptions::new()
@@ -555,8 +580,10 @@ impl Master {
         // SAFETY: only async-signal-safe calls between fork and exec.
         unsafe {
             cmd.pre_exec(|| {
-                // Its own process group: a Ctrl-C meant for lutf does not cut the link.
-                libc::setpgid(0, 0);
+                // Its own session (as pdsh does for its ssh): a Ctrl-C meant for lutf does
+                // not cut the link, no terminal is involved, and with the kernel's
+                // autogroup scheduling each connection gets its own share of a busy CPU.
+                libc::setsid();
                 // Dies with lutf, whatever kills lutf.
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
                 Ok(())
@@ -666,6 +693,59 @@ impl Drop for Master {
         let _ = std::fs::remove_file(&self.socket);
         let _ = std::fs::remove_file(&self.log);
     }
+}
+
+/// ssh's arguments naming the configuration, user and port for `target`.
+fn target_args(target: &SshTarget, options: &SshOptions) -> Vec<std::ffi::OsString> {
+    let mut args = Vec::new();
+    if let Some(f) = &options.config_file {
+        args.push("-F".into());
+        args.push(f.into());
+    }
+    if let Some(u) = &target.user {
+        args.push("-l".into());
+        args.push(u.into());
+    }
+    if let Some(p) = target.port {
+        args.push("-p".into());
+        args.push(p.to_string().into());
+    }
+    args.push("--".into());
+    args.push((&target.host).into());
+    args
+}
+
+/// Refuses a node whose ssh configuration sends known hosts to `/dev/null`: that turns
+/// host key checking off behind lutf's back (every key would be "new" and accepted).
+async fn refuse_disabled_host_keys(
+    target: &SshTarget,
+    options: &SshOptions,
+) -> Result<(), TransportError> {
+    let out = tokio::process::Command::new("ssh")
+        .arg("-G")
+        .args(target_args(target, options))
+        .stdin(Stdio::null())
+        .output()
+        .await;
+    // If ssh cannot even print its configuration, connecting will say why.
+    let Ok(out) = out else { return Ok(()) };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let files: Vec<&str> = text
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("userknownhostsfile ")
+                .or_else(|| l.strip_prefix("globalknownhostsfile "))
+        })
+        .flat_map(str::split_whitespace)
+        .collect();
+    if !files.is_empty() && files.iter().all(|f| *f == "/dev/null") {
+        return Err(TransportError::Unreachable(format!(
+            "lutf refuses to connect to {target}: its ssh configuration sends known hosts to \
+             /dev/null (UserKnownHostsFile), which turns host key checking off; point it at \
+             a real file"
+        )));
+    }
+    Ok(())
 }
 
 /// The last lines ssh logged, without its "Permanently added" notes; or how it exited.

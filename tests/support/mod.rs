@@ -6,8 +6,9 @@
 //! hosts so parallel tests never share one), its own private `/tmp` (a per-host folder bound
 //! over `/tmp` in the host's mount namespace) and its own `sshd`. Hosts can be killed
 //! (every process in the namespace) and cut off (link down) and restored. Without root,
-//! hosts are several `sshd` on 127.0.0.1 ports sharing this machine's `/tmp`, and tests that
-//! need namespaces skip with the reason. `LUTF_TEST_LOOPBACK=1` asks for loopback hosts
+//! hosts are several `sshd` on 127.0.0.1 ports sharing this machine's `/tmp` (so each node
+//! gets its own work directory instead, see [`TestHosts::workdir`]), and tests that need
+//! namespaces skip with the reason. `LUTF_TEST_LOOPBACK=1` asks for loopback hosts
 //! even as root.
 //!
 //! Everything is torn down on drop (sshd killed, namespaces, links and bridge deleted, keys
@@ -92,8 +93,11 @@ pub struct TestHost {
     pub netns: Option<String>,
     /// The host end of its link, in the root namespace (netns mode).
     pub link: Option<String>,
-    /// Its `/tmp`, seen from here (netns mode: private; loopback: this machine's `/tmp`).
+    /// Its private temporary folder, seen from here (netns mode: bound over the host's
+    /// `/tmp`; loopback: a folder of its own).
     pub tmp: PathBuf,
+    /// The same folder as the host sees it (`/tmp` in netns mode).
+    pub node_tmp: PathBuf,
     /// Its own folder: keys, sshd log and pid file.
     pub dir: PathBuf,
     /// Its user's home (netns mode: an empty folder bound over `$HOME`).
@@ -136,15 +140,42 @@ pub fn hosts(n: usize) -> Option<TestHosts> {
 
 /// Starts `n` hosts in network namespaces, or says why not and returns `None`.
 pub fn netns_hosts(n: usize) -> Option<TestHosts> {
-    if !is_root() {
-        eprintln!("SKIP: needs root for network namespaces");
-        return None;
-    }
-    if std::env::var_os("LUTF_TEST_LOOPBACK").is_some() {
-        eprintln!("SKIP: needs network namespaces (LUTF_TEST_LOOPBACK is set)");
+    if let Err(why) = netns_usable() {
+        eprintln!("SKIP: needs network namespaces: {why}");
         return None;
     }
     hosts(n)
+}
+
+/// Whether hosts can have network namespaces here (root, `ip`, `unshare`, `nsenter`, and a
+/// kernel that lets us make one), else why not. Probed once per process.
+pub fn netns_usable() -> Result<(), String> {
+    static PROBE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    PROBE
+        .get_or_init(|| {
+            if std::env::var_os("LUTF_TEST_LOOPBACK").is_some() {
+                return Err("LUTF_TEST_LOOPBACK is set".into());
+            }
+            if !is_root() {
+                return Err("not root".into());
+            }
+            for tool in ["ip", "unshare", "nsenter", "mount"] {
+                if which(tool).is_none() {
+                    return Err(format!("{tool} is missing"));
+                }
+            }
+            let probe = format!("lutf-probe-{}", std::process::id());
+            let out = ip(&["netns", "add", &probe]);
+            if !out.status.success() {
+                return Err(format!(
+                    "`ip netns add` failed: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ));
+            }
+            ip(&["netns", "del", &probe]);
+            Ok(())
+        })
+        .clone()
 }
 
 fn run(cmd: &mut Command) -> Output {
@@ -327,7 +358,13 @@ impl TestHosts {
     /// Starts `n` hosts (namespaces as root, loopback otherwise). Panics with the reason
     /// when a host does not come up.
     pub fn start(n: usize) -> TestHosts {
-        let loopback = !is_root() || std::env::var_os("LUTF_TEST_LOOPBACK").is_some();
+        let loopback = match netns_usable() {
+            Ok(()) => false,
+            Err(why) => {
+                eprintln!("test hosts on loopback, not in namespaces: {why}");
+                true
+            }
+        };
         // Not under /tmp: inside a host's namespace /tmp is the host's own, and sshd must
         // still see its keys there.
         let dir = tempfile::Builder::new()
@@ -436,6 +473,7 @@ impl TestHosts {
                     netns: Some(ns),
                     link: Some(link),
                     tmp,
+                    node_tmp: PathBuf::from("/tmp"),
                     home,
                     dir,
                     host_key,
@@ -448,7 +486,14 @@ impl TestHosts {
                 port: free_port(),
                 netns: None,
                 link: None,
-                tmp: PathBuf::from("/tmp"),
+                node_tmp: dir.join("tmp"),
+                tmp: {
+                    let tmp = dir.join("tmp");
+                    std::fs::create_dir(&tmp).unwrap();
+                    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o1777))
+                        .unwrap();
+                    tmp
+                },
                 home: user_home(),
                 dir,
                 host_key,
@@ -489,13 +534,16 @@ impl TestHosts {
             Some(ns) => {
                 // `ip netns exec` gives a private mount namespace: bind the host's own /tmp
                 // and an empty home there (a fresh node's home; this machine's rc files may
-                // be slow, like pyenv's).
+                // be slow, like pyenv's); `unshare --uts` gives it its own host name.
                 let mut c = Command::new("ip");
-                c.args(["netns", "exec", ns, "sh", "-c"])
-                    .arg(r#"mount --bind "$0" /tmp && mount --bind "$1" "$2" && shift 2 && exec "$@""#)
+                c.args(["netns", "exec", ns, "unshare", "--uts", "--", "sh", "-c"])
+                    .arg(
+                        r#"hostname "$3" && mount --bind "$0" /tmp && mount --bind "$1" "$2" && shift 3 && exec "$@""#,
+                    )
                     .arg(&h.tmp)
                     .arg(&h.home)
                     .arg(user_home())
+                    .arg(&h.name)
                     .args(&sshd_args);
                 c
             }
@@ -578,13 +626,39 @@ impl TestHosts {
         std::fs::write(&self.cluster_file, self.cluster_yaml()).unwrap();
     }
 
-    /// A cluster file naming every host.
+    /// A cluster file naming every host (with its own work directory in loopback mode).
     pub fn cluster_yaml(&self) -> String {
         let mut y = String::from("nodes:\n");
-        for h in &self.hosts {
+        for (i, h) in self.hosts.iter().enumerate() {
             writeln!(y, "  - name: {}", h.name).unwrap();
+            if let Some(w) = self.workdir(i) {
+                writeln!(y, "    workdir: {w}").unwrap();
+            }
         }
         y
+    }
+
+    /// The work directory to give node `i`: `None` (the default, `/tmp/lutf-<user>`, in the
+    /// host's private `/tmp`) in netns mode; one of its own in loopback mode, where every
+    /// host shares this machine's `/tmp`.
+    pub fn workdir(&self, i: usize) -> Option<String> {
+        match self.mode {
+            Mode::Netns { .. } => None,
+            Mode::Loopback => Some(format!(
+                "{}/lutf-{}",
+                self.hosts[i].node_tmp.display(),
+                self.user
+            )),
+        }
+    }
+
+    /// Where a path that host `i` sees under its temporary folder is, seen from here.
+    pub fn outside(&self, i: usize, node_path: &str) -> PathBuf {
+        let h = &self.hosts[i];
+        let rel = Path::new(node_path)
+            .strip_prefix(&h.node_tmp)
+            .unwrap_or_else(|_| panic!("{node_path} is not under {}", h.node_tmp.display()));
+        h.tmp.join(rel)
     }
 
     /// The names of the hosts as a pdsh host list (`node[1-3]`).
@@ -616,7 +690,12 @@ impl TestHosts {
         let mut c = Command::new("ssh");
         c.arg("-F")
             .arg(&self.ssh_config)
-            .args(["-o", "BatchMode=yes"])
+            .args([
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "StrictHostKeyChecking=accept-new",
+            ])
             .arg(&self.hosts[i].name);
         c
     }
@@ -658,18 +737,25 @@ impl TestHosts {
         ip_ok(&["link", "set", "dev", link, "up"]);
     }
 
-    /// Runs `sh -c script` inside host `i` (its namespaces), as root, without SSH.
+    /// Runs `sh -c script` on host `i` without SSH: inside its namespaces (those of its
+    /// sshd) in netns mode, here in loopback mode.
     pub fn on_host(&self, i: usize, script: &str) -> Output {
         let h = &self.hosts[i];
-        match &h.netns {
-            Some(ns) => run(Command::new("ip")
-                .args(["netns", "exec", ns, "sh", "-c"])
-                .arg(r#"mount --bind "$0" /tmp && mount --bind "$1" "$2" && sh -c "$3""#)
-                .arg(&h.tmp)
-                .arg(&h.home)
-                .arg(user_home())
+        match (&h.netns, &h.sshd) {
+            (Some(_), Some(sshd)) => run(Command::new("nsenter")
+                .args([
+                    "-t",
+                    &sshd.id().to_string(),
+                    "-n",
+                    "-m",
+                    "-u",
+                    "--",
+                    "sh",
+                    "-c",
+                ])
                 .arg(script)),
-            None => run(Command::new("sh").arg("-c").arg(script)),
+            (Some(_), None) => panic!("host {} is down", h.name),
+            (None, _) => run(Command::new("sh").arg("-c").arg(script)),
         }
     }
 }
