@@ -218,6 +218,28 @@ fn wait_exit(tmux: &Tmux, exit_file: &Path) -> i32 {
         .unwrap()
 }
 
+/// Where the steps write their marks: the folder as the nodes see it, and as each host's
+/// is seen from here. Netns hosts have a private `/tmp` each; loopback hosts share this
+/// machine's, so a folder of the test's own serves them all.
+fn mark_dirs(hosts: &support::TestHosts) -> (String, Vec<PathBuf>) {
+    use std::os::unix::fs::PermissionsExt;
+    match hosts.mode {
+        support::Mode::Netns { .. } => (
+            "/tmp".into(),
+            hosts.hosts.iter().map(|h| h.tmp.clone()).collect(),
+        ),
+        support::Mode::Loopback => {
+            let dir = hosts.dir.path().join("marks");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
+            (
+                dir.display().to_string(),
+                hosts.hosts.iter().map(|_| dir.clone()).collect(),
+            )
+        }
+    }
+}
+
 #[test]
 fn a_terminal_shows_a_line_per_node_and_the_overall_bar() {
     let Some(hosts) = support::hosts(2) else {
@@ -232,7 +254,8 @@ fn a_terminal_shows_a_line_per_node_and_the_overall_bar() {
             .unwrap()
             .subsec_nanos()
     );
-    let (held, gate) = (format!("lutf-held-{m}"), format!("lutf-gate-{m}"));
+    let (node_marks, marks) = mark_dirs(&hosts);
+    let gate = format!("lutf-gate-{m}");
     let exit_file = dir.join("exit");
     let args: Vec<String> = [
         "--ssh-config",
@@ -255,8 +278,8 @@ fn a_terminal_shows_a_line_per_node_and_the_overall_bar() {
     .map(|s| s.to_string())
     .chain([
         format!("--param=marker=300.{m}"),
-        format!("--param=held=/tmp/{held}"),
-        format!("--param=gate=/tmp/{gate}"),
+        format!("--param=held={node_marks}/lutf-held-{m}"),
+        format!("--param=gate={node_marks}/{gate}"),
     ])
     .collect();
     let env = "unset NO_COLOR LUTF_LOG SSH_AUTH_SOCK";
@@ -295,8 +318,8 @@ fn a_terminal_shows_a_line_per_node_and_the_overall_bar() {
         "the bars are drawn with escape codes"
     );
 
-    for h in &hosts.hosts {
-        std::fs::write(h.tmp.join(&gate), "go").unwrap();
+    for dir in &marks {
+        std::fs::write(dir.join(&gate), "go").unwrap();
     }
     assert_eq!(wait_exit(&tmux, &exit_file), 0, "{}", tmux.screen());
     let end = tmux.screen();

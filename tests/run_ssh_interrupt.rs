@@ -15,13 +15,14 @@
 
 mod support;
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use lutf::outcome::{RunOutcome, Status};
 use lutf::protocol::FailureKind;
-use support::{show, TestHosts};
+use support::{show, Mode, TestHosts};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -72,48 +73,91 @@ fn wait_gone(needle: &str, secs: u64) -> Vec<(u32, String)> {
     }
 }
 
+/// Where the steps write their marks: the folder as the nodes see it, and as each host's
+/// is seen from here. Netns hosts have a private `/tmp` each; loopback hosts share this
+/// machine's, so a folder of the test's own serves them all (marks carry the node's name).
+fn mark_dirs(hosts: &TestHosts) -> (String, Vec<PathBuf>) {
+    match hosts.mode {
+        Mode::Netns { .. } => (
+            "/tmp".into(),
+            hosts.hosts.iter().map(|h| h.tmp.clone()).collect(),
+        ),
+        Mode::Loopback => {
+            let dir = hosts.dir.path().join("marks");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
+            (
+                dir.display().to_string(),
+                hosts.hosts.iter().map(|_| dir.clone()).collect(),
+            )
+        }
+    }
+}
+
 /// One run of the `hold` fixture suite on the hosts, everything marked with `m`.
 struct HoldRun {
     m: String,
+    /// Each host's mark folder, seen from here.
+    marks: Vec<PathBuf>,
     child: Option<Child>,
 }
 
 impl HoldRun {
     fn start(hosts: &TestHosts, extra: &[String]) -> HoldRun {
         let m = unique();
+        let (node_marks, marks) = mark_dirs(hosts);
+        // Each node's work directory names every helper process after the marker.
+        let mut cluster = String::from("nodes:\n");
+        for h in &hosts.hosts {
+            cluster.push_str(&format!(
+                "  - name: {}\n    workdir: {}/lutf-w-{m}\n",
+                h.name,
+                h.node_tmp.display()
+            ));
+        }
+        let cluster_file = hosts.dir.path().join(format!("cluster-{m}.yml"));
+        std::fs::write(&cluster_file, cluster).unwrap();
+        let extra: Vec<String> = extra
+            .iter()
+            .map(|e| e.replace("{m}", &m).replace("{marks}", &node_marks))
+            .collect();
         let mut c = hosts.lutf();
         c.arg("run")
             .arg("--cluster")
-            .arg(&hosts.cluster_file)
+            .arg(&cluster_file)
             .arg("--suites")
             .arg(root().join("tests/fixtures/runner-suites"))
             .args(["--suite", "hold", "--results"])
             .arg(hosts.dir.path().join("results"))
-            // The work directory names every helper process after the marker.
-            .arg(format!("--workdir=/tmp/lutf-w-{m}"))
             // A JSON string: a number would lose digits on its way to `sleep`.
             .arg(format!("--param=marker=\"300.{m}\""))
-            .arg(format!("--param=held=/tmp/lutf-held-{m}"))
-            .args(extra.iter().map(|e| e.replace("{m}", &m)))
+            .arg(format!("--param=held={node_marks}/lutf-held-{m}"))
+            .args(extra)
             .current_dir(hosts.dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let child = c.spawn().expect("start lutf");
         HoldRun {
             m,
+            marks,
             child: Some(child),
         }
+    }
+
+    /// Host `i`'s mark `<name>-<m><suffix>.node<i+1>`, seen from here.
+    fn mark(&self, i: usize, name: &str, suffix: &str) -> PathBuf {
+        self.marks[i].join(format!("{name}-{}{suffix}.node{}", self.m, i + 1))
     }
 
     fn child(&mut self) -> &mut Child {
         self.child.as_mut().unwrap()
     }
 
-    /// Waits until every host has the mark `/tmp/<name>-<m>.<node>`.
-    fn wait_marks(&mut self, hosts: &TestHosts, name: &str) {
+    /// Waits until every host has its mark `<name>-<m>.<node>`.
+    fn wait_marks(&mut self, name: &str) {
         let t0 = Instant::now();
-        for (i, h) in hosts.hosts.iter().enumerate() {
-            let mark = h.tmp.join(format!("{name}-{}.node{}", self.m, i + 1));
+        for i in 0..self.marks.len() {
+            let mark = self.mark(i, name, "");
             while !mark.exists() {
                 if let Some(status) = self.child().try_wait().unwrap() {
                     let out = self.child.take().unwrap().wait_with_output().unwrap();
@@ -196,8 +240,8 @@ fn ctrl_c_during_a_two_host_step_stops_it_everywhere_and_cleans_up() {
     let Some(hosts) = support::hosts(2) else {
         return;
     };
-    let mut run = HoldRun::start(&hosts, &["--param=tidied=/tmp/lutf-tidied-{m}".into()]);
-    run.wait_marks(&hosts, "lutf-held");
+    let mut run = HoldRun::start(&hosts, &["--param=tidied={marks}/lutf-tidied-{m}".into()]);
+    run.wait_marks("lutf-held");
     let sleeps = processes_with(&format!("sleep 300.{}", run.m));
     assert_eq!(sleeps.len(), 2, "a holding sleep per host: {sleeps:?}");
 
@@ -229,8 +273,8 @@ fn ctrl_c_during_a_two_host_step_stops_it_everywhere_and_cleans_up() {
         );
         assert_eq!(step("tidy").status, Status::Pass, "cleanup ran on {node}");
     }
-    for (i, h) in hosts.hosts.iter().enumerate() {
-        let tidied = h.tmp.join(format!("lutf-tidied-{}.node{}", run.m, i + 1));
+    for i in 0..hosts.hosts.len() {
+        let tidied = run.mark(i, "lutf-tidied", "");
         assert!(tidied.exists(), "{} (cleanup's mark)", tidied.display());
     }
 }
@@ -249,13 +293,13 @@ fn a_second_ctrl_c_kills_the_hanging_cleanup_on_every_host_and_quits() {
         &hosts,
         &[
             "--param=hang_cleanup=true".into(),
-            "--param=tidying=/tmp/lutf-tidying-{m}".into(),
+            "--param=tidying={marks}/lutf-tidying-{m}".into(),
         ],
     );
-    run.wait_marks(&hosts, "lutf-held");
+    run.wait_marks("lutf-held");
     run.sigint();
     // The steps are stopped; the cleanup starts on both hosts, and hangs.
-    run.wait_marks(&hosts, "lutf-tidying");
+    run.wait_marks("lutf-tidying");
     run.sigint();
     let out = run.finish();
     assert_eq!(out.status.code(), Some(130), "{}", show(&out));
