@@ -45,18 +45,20 @@ struct State {
     skip: u64,
 }
 
+// Messages and the bar take the width that is left (`wide_*`), so that a line never wraps
+// on a narrow terminal, which would tear the display.
 fn busy_style() -> ProgressStyle {
-    ProgressStyle::with_template("{spinner:.cyan} {prefix:.bold} {msg} {elapsed:.dim}")
+    ProgressStyle::with_template("{spinner:.cyan} {prefix:.bold} {wide_msg} {elapsed:.dim}")
         .expect("a valid template")
         .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ ")
 }
 
 fn idle_style() -> ProgressStyle {
-    ProgressStyle::with_template("  {prefix:.bold} {msg:.dim}").expect("a valid template")
+    ProgressStyle::with_template("  {prefix:.bold} {wide_msg:.dim}").expect("a valid template")
 }
 
 fn lost_style() -> ProgressStyle {
-    ProgressStyle::with_template("  {prefix:.bold} {msg:.red}").expect("a valid template")
+    ProgressStyle::with_template("  {prefix:.bold} {wide_msg:.red}").expect("a valid template")
 }
 
 /// Time left: the mean time per finished test times the tests still to run.
@@ -73,7 +75,7 @@ fn eta_left(state: &ProgressState, w: &mut dyn std::fmt::Write) {
 
 fn overall_style() -> ProgressStyle {
     ProgressStyle::with_template(
-        "{bar:30.cyan/blue} {pos}/{len} tests · {msg} · {elapsed} elapsed · {eta_left} left",
+        "{wide_bar:.cyan/blue} {pos}/{len} tests · {msg} · {elapsed} elapsed · {eta_left} left",
     )
     .expect("a valid template")
     .with_key("eta_left", eta_left)
