@@ -162,6 +162,7 @@ pub enum Command {
   lutf run --suite dlc --except 18a         all but one
   lutf run --dry-run                        the plans and role bindings, running nothing
   lutf run --param nettype=tcp --param count=3
+  lutf run --rerun-failed                   the tests that failed in results/latest
 Each test is `suites/<suite>/test_<id>.py`; `01` and `test_01` both name it.")]
     Run(RunArgs),
 
@@ -346,6 +347,10 @@ pub struct RunArgs {
     /// skipped with the reason.
     #[arg(long)]
     pub allow_missing: bool,
+
+    /// Run again the tests that failed in the latest run (`<--results>/latest`).
+    #[arg(long, conflicts_with_all = ["suite", "only", "except"])]
+    pub rerun_failed: bool,
 }
 
 fn positive_secs(s: &str) -> Result<f64, String> {

@@ -24,7 +24,9 @@ fn main() {
             tracing_subscriber::EnvFilter::try_from_env("LUTF_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
         )
-        .with_writer(std::io::stderr)
+        // Above the progress bars while they show; colours only where bars would show.
+        .with_writer(lutf::reporter::LogWriter)
+        .with_ansi(lutf::reporter::style(false) == lutf::reporter::Style::Live)
         .with_target(false)
         .init();
     let runtime = tokio::runtime::Runtime::new().expect("start the tokio runtime");

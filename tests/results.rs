@@ -996,7 +996,15 @@ fn report_renders_in_headless_chromium() {
     );
     let dom = String::from_utf8_lossy(&dom.stdout);
     assert!(dom.contains("id=\"summary\""), "summary in the DOM");
+    assert!(
+        dom.contains("<span class=\"n\">6</span>tests"),
+        "the summary's counts in the DOM"
+    );
     assert!(dom.contains("<svg"), "timeline in the DOM");
+    assert!(
+        dom.contains("<rect class=\"bar pass"),
+        "the timeline's step bars in the DOM"
+    );
 
     // A screenshot: a real PNG of a real size. Kept beside the report for people to look at.
     let shot = dir.join(".screenshot.png");

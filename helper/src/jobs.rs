@@ -11,8 +11,13 @@
 //! | `killed` | `kill` | before it signals the job |
 //! | `end.yml` | supervisor | once the command and its group are gone: how it ended |
 //! | `supervisor.log` | supervisor | its own stderr, for post-mortems |
+//! | `lock` | supervisor | holds an exclusive `flock` on it from before the command starts until it exits |
 //!
 //! Files that others read are written atomically (temporary name, then rename).
+//!
+//! `wait` blocks on `lock` ([`JobDir::wait_unlocked`]) instead of polling: the kernel drops
+//! the supervisor's lock the moment it exits, whether it wrote `end.yml` first or was
+//! killed, so a waiter learns either at once.
 
 use std::path::{Path, PathBuf};
 
@@ -105,6 +110,38 @@ pub mod file {
     pub const LOG: &str = "log";
     /// The supervisor's own stderr.
     pub const SUPERVISOR_LOG: &str = "supervisor.log";
+    /// Locked by the supervisor while it lives.
+    pub const LOCK: &str = "lock";
+}
+
+/// The supervisor's hold on [`file::LOCK`]; dropping it (or the supervisor's exit) lets
+/// waiters go.
+#[derive(Debug)]
+pub struct Held(#[allow(dead_code)] std::fs::File);
+
+/// How [`JobDir::wait_unlocked`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unlocked {
+    /// The supervisor has let go: it exited (normally after writing `end.yml`).
+    Yes,
+    /// Still held when the time was up.
+    TimedOut,
+    /// Nothing to wait on (no lock file, or locks do not work here): poll instead.
+    Unsupported,
+}
+
+fn flock(file: &std::fs::File, how: libc::c_int) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    loop {
+        // SAFETY: flock on a descriptor the File owns.
+        if unsafe { libc::flock(file.as_raw_fd(), how) } == 0 {
+            return Ok(());
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
 }
 
 /// A job's folder.
@@ -198,6 +235,47 @@ impl JobDir {
         let path = self.file(name);
         workdir::write_atomic(&path, lutf_protocol::to_yaml(value).as_bytes())
             .map_err(|e| io_error(&path, e))
+    }
+
+    /// Takes the supervisor's exclusive lock (see [`file::LOCK`]). The file is opened
+    /// close-on-exec, so the job's command never holds it.
+    pub fn hold(&self) -> Result<Held, ErrorReply> {
+        let path = self.file(file::LOCK);
+        let f = std::fs::File::create(&path).map_err(|e| io_error(&path, e))?;
+        flock(&f, libc::LOCK_EX).map_err(|e| io_error(&path, format!("cannot lock: {e}")))?;
+        Ok(Held(f))
+    }
+
+    /// Blocks until the supervisor has let go of its lock, at most `timeout`.
+    ///
+    /// `flock` cannot time out, so a thread blocks in it; when the time is up the thread
+    /// is left behind (the helper exits right after answering, which ends it).
+    pub fn wait_unlocked(&self, timeout: std::time::Duration) -> Unlocked {
+        let Ok(f) = std::fs::File::open(self.file(file::LOCK)) else {
+            return Unlocked::Unsupported;
+        };
+        // Free already (the usual case once a job has ended): no thread needed.
+        match flock(&f, libc::LOCK_SH | libc::LOCK_NB) {
+            Ok(()) => return Unlocked::Yes,
+            Err(e) if e.raw_os_error() == Some(libc::EWOULDBLOCK) => {}
+            Err(_) => return Unlocked::Unsupported,
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("lock-wait".into())
+            .spawn(move || {
+                let _ = tx.send(flock(&f, libc::LOCK_SH).is_ok());
+            });
+        if spawned.is_err() {
+            return Unlocked::Unsupported;
+        }
+        match rx.recv_timeout(timeout) {
+            Ok(true) => Unlocked::Yes,
+            Ok(false) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                Unlocked::Unsupported
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Unlocked::TimedOut,
+        }
     }
 
     /// Where the job stands now.
@@ -310,5 +388,38 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(again.state().unwrap(), State::Finished(_)));
+    }
+
+    #[test]
+    fn waiters_block_on_the_lock_until_it_is_let_go() {
+        use std::time::{Duration, Instant};
+        let dir = tempfile::tempdir().unwrap();
+        let spec = JobSpec::Exec {
+            args: ExecArgs {
+                argv: vec!["true".into()],
+                ..Default::default()
+            },
+        };
+        let job = JobDir::create(&dir.path().join("w"), &spec).unwrap();
+        assert_eq!(
+            job.wait_unlocked(Duration::from_secs(5)),
+            Unlocked::Unsupported,
+            "no lock file: the caller polls"
+        );
+        let held = job.hold().unwrap();
+        assert_eq!(
+            job.wait_unlocked(Duration::from_millis(50)),
+            Unlocked::TimedOut
+        );
+        let t0 = Instant::now();
+        let letting_go = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            drop(held);
+        });
+        assert_eq!(job.wait_unlocked(Duration::from_secs(60)), Unlocked::Yes);
+        // A generous bound: only proves that the waiter did not sit out its whole time.
+        assert!(t0.elapsed() < Duration::from_secs(30));
+        letting_go.join().unwrap();
+        assert_eq!(job.wait_unlocked(Duration::ZERO), Unlocked::Yes, "free now");
     }
 }

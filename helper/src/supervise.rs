@@ -4,7 +4,8 @@
 //!
 //! It runs the job's command in its own process group with output to files in the job
 //! folder, tells the spawning call the pid (one JSON line on its stdout, the only thing it
-//! ever writes there), waits for the command and writes `end.yml`.
+//! ever writes there), waits for the command and writes `end.yml`. It holds the job's lock
+//! the whole time, so that `wait` learns of its end from the kernel without polling.
 
 use std::io::Write;
 use std::path::Path;
@@ -69,6 +70,15 @@ fn run(env: &Env, dir: &Path) -> Result<(), ErrorReply> {
         path: dir.to_path_buf(),
     };
     let spec = job.spec()?;
+    // Held until this function returns, after `end.yml` is written: waiters block on it.
+    let _held = match job.hold() {
+        Ok(h) => Some(h),
+        Err(e) => {
+            // Waiters poll instead; slower, not wrong.
+            eprintln!("lutf-helper --supervise: {e}");
+            None
+        }
+    };
     let supervisor_pid = std::process::id() as i32;
     let supervisor_start = crate::jobs::start_ticks(supervisor_pid).unwrap_or_default();
     let on_start = |pid: i32| {

@@ -16,13 +16,14 @@ use std::time::Instant;
 use anyhow::{bail, Context as _};
 use tokio::sync::watch;
 
-use super::run::{hostname, prepare_nodes, run_id, watch_signals, Lines};
+use super::run::{hostname, prepare_nodes, run_id, watch_signals};
 use crate::auster::{auster_id, AusterEnv, Candidate, ThisHost, Verdict};
 use crate::cli::{AusterArgs, Global};
 use crate::cluster::Cluster;
 use crate::discovery::{self, close_matches, Selection};
 use crate::outcome::{NodeRecord, RunOutcome, Status, TestOutcome};
 use crate::plan::{self, NodeStatus, PlanError};
+use crate::reporter::{self, Display};
 use crate::results::hook::AusterLog;
 use crate::runner::{now_rfc3339, NodeExecutor, PlannedSuite, PlannedTest, RunConfig, Runner};
 
@@ -235,24 +236,21 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
         .collect();
     let mut written = 0usize;
     let mut write_error: Option<String> = None;
+    let executor = Arc::new(NodeExecutor::new(&nodes));
     let (tx, rx) = watch::channel(false);
-    let signals = tokio::spawn(watch_signals(tx));
+    let signals = tokio::spawn(watch_signals(tx, executor.clone()));
     let config = RunConfig {
         params: env.params(),
         fail_fast: env.stop_on_error || env.fail_on_error,
         ..RunConfig::default()
     };
-    let reporter = Arc::new(Lines {
-        quiet: global.quiet,
-        verbose: global.verbose > 0,
-    });
-    let mut runner = Runner::new(
-        Arc::new(NodeExecutor::new(&nodes)),
-        statuses,
-        config,
-        reporter,
-        rx,
-    );
+    let usable: Vec<String> = statuses
+        .iter()
+        .filter(|n| n.down.is_none())
+        .map(|n| n.name.clone())
+        .collect();
+    let mut display = Display::new(reporter::style(global.quiet), &usable, global.verbose > 0);
+    let mut runner = Runner::new(executor.clone(), statuses, config, display.reporter(), rx);
     let end = runner
         .run(&planned, &mut run, |run| {
             for t in run.tests().skip(written) {
@@ -260,13 +258,19 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
                 let logs = !matches!(chosen, Some(c) if c.verdict != Verdict::Run);
                 let out = as_auster(t, &env.testsuite, chosen);
                 if let Err(e) = log.record(run, &out, logs) {
-                    eprintln!("lutf: error: recording {} {}: {e}", t.suite, t.name());
+                    reporter::eprintln(&format!(
+                        "lutf: error: recording {} {}: {e}",
+                        t.suite,
+                        t.name()
+                    ));
                     write_error.get_or_insert_with(|| e.to_string());
                 }
             }
             written = run.tests().count();
         })
         .await;
+    executor.settle().await;
+    display.finish();
     signals.abort();
     run.finished = now_rfc3339();
 

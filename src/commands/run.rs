@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -15,13 +14,16 @@ use tokio::sync::watch;
 use crate::cli::{Global, RunArgs};
 use crate::discovery::{self, SelectedSuite, Selection};
 use crate::node::Node;
-use crate::outcome::{NodeRecord, RunOutcome, Status, StepRecord, TestOutcome};
+use crate::outcome::{NodeRecord, RunOutcome, Status};
 use crate::plan::{self, bind, describe_needs, NodeStatus};
-use crate::protocol::{Facts, FailureKind, Op, StepPlan};
+use crate::protocol::{Facts, Op, StepPlan};
+use crate::reporter::{self, Display};
 use crate::results::ResultsDir;
 use crate::runner::{
-    now_rfc3339, Event, NodeExecutor, PlannedSuite, PlannedTest, Reporter, RunConfig, Runner, Stop,
+    now_rfc3339, NodeExecutor, PlannedSuite, PlannedTest, RunConfig, Runner, Stop,
 };
+
+pub use crate::reporter::Lines;
 
 /// The SKIP reason of a test left out by `--except`.
 pub const EXCLUDED_BY_EXCEPT: &str = "excluded by --except";
@@ -42,13 +44,89 @@ pub fn select_tests(
     Ok((dir, selected))
 }
 
+/// What `--rerun-failed` found in the latest run.
+pub enum Rerun {
+    /// The suites folder and the failed tests, as a selection.
+    Tests(PathBuf, Vec<SelectedSuite>),
+    /// No test failed: the message saying so.
+    NoneFailed(String),
+}
+
+/// The tests that failed in `<results>/latest`, selected from the suites folder. No
+/// latest run, or a failed test that no longer exists, is an error.
+pub fn select_failed(global: &Global, results: &std::path::Path) -> anyhow::Result<Rerun> {
+    let latest = results.join(crate::results::LATEST);
+    if !latest.exists() {
+        anyhow::bail!(
+            "--rerun-failed: no previous run under {} ({} does not exist); run some tests first, \
+             or name their results root with --results",
+            results.display(),
+            latest.display()
+        );
+    }
+    let last = crate::results::load_run(&latest)
+        .with_context(|| format!("--rerun-failed: reading the run in {}", latest.display()))?;
+    let mut failed: Vec<(String, String)> = Vec::new();
+    for t in last.tests().filter(|t| t.status == Status::Fail) {
+        let key = (t.suite.clone(), t.id.clone());
+        if !failed.contains(&key) {
+            failed.push(key);
+        }
+    }
+    if failed.is_empty() {
+        return Ok(Rerun::NoneFailed(format!(
+            "no test failed in run {} ({}): nothing to rerun",
+            last.id,
+            latest.display()
+        )));
+    }
+    let mut suites: Vec<String> = Vec::new();
+    for (s, _) in &failed {
+        if !suites.contains(s) {
+            suites.push(s.clone());
+        }
+    }
+    let mut ids: Vec<String> = failed.iter().map(|(_, i)| i.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let selection = Selection {
+        suites,
+        only: ids,
+        except: Vec::new(),
+    };
+    let (dir, mut selected) = select_tests(global, &selection).with_context(|| {
+        format!(
+            "--rerun-failed: the failed tests of run {} ({})",
+            last.id,
+            latest.display()
+        )
+    })?;
+    // `--only` ids apply to every suite chosen: keep each suite's own failures only.
+    for s in &mut selected {
+        s.tests
+            .retain(|t| failed.contains(&(s.name.clone(), t.test.id.clone())));
+    }
+    selected.retain(|s| !s.tests.is_empty());
+    Ok(Rerun::Tests(dir, selected))
+}
+
 /// Runs `lutf run`.
 pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
     let t0 = std::time::Instant::now();
     let started = now_rfc3339();
     let cluster = super::cluster(global)?;
-    let selection = Selection::from_lists(&args.suite, &args.only, &args.except);
-    let (dir, suites) = select_tests(global, &selection)?;
+    let (dir, suites) = if args.rerun_failed {
+        match select_failed(global, &args.results)? {
+            Rerun::Tests(dir, suites) => (dir, suites),
+            Rerun::NoneFailed(message) => {
+                eprintln!("lutf: {message}");
+                return Ok(0);
+            }
+        }
+    } else {
+        let selection = Selection::from_lists(&args.suite, &args.only, &args.except);
+        select_tests(global, &selection)?
+    };
     let count: usize = suites.iter().map(|s| s.tests.len()).sum();
     if count == 0 {
         anyhow::bail!("no tests selected in {}", dir.display());
@@ -150,8 +228,9 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
         )
     })?;
 
+    let executor = Arc::new(NodeExecutor::new(&nodes));
     let (tx, rx) = watch::channel(false);
-    let signals = tokio::spawn(watch_signals(tx));
+    let signals = tokio::spawn(watch_signals(tx, executor.clone()));
     let config = RunConfig {
         timeout: args.timeout,
         params: args.params.iter().cloned().collect::<BTreeMap<_, _>>(),
@@ -159,24 +238,22 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
         repeat: args.repeat,
         output_limit: None,
     };
-    let reporter = Arc::new(Lines {
-        quiet: global.quiet,
-        verbose: global.verbose > 0,
-    });
-    let mut runner = Runner::new(
-        Arc::new(NodeExecutor::new(&nodes)),
-        statuses,
-        config,
-        reporter,
-        rx,
-    );
+    let usable: Vec<String> = statuses
+        .iter()
+        .filter(|n| n.down.is_none())
+        .map(|n| n.name.clone())
+        .collect();
+    let mut display = Display::new(reporter::style(global.quiet), &usable, global.verbose > 0);
+    let mut runner = Runner::new(executor.clone(), statuses, config, display.reporter(), rx);
     let end = runner
         .run(&planned, &mut run, |run| {
             if let Err(e) = results.record(run) {
-                eprintln!("lutf: warning: writing results failed: {e}");
+                reporter::eprintln(&format!("lutf: warning: writing results failed: {e}"));
             }
         })
         .await;
+    executor.settle().await;
+    display.finish();
     signals.abort();
     // Nodes lost during the run say so in the results.
     for n in runner.nodes() {
@@ -186,7 +263,7 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
     }
     run.finished = now_rfc3339();
     if let Err(e) = results.record(&run) {
-        eprintln!("lutf: warning: writing results failed: {e}");
+        reporter::eprintln(&format!("lutf: warning: writing results failed: {e}"));
     }
 
     eprint!(
@@ -247,9 +324,11 @@ fn strip_node(s: &str) -> &str {
         .map_or(s, |(_, rest)| rest)
 }
 
-/// Waits for SIGINT or SIGTERM: the first asks the run to stop cleanly, the second quits
-/// at once.
-pub async fn watch_signals(tx: watch::Sender<bool>) {
+/// Waits for SIGINT or SIGTERM. The first asks the run to stop cleanly (the runner stops
+/// the running steps, runs cleanup with a short bound and writes the results). The second
+/// quits at once, after a last, bounded kill of every job `executor` still has on the
+/// nodes, so that no step is left running there.
+pub async fn watch_signals(tx: watch::Sender<bool>, executor: Arc<NodeExecutor>) {
     use tokio::signal::unix::{signal, SignalKind};
     let (Ok(mut int), Ok(mut term)) = (
         signal(SignalKind::interrupt()),
@@ -266,10 +345,21 @@ pub async fn watch_signals(tx: watch::Sender<bool>) {
         }
         seen += 1;
         if seen == 1 {
-            eprintln!("lutf: interrupted: stopping the running steps, then cleanup (again to quit at once)");
+            reporter::eprintln(
+                "lutf: interrupted: stopping the running steps, then cleanup (again to quit at once)",
+            );
             let _ = tx.send(true);
         } else {
-            eprintln!("lutf: interrupted again: quitting");
+            reporter::eprintln(
+                "lutf: interrupted again: killing the steps still running, then quitting",
+            );
+            // A third signal while the nodes are asked: quit without waiting for them.
+            tokio::select! {
+                _ = executor.kill_all() => {}
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+            reporter::abandon();
             std::process::exit(EXIT_INTERRUPTED);
         }
     }
@@ -391,130 +481,6 @@ fn step_line(s: &StepPlan, node: &str) -> String {
         l.push_str(", cleanup");
     }
     l
-}
-
-/// Seconds for people: `0.25 s`, `12.3 s`, `2 min 5 s`.
-fn secs(d: f64) -> String {
-    if d < 10.0 {
-        format!("{d:.2} s")
-    } else if d < 120.0 {
-        format!("{d:.1} s")
-    } else {
-        format!("{} min {} s", (d / 60.0) as u64, (d % 60.0) as u64)
-    }
-}
-
-fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or("")
-}
-
-/// The plain reporter: one line per event on stderr, readable in a CI log.
-/// `-q` prints nothing here (the summary only); `-v` adds each step's output.
-pub struct Lines {
-    /// Print nothing per event.
-    pub quiet: bool,
-    /// Print each step's output after its line.
-    pub verbose: bool,
-}
-
-impl Lines {
-    /// The line for one event, if it has one.
-    pub fn line(&self, event: &Event) -> Option<String> {
-        let test = |suite: &str, id: &str| format!("{suite} test_{id}");
-        Some(match event {
-            Event::RunStarted { tests } => {
-                format!(
-                    "lutf: running {tests} test{}",
-                    if *tests == 1 { "" } else { "s" }
-                )
-            }
-            Event::TestStarted {
-                suite,
-                id,
-                description,
-                binding,
-                repeat,
-            } => {
-                let on: Vec<String> = binding.iter().map(|(r, n)| format!("{r}={n}")).collect();
-                let round = if *repeat > 1 {
-                    format!(" (round {repeat})")
-                } else {
-                    String::new()
-                };
-                format!(
-                    "{} started{round} [{}]: {description}",
-                    test(suite, id),
-                    on.join(" ")
-                )
-            }
-            Event::StepStarted { .. } => return None,
-            Event::StepFinished { suite, id, record } => step_event(&test(suite, id), record),
-            Event::TestFinished { outcome } => test_event(outcome),
-        })
-    }
-}
-
-fn step_event(test: &str, r: &StepRecord) -> String {
-    let why = r
-        .failure
-        .as_ref()
-        .map(|f| first_line(&f.message))
-        .unwrap_or("");
-    match &r.failure {
-        Some(f) if f.kind == FailureKind::NotRun && r.node.is_empty() => {
-            format!("{test} step {}: {why}", r.name)
-        }
-        _ if r.status == Status::Pass => {
-            format!(
-                "{test} step {} on {}: PASS in {}",
-                r.name,
-                r.node,
-                secs(r.duration)
-            )
-        }
-        _ => format!(
-            "{test} step {} on {}: {} in {}: {why}",
-            r.name,
-            r.node,
-            r.status,
-            secs(r.duration)
-        ),
-    }
-}
-
-fn test_event(t: &TestOutcome) -> String {
-    let name = format!("{} {}", t.suite, t.name());
-    match t.status {
-        Status::Pass => format!("{name}: PASS in {}", secs(t.duration)),
-        // Skipped (or failed to load) before anything ran: no time to tell.
-        s if t.steps.is_empty() => format!("{name}: {s}: {}", first_line(&t.error)),
-        s => format!(
-            "{name}: {s} in {}: {}",
-            secs(t.duration),
-            first_line(&t.error)
-        ),
-    }
-}
-
-impl Reporter for Lines {
-    fn event(&self, event: &Event) {
-        if self.quiet {
-            return;
-        }
-        let Some(mut text) = self.line(event) else {
-            return;
-        };
-        text.push('\n');
-        if let Event::StepFinished { record, .. } = event {
-            if self.verbose && !record.log.data.is_empty() {
-                for l in record.log.data.to_string_lossy().lines() {
-                    let _ = writeln!(text, "    | {l}");
-                }
-            }
-        }
-        // One write per event, so lines from concurrent steps do not interleave.
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
-    }
 }
 
 /// The end-of-run summary: the results writer's (counts, duration, failures with their

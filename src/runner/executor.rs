@@ -9,7 +9,8 @@
 //! node (`kill`), and a dropped connection or a killed helper call never leaves a step
 //! running without the helper's supervisor enforcing its timeout.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -86,10 +87,18 @@ pub const STOP_GRACE: f64 = 2.0;
 /// so it is renewed rather than held for a whole long step.
 pub const WAIT_POLL: f64 = 30.0;
 
+/// Seconds a `kill` may take on a second interrupt, when lutf quits at once.
+pub const LAST_KILL_BOUND: f64 = 5.0;
+
 /// The real executor: helper calls on the run's nodes.
 #[derive(Debug, Clone)]
 pub struct NodeExecutor {
     nodes: BTreeMap<String, Node>,
+    /// Jobs started and not forgotten yet, as (node, job): what [`NodeExecutor::kill_all`]
+    /// stops when lutf must quit at once.
+    jobs: Arc<Mutex<BTreeSet<(String, String)>>>,
+    /// `forget` calls still under way (see [`NodeExecutor::settle`]).
+    forgetting: Arc<Mutex<tokio::task::JoinSet<()>>>,
 }
 
 impl NodeExecutor {
@@ -97,7 +106,74 @@ impl NodeExecutor {
     pub fn new(nodes: &[Node]) -> NodeExecutor {
         NodeExecutor {
             nodes: nodes.iter().map(|n| (n.name.clone(), n.clone())).collect(),
+            jobs: Arc::default(),
+            forgetting: Arc::default(),
         }
+    }
+
+    /// Forgets an ended job in the background, so that the step's result is not held up
+    /// by one more call to its node.
+    fn forget_later(&self, n: &Node, job: &str) {
+        let (this, n, job) = (self.clone(), n.clone(), job.to_string());
+        let mut set = self.forgetting.lock().unwrap_or_else(|e| e.into_inner());
+        // Reap the ones done, so the set stays small over a long run.
+        while set.try_join_next().is_some() {}
+        set.spawn(async move { this.forget(&n, &job).await });
+    }
+
+    /// Waits for the background `forget` calls (at most [`STOP_BOUND`] seconds): call once
+    /// the run is over, before lutf exits, so that no job folder is left on the nodes.
+    pub async fn settle(&self) {
+        let mut set =
+            std::mem::take(&mut *self.forgetting.lock().unwrap_or_else(|e| e.into_inner()));
+        let all = async { while set.join_next().await.is_some() {} };
+        if tokio::time::timeout(Duration::from_secs_f64(STOP_BOUND), all)
+            .await
+            .is_err()
+        {
+            tracing::debug!("some job folders were not removed on the nodes in time");
+        }
+    }
+
+    fn jobs(&self) -> std::sync::MutexGuard<'_, BTreeSet<(String, String)>> {
+        self.jobs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Kills every job this executor started and has not forgotten, on every node at
+    /// once, at most [`LAST_KILL_BOUND`] seconds in all: a best effort before lutf quits
+    /// without cleanup (a second Ctrl-C). Answers how many jobs the nodes said they
+    /// stopped or found ended.
+    pub async fn kill_all(&self) -> usize {
+        let jobs: Vec<(String, String)> = self.jobs().iter().cloned().collect();
+        let mut set = tokio::task::JoinSet::new();
+        for (node, job) in jobs {
+            let Some(n) = self.nodes.get(&node).cloned() else {
+                continue;
+            };
+            set.spawn(async move {
+                let killed = n.call::<KillResult>(Op::Kill(KillArgs {
+                    job: job.clone(),
+                    grace: Some(0.0),
+                }));
+                match killed.await {
+                    Ok(_) => true,
+                    Err(e) => {
+                        tracing::debug!(node = %n.name, job, "last kill failed: {e}");
+                        false
+                    }
+                }
+            });
+        }
+        let mut stopped = 0;
+        let all = async {
+            while let Some(r) = set.join_next().await {
+                if matches!(r, Ok(true)) {
+                    stopped += 1;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs_f64(LAST_KILL_BOUND), all).await;
+        stopped
     }
 
     fn node(&self, name: &str) -> Result<&Node, ExecError> {
@@ -107,7 +183,7 @@ impl NodeExecutor {
     }
 
     /// Stops `job` and forgets it.
-    async fn kill_and_forget(n: &Node, job: &str) -> Result<KillResult, ExecError> {
+    async fn kill_and_forget(&self, n: &Node, job: &str) -> Result<KillResult, ExecError> {
         let killed = bounded(
             STOP_BOUND,
             "kill",
@@ -118,13 +194,14 @@ impl NodeExecutor {
         )
         .await;
         if killed.is_ok() {
-            Self::forget(n, job).await;
+            self.forget(n, job).await;
         }
         killed
     }
 
     /// Removes an ended job's files on the node; a failure only costs disk space.
-    async fn forget(n: &Node, job: &str) {
+    async fn forget(&self, n: &Node, job: &str) {
+        self.jobs().remove(&(n.name.clone(), job.to_string()));
         if let Err(e) = n
             .call::<serde_yaml::Value>(Op::Forget(JobArgs {
                 job: job.to_string(),
@@ -202,11 +279,12 @@ impl StepExecutor for NodeExecutor {
             )
             .await?
             .job;
+            self.jobs().insert((node.to_string(), job.clone()));
             let start = std::time::Instant::now();
             loop {
                 let left = limit - start.elapsed().as_secs_f64();
                 if left <= 0.0 {
-                    let killed = Self::kill_and_forget(n, &job).await?;
+                    let killed = self.kill_and_forget(n, &job).await?;
                     return Err(ExecError::Failed(Failure {
                         kind: FailureKind::Timeout,
                         message: format!(
@@ -229,7 +307,7 @@ impl StepExecutor for NodeExecutor {
                     Some(rx) => tokio::select! {
                         w = wait => w,
                         () = wait_true(rx) => {
-                            let killed = Self::kill_and_forget(n, &job).await.ok();
+                            let killed = self.kill_and_forget(n, &job).await.ok();
                             return Err(ExecError::Interrupted(
                                 killed.and_then(|k| k.result.step),
                             ));
@@ -237,7 +315,8 @@ impl StepExecutor for NodeExecutor {
                     },
                 }?;
                 if waited.finished {
-                    Self::forget(n, &job).await;
+                    // The files are not needed for the result: remove them meanwhile.
+                    self.forget_later(n, &job);
                     return waited.step.ok_or_else(|| {
                         ExecError::Failed(Failure {
                             kind: FailureKind::Crash,
@@ -257,13 +336,15 @@ impl StepExecutor for NodeExecutor {
     ) -> BoxFuture<'a, Result<String, ExecError>> {
         Box::pin(async move {
             let n = self.node(node)?;
-            bounded(
+            let job = bounded(
                 ANSWER_GRACE,
                 "spawn_step",
                 n.call::<SpawnResult>(Op::SpawnStep(args)),
             )
-            .await
-            .map(|s| s.job)
+            .await?
+            .job;
+            self.jobs().insert((node.to_string(), job.clone()));
+            Ok(job)
         })
     }
 
@@ -274,7 +355,7 @@ impl StepExecutor for NodeExecutor {
     ) -> BoxFuture<'a, Result<Stopped, ExecError>> {
         Box::pin(async move {
             let n = self.node(node)?;
-            let killed = Self::kill_and_forget(n, job).await?;
+            let killed = self.kill_and_forget(n, job).await?;
             Ok(Stopped {
                 was_running: killed.was_running,
                 result: killed.result.step,

@@ -16,7 +16,7 @@ use lutf_protocol::{
 };
 
 use crate::capture;
-use crate::jobs::{file, JobDir, JobSpec, State};
+use crate::jobs::{file, JobDir, JobSpec, State, Unlocked};
 use crate::supervise::Report;
 use crate::Env;
 
@@ -206,15 +206,26 @@ fn wait_result(job: &JobDir, state: &State) -> Result<WaitResult, ErrorReply> {
     Ok(r)
 }
 
-/// Polls until the job is no longer running or `timeout` has passed.
+/// Waits until the job is no longer running or `timeout` has passed: blocked on the
+/// supervisor's lock, which the kernel releases the moment the supervisor exits. Polls
+/// (5 ms doubling to 100 ms) only where that cannot tell: no lock file, or a command still
+/// alive after its supervisor died.
 fn wait_state(job: &JobDir, timeout: Duration) -> Result<State, ErrorReply> {
     let until = Instant::now() + timeout;
     let mut pause = Duration::from_millis(5);
+    let mut lock_usable = true;
     loop {
         let state = job.state()?;
         let left = until.saturating_duration_since(Instant::now());
         if !matches!(state, State::Running(_)) || left.is_zero() {
             return Ok(state);
+        }
+        if lock_usable {
+            match job.wait_unlocked(left) {
+                Unlocked::Yes | Unlocked::Unsupported => lock_usable = false,
+                Unlocked::TimedOut => {}
+            }
+            continue;
         }
         std::thread::sleep(pause.min(left));
         pause = (pause * 2).min(Duration::from_millis(100));
