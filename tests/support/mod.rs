@@ -366,10 +366,16 @@ impl TestHosts {
             }
         };
         // Not under /tmp: inside a host's namespace /tmp is the host's own, and sshd must
-        // still see its keys there.
+        // still see its keys there. A checkout under /tmp (as CI may have) uses /var/tmp.
+        let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let base = if base.starts_with("/tmp") {
+            Path::new("/var/tmp")
+        } else {
+            base
+        };
         let dir = tempfile::Builder::new()
             .prefix("lutf-hosts-")
-            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .tempdir_in(base)
             .unwrap();
         let user = if is_root() {
             "root".to_string()
