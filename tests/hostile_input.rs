@@ -198,7 +198,7 @@ fn bad_command_lines_get_a_clear_error() {
         (&["run", "--param", "=x"], "has an empty KEY"),
         (
             &["run", "--cluster", "/nonexistent.yml", "--suites", suites],
-            "/nonexistent.yml: No such file",
+            "/nonexistent.yml: No such file or directory (os error 2)\n",
         ),
         (
             &["run", "--suites", "/nonexistent"],
