@@ -340,7 +340,10 @@ fn check_host(host: &str) -> Result<(), String> {
 
 /// The file's top level.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with `nodes:` (and optionally `defaults:`)"
+)]
 struct FileDoc {
     nodes: NodeList,
     #[serde(default)]

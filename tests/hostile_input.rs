@@ -117,7 +117,11 @@ const CLUSTER_FILES: &[(&str, Option<&str>, &str)] = &[
     ("empty.yml", None, "the file is empty"),
     ("comment_only.yml", Some(":2:1:"), "missing field `nodes`"),
     ("no_nodes.yml", None, "`nodes:` is empty"),
-    ("top_is_list.yml", Some(":1:1:"), "invalid type: sequence"),
+    (
+        "top_is_list.yml",
+        Some(":1:1:"),
+        "expected a mapping with `nodes:`",
+    ),
     ("empty_name.yml", Some(":2:5:"), "it is empty"),
     (
         "name_is_option.yml",
