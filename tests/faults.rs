@@ -296,7 +296,7 @@ fn sigint_while_deploying_exits_130_and_the_next_run_works() {
     );
     assert_eq!(out.status.code(), Some(130), "{}", show(&out));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("interrupted"),
+        String::from_utf8_lossy(&out.stderr).contains("interrupted while setting up the nodes"),
         "{}",
         show(&out)
     );
