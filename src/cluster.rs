@@ -103,12 +103,13 @@ impl Default for Cluster {
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
     /// The file could not be read.
-    #[error("{path}: {source}")]
+    // Not `#[source]`: the message already says why, and the CLI prints the chain.
+    #[error("{path}: {error}")]
     Read {
         /// The file.
         path: String,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file is not a valid description; the place is 1-based.
     #[error("{origin}:{line}:{column}: {message}")]
@@ -136,9 +137,9 @@ impl Cluster {
     /// Reads a cluster file.
     pub fn from_file(path: &Path) -> Result<Cluster, ClusterError> {
         let origin = path.display().to_string();
-        let text = std::fs::read(path).map_err(|source| ClusterError::Read {
+        let text = std::fs::read(path).map_err(|error| ClusterError::Read {
             path: origin.clone(),
-            source,
+            error,
         })?;
         let text = String::from_utf8(text).map_err(|e| ClusterError::Invalid {
             origin: origin.clone(),
@@ -339,7 +340,10 @@ fn check_host(host: &str) -> Result<(), String> {
 
 /// The file's top level.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with `nodes:` (and optionally `defaults:`)"
+)]
 struct FileDoc {
     nodes: NodeList,
     #[serde(default)]

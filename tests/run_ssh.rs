@@ -19,30 +19,15 @@ fn root() -> PathBuf {
 }
 
 fn run_json(results: &Path) -> RunOutcome {
-    let path = results.join("latest/run.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap()
+    support::run_json(results)
 }
 
 fn test<'a>(run: &'a RunOutcome, id: &str) -> &'a TestOutcome {
-    run.tests()
-        .find(|t| t.id == id)
-        .unwrap_or_else(|| panic!("no test {id}"))
+    support::find_test(run, id)
 }
 
-/// `lutf run --cluster <the hosts> --suites SUITES ARGS --results <hosts dir>/results`.
 fn lutf_run(hosts: &TestHosts, suites: &Path, args: &[&str]) -> std::process::Command {
-    let mut c = hosts.lutf();
-    c.arg("run")
-        .arg("--cluster")
-        .arg(&hosts.cluster_file)
-        .arg("--suites")
-        .arg(suites)
-        .arg("--results")
-        .arg(hosts.dir.path().join("results"))
-        .args(args)
-        .current_dir(hosts.dir.path());
-    c
+    hosts.lutf_run(suites, args)
 }
 
 #[test]
@@ -136,7 +121,9 @@ fn finish(mut child: Child) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn check_lost_run(hosts: &TestHosts, out: &Output) {
+/// Checks the run that lost node2 mid-step; `node2_clean`: node2's processes are gone
+/// too (it was killed; one cut off keeps its step until its sshd notices).
+fn check_lost_run(hosts: &TestHosts, out: &Output, node2_clean: bool) {
     assert_eq!(out.status.code(), Some(1), "{}", show(out));
     let run = run_json(&hosts.dir.path().join("results"));
     let t = test(&run, "01");
@@ -192,6 +179,12 @@ fn check_lost_run(hosts: &TestHosts, out: &Output) {
     let yml = std::fs::read_to_string(hosts.dir.path().join("results/latest/results.yml")).unwrap();
     let yml: serde_yaml::Value = serde_yaml::from_str(&yml).unwrap();
     assert_eq!(yml["Tests"][0]["SubTests"].as_sequence().unwrap().len(), 3);
+    // No test process is left on the hosts lutf could still reach.
+    for i in 0..3 {
+        if i != 1 || node2_clean {
+            assert_eq!(hosts.test_processes(i), Vec::<String>::new(), "host {i}");
+        }
+    }
 }
 
 #[test]
@@ -202,7 +195,7 @@ fn a_node_killed_mid_step_fails_the_step_and_the_run_goes_on() {
     let child = start_lost_run(&hosts, "lutf-run-ssh-killed");
     hosts.kill_host(1);
     let out = finish(child);
-    check_lost_run(&hosts, &out);
+    check_lost_run(&hosts, &out, true);
 }
 
 #[test]
@@ -217,7 +210,9 @@ fn a_node_cut_off_mid_step_fails_the_step_and_the_run_goes_on() {
     let child = start_lost_run(&hosts, "lutf-run-ssh-cut");
     hosts.cut(1);
     let out = finish(child);
-    check_lost_run(&hosts, &out);
+    // node2's step still runs: its sshd has not noticed that lutf's connection is gone
+    // (nothing is sent on it while the link is down), so the supervisor keeps the job.
+    check_lost_run(&hosts, &out, false);
 }
 
 #[test]

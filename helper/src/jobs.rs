@@ -12,6 +12,15 @@
 //! | `end.yml` | supervisor | once the command and its group are gone: how it ended |
 //! | `supervisor.log` | supervisor | its own stderr, for post-mortems |
 //! | `lock` | supervisor | holds an exclusive `flock` on it from before the command starts until it exits |
+//! | `owner.yml` | `spawn` | the master's connection (its `sshd` session process), when there is one |
+//! | `orphaned` | supervisor | the owner's connection is gone: the job is being stopped |
+//!
+//! A job belongs to the master's connection that spawned it: the nearest `sshd` among
+//! the spawning helper's ancestors (over SSH, the session process that serves the
+//! master's connection and all its channels). When that process ends (the master died,
+//! even by SIGKILL, and its `ssh` went with it), the supervisor stops the job within a
+//! second, so a dead run leaves no test process behind. Jobs started without an `sshd`
+//! ancestor (the local transport) have no owner and are never orphaned.
 //!
 //! Files that others read are written atomically (temporary name, then rename).
 //!
@@ -112,6 +121,10 @@ pub mod file {
     pub const SUPERVISOR_LOG: &str = "supervisor.log";
     /// Locked by the supervisor while it lives.
     pub const LOCK: &str = "lock";
+    /// The master's connection the job belongs to.
+    pub const OWNER: &str = "owner.yml";
+    /// The owner's connection ended before the job: the supervisor stopped it.
+    pub const ORPHANED: &str = "orphaned";
 }
 
 /// The supervisor's hold on [`file::LOCK`]; dropping it (or the supervisor's exit) lets
@@ -328,6 +341,51 @@ fn parse_start_ticks(stat: &str) -> Option<u64> {
     fields.nth(18)?.parse().ok()
 }
 
+/// The process whose life a job is tied to: the `sshd` session serving the master's
+/// connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owner {
+    /// Its pid.
+    pub pid: i32,
+    /// Its start time in clock ticks since boot (tells it apart from a reused pid).
+    pub start: u64,
+}
+
+impl Owner {
+    /// The nearest `sshd` ancestor of this process (`sshd`, `sshd-session`, ...), if any.
+    pub fn of_this_process() -> Option<Owner> {
+        // SAFETY: getppid has no preconditions and cannot fail.
+        let mut pid = unsafe { libc::getppid() };
+        // A few levels are enough: sshd -> shell -> installer or helper.
+        for _ in 0..16 {
+            if pid <= 1 {
+                return None;
+            }
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let comm = &stat[stat.find('(')? + 1..stat.rfind(')')?];
+            if comm.starts_with("sshd") {
+                return Some(Owner {
+                    pid,
+                    start: parse_start_ticks(&stat)?,
+                });
+            }
+            pid = parse_ppid(&stat)?;
+        }
+        None
+    }
+
+    /// Whether the owner still runs.
+    pub fn alive(&self) -> bool {
+        start_ticks(self.pid) == Some(self.start)
+    }
+}
+
+/// Field 4 (parent pid) of a `/proc/<pid>/stat` line.
+fn parse_ppid(stat: &str) -> Option<i32> {
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// Seconds since the Unix epoch.
 pub fn now() -> f64 {
     std::time::SystemTime::now()
@@ -339,6 +397,33 @@ pub fn now() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parent_pid_is_field_four() {
+        let stat = "42 (a (b) c) S 7 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 123 0";
+        assert_eq!(parse_ppid(stat), Some(7));
+        // SAFETY: getppid cannot fail.
+        let ppid = unsafe { libc::getppid() };
+        let own = std::fs::read_to_string("/proc/self/stat").unwrap();
+        assert_eq!(parse_ppid(&own), Some(ppid));
+    }
+
+    #[test]
+    fn an_owner_that_ended_is_not_alive() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id() as i32;
+        let start = start_ticks(pid).unwrap_or(1);
+        child.wait().unwrap();
+        assert!(!Owner { pid, start }.alive());
+        let me = std::process::id() as i32;
+        let start = start_ticks(me).unwrap();
+        assert!(Owner { pid: me, start }.alive());
+        assert!(!Owner {
+            pid: me,
+            start: start + 1
+        }
+        .alive());
+    }
 
     #[test]
     fn start_ticks_of_this_process() {

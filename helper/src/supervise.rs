@@ -13,7 +13,11 @@ use std::path::Path;
 use lutf_protocol::{ErrorKind, ErrorReply};
 use serde::{Deserialize, Serialize};
 
-use crate::jobs::{file, End, JobDir, JobSpec, Started};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::jobs::{file, End, JobDir, JobSpec, Owner, Started};
 use crate::process::{self, Output};
 use crate::Env;
 
@@ -79,9 +83,14 @@ fn run(env: &Env, dir: &Path) -> Result<(), ErrorReply> {
             None
         }
     };
+    let command_pid = Arc::new(AtomicI32::new(0));
+    if let Ok(Some(owner)) = read_owner(&job) {
+        watch_owner(job.clone(), owner, command_pid.clone());
+    }
     let supervisor_pid = std::process::id() as i32;
     let supervisor_start = crate::jobs::start_ticks(supervisor_pid).unwrap_or_default();
     let on_start = |pid: i32| {
+        command_pid.store(pid, Ordering::SeqCst);
         let started = Started {
             pid,
             pid_start: crate::jobs::start_ticks(pid),
@@ -133,5 +142,53 @@ fn run(env: &Env, dir: &Path) -> Result<(), ErrorReply> {
             }
         }
     };
+    // The command and its group are gone: nothing for the watcher to stop any more.
+    command_pid.store(-1, Ordering::SeqCst);
     job.write(file::END, &end)
+}
+
+/// How often the supervisor checks that the master's connection still lives.
+const OWNER_POLL: Duration = Duration::from_millis(250);
+
+/// Time between SIGTERM and SIGKILL for an orphaned job.
+const ORPHAN_GRACE: Duration = Duration::from_secs(2);
+
+fn read_owner(job: &JobDir) -> Result<Option<Owner>, ErrorReply> {
+    match std::fs::read_to_string(job.file(file::OWNER)) {
+        Ok(text) => serde_yaml::from_str(&text)
+            .map(Some)
+            .map_err(|e| ErrorReply::new(ErrorKind::Io, format!("owner.yml: {e}"))),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Stops the job once `owner` (the master's connection) is gone: a master that died
+/// (SIGKILL included) leaves no test process running on the node. The job then ends as
+/// killed (`killed` written as `kill` does), so its end is recorded as usual.
+fn watch_owner(job: JobDir, owner: Owner, command_pid: Arc<AtomicI32>) {
+    std::thread::spawn(move || loop {
+        std::thread::sleep(OWNER_POLL);
+        if owner.alive() {
+            continue;
+        }
+        let pid = command_pid.load(Ordering::SeqCst);
+        if pid < 0 {
+            return;
+        }
+        if pid <= 1 {
+            // Not started yet: look again once it is.
+            continue;
+        }
+        let _ = std::fs::write(
+            job.file(file::ORPHANED),
+            format!("the master's connection (sshd pid {}) ended\n", owner.pid),
+        );
+        eprintln!(
+            "owner sshd pid {} is gone: stopping the job (group {pid})",
+            owner.pid
+        );
+        let _ = job.write(file::KILLED, &ORPHAN_GRACE.as_secs_f64());
+        crate::pgroup::terminate(pid, ORPHAN_GRACE, || !crate::pgroup::alive(pid));
+        return;
+    });
 }

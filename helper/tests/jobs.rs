@@ -152,7 +152,7 @@ fn spawn_failures_and_unknown_jobs_are_errors() {
 fn forget_kills_a_running_job() {
     let work = Work::new();
     let marker = sleep_marker();
-    let s: SpawnResult = work.call(Op::Spawn(sh(&format!("sleep {marker}"))));
+    let s: SpawnResult = work.call(Op::Spawn(sh(&format!("exec sleep {marker}"))));
     let () = work.call(Op::Forget(JobArgs { job: s.job.clone() }));
     assert_eq!(wait_gone(&marker, 2.0), vec![]);
     assert!(!work.workdir.join("jobs").join(&s.job).exists());
@@ -183,4 +183,61 @@ fn a_job_whose_supervisor_died_can_still_be_killed() {
     assert!(k.result.finished);
     assert_eq!(k.result.exit, None, "nobody recorded how it ended");
     assert_eq!(wait_gone(&marker, 2.0), vec![]);
+}
+
+/// A job belongs to the connection that spawned it (the nearest `sshd` among the spawning
+/// helper's ancestors): it keeps running while that process lives and is stopped soon after
+/// it ends, as when a master dies and its connection goes. The "connection" here is a copy
+/// of `/bin/sh` named `sshd-owner`, which runs the helper as a child, then lives 1.5 s more.
+#[test]
+fn a_job_is_stopped_once_the_sshd_that_spawned_it_is_gone() {
+    let work = Work::new();
+    let dir = tempfile::tempdir().unwrap();
+    let owner = dir.path().join("sshd-owner");
+    std::fs::copy("/bin/sh", &owner).unwrap();
+    let marker = sleep_marker();
+    let request = dir.path().join("request.yml");
+    std::fs::write(
+        &request,
+        lutf_protocol::Request::from(Op::Spawn(sh(&format!("exec sleep {marker}")))).to_yaml(),
+    )
+    .unwrap();
+    let mut shell = std::process::Command::new(&owner)
+        .arg("-c")
+        .arg(r#""$0" --workdir "$1" < "$2"; sleep 1.5"#)
+        .arg(common::HELPER)
+        .arg(&work.workdir)
+        .arg(&request)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert_eq!(wait_for(&marker, 1, 10.0), 1, "the job never ran");
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(
+        common::processes_with(&marker).len(),
+        1,
+        "stopped while its owner lives"
+    );
+    let out = std::io::read_to_string(shell.stdout.take().unwrap()).unwrap();
+    shell.wait().unwrap();
+    let t0 = Instant::now();
+    let s: SpawnResult = lutf_protocol::decode_reply::<SpawnResult>(&out)
+        .unwrap()
+        .into_result()
+        .unwrap();
+    // Generous bound (no hang): the supervisor looks every 250 ms, then 2 s of grace.
+    assert!(wait_gone(&marker, 10.0).is_empty(), "left running");
+    eprintln!(
+        "orphaned job stopped {:?} after its owner ended",
+        t0.elapsed()
+    );
+    let done = wait(&work, &s.job, 10.0);
+    assert!(done.finished);
+    assert_eq!(done.exit.unwrap().signal, Some(libc::SIGTERM));
+    assert!(work
+        .workdir
+        .join("jobs")
+        .join(&s.job)
+        .join("orphaned")
+        .exists());
 }

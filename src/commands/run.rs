@@ -136,7 +136,14 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
     let dirs: Vec<PathBuf> = suites.iter().map(|s| s.dir.clone()).collect();
     let bundle = crate::bundle::Bundle::new(&dirs)?;
     let nodes = cluster.nodes();
-    let statuses = prepare_nodes(&nodes, &bundle).await;
+    // Ctrl-C while deploying or planning: nothing ran, nothing to clean up on the nodes
+    // (a bundle cut off mid-transfer is a `.tmp-*` folder that is never used and is pruned
+    // by the next deployment), so stop at once with the interrupted code.
+    let mut interrupt = std::pin::pin!(interrupted());
+    let statuses = tokio::select! {
+        s = prepare_nodes(&nodes, &bundle) => s,
+        _ = &mut interrupt => return Ok(interrupted_in_setup()),
+    };
     let down: Vec<&NodeStatus> = statuses.iter().filter(|n| n.down.is_some()).collect();
     if !down.is_empty() {
         for n in &down {
@@ -166,7 +173,10 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
         .iter()
         .flat_map(|s| s.tests.iter().map(|t| t.test.clone()))
         .collect();
-    let mut plans = plan::fetch_plans(first, &tests).await.into_iter();
+    let mut plans = tokio::select! {
+        p = plan::fetch_plans(first, &tests) => p.into_iter(),
+        _ = &mut interrupt => return Ok(interrupted_in_setup()),
+    };
     let planned: Vec<PlannedSuite> = suites
         .iter()
         .map(|s| PlannedSuite {
@@ -322,6 +332,29 @@ fn strip_node(s: &str) -> &str {
     s.strip_prefix("node ")
         .and_then(|r| r.split_once(": "))
         .map_or(s, |(_, rest)| rest)
+}
+
+/// Resolves on the first SIGINT or SIGTERM (never, when they cannot be watched).
+async fn interrupted() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
+        (Ok(mut int), Ok(mut term)) => {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+        }
+        _ => std::future::pending().await,
+    }
+}
+
+/// Says that the run stopped before any test ran; the exit code for it.
+fn interrupted_in_setup() -> i32 {
+    eprintln!("lutf: interrupted while setting up the nodes: no test was run");
+    EXIT_INTERRUPTED
 }
 
 /// Waits for SIGINT or SIGTERM. The first asks the run to stop cleanly (the runner stops

@@ -691,6 +691,76 @@ impl TestHosts {
         c
     }
 
+    /// `lutf run --cluster <the hosts> --suites SUITES ARGS --results <hosts dir>/results`,
+    /// run from the hosts' folder.
+    pub fn lutf_run(&self, suites: &Path, args: &[&str]) -> Command {
+        let mut c = self.lutf();
+        c.arg("run")
+            .arg("--cluster")
+            .arg(&self.cluster_file)
+            .arg("--suites")
+            .arg(suites)
+            .arg("--results")
+            .arg(self.results())
+            .args(args)
+            .current_dir(self.dir.path());
+        c
+    }
+
+    /// The results folder of [`TestHosts::lutf_run`].
+    pub fn results(&self) -> PathBuf {
+        self.dir.path().join("results")
+    }
+
+    /// Node `i`'s work directory, seen from here.
+    pub fn node_workdir(&self, i: usize) -> PathBuf {
+        match self.workdir(i) {
+            Some(w) => PathBuf::from(w),
+            None => self.hosts[i].tmp.join(format!("lutf-{}", self.user)),
+        }
+    }
+
+    /// The command lines of host `i`'s processes that lutf started (helper calls, job
+    /// supervisors, steps and what they started): netns mode, every process in its
+    /// namespace but its sshd and their sessions; loopback mode, the processes whose command
+    /// line names the host's own work directory or temporary folder (hosts share this
+    /// machine there, so a step's children that name neither are not seen).
+    pub fn test_processes(&self, i: usize) -> Vec<String> {
+        let h = &self.hosts[i];
+        let cmdline = |pid: i32| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|b| {
+                    String::from_utf8_lossy(&b)
+                        .replace('\0', " ")
+                        .trim_end()
+                        .to_string()
+                })
+                .unwrap_or_default()
+        };
+        let pids: Vec<i32> = match &h.netns {
+            Some(ns) => netns_pids(ns),
+            None => std::fs::read_dir("/proc")
+                .map(|d| {
+                    d.filter_map(Result::ok)
+                        .filter_map(|e| e.file_name().to_string_lossy().parse().ok())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        let workdir = self.workdir(i);
+        let tmp = h.tmp.display().to_string();
+        pids.into_iter()
+            .filter(|&p| process_alive(p))
+            .map(cmdline)
+            .filter(|c| !c.is_empty() && !c.starts_with("sshd") && !c.starts_with(SSHD))
+            .filter(|c| match (&h.netns, &workdir) {
+                (Some(_), _) => true,
+                (None, Some(w)) => c.contains(w.as_str()) || c.contains(&tmp),
+                (None, None) => false,
+            })
+            .collect()
+    }
+
     /// `ssh` to host `i` with this set's ssh_config.
     pub fn ssh(&self, i: usize) -> Command {
         let mut c = Command::new("ssh");
@@ -764,6 +834,31 @@ impl TestHosts {
             (None, _) => run(Command::new("sh").arg("-c").arg(script)),
         }
     }
+}
+
+/// The `run.json` of the latest run under `results`.
+pub fn run_json(results: &Path) -> lutf::outcome::RunOutcome {
+    let path = results.join("latest/run.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Test `id` of `run`.
+pub fn find_test<'a>(
+    run: &'a lutf::outcome::RunOutcome,
+    id: &str,
+) -> &'a lutf::outcome::TestOutcome {
+    run.tests()
+        .find(|t| t.id == id)
+        .unwrap_or_else(|| panic!("no test {id}"))
+}
+
+/// Whether process `pid` exists and is not a zombie.
+pub fn process_alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(')').map(|(_, r)| r.trim_start().to_string()))
+        .is_some_and(|r| !(r.starts_with('Z') || r.starts_with('X')))
 }
 
 /// Kills `pid` and its descendants (loopback mode: a host is an sshd process tree).

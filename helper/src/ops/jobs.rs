@@ -48,6 +48,10 @@ pub fn start(env: &Env, spec: JobSpec) -> Result<SpawnResult, ErrorReply> {
 
 fn start_supervisor(env: &Env, job: &JobDir) -> Result<SpawnResult, ErrorReply> {
     let io = |what: &str, e: std::io::Error| ErrorReply::new(ErrorKind::Io, format!("{what}: {e}"));
+    // Found here: the supervisor, detached, no longer has the caller's ancestry.
+    if let Some(owner) = crate::jobs::Owner::of_this_process() {
+        job.write(file::OWNER, &owner)?;
+    }
     let exe = std::env::current_exe().map_err(|e| io("cannot find lutf-helper itself", e))?;
     let (read_end, write_end) =
         crate::process::pipe().map_err(|e| io("cannot create a pipe", e))?;
