@@ -957,8 +957,8 @@ impl Drop for ControlDir {
 /// has made its folder but not locked it yet.
 pub const STALE_AFTER: Duration = Duration::from_secs(10);
 
-/// Removes run folders under `base` whose run is gone (their lock is free and they are
-/// older than [`STALE_AFTER`]); returns how many. Their masters died with their run
+/// Removes run folders under `base` whose run is gone (its process has ended and its lock
+/// is free, or it never made a lock and is older than [`STALE_AFTER`]); returns how many. Their masters died with their run
 /// (parent-death signal).
 pub fn clean_stale(base: &Path) -> usize {
     let Ok(entries) = std::fs::read_dir(base) else {
@@ -967,12 +967,26 @@ pub fn clean_stale(base: &Path) -> usize {
     let mut removed = 0;
     for e in entries.filter_map(Result::ok) {
         let path = e.path();
+        if !e.metadata().is_ok_and(|m| m.is_dir()) {
+            continue;
+        }
         let old = e.metadata().is_ok_and(|m| {
-            m.is_dir()
-                && m.modified()
-                    .is_ok_and(|t| t.elapsed().unwrap_or_default() > STALE_AFTER)
+            m.modified()
+                .is_ok_and(|t| t.elapsed().unwrap_or_default() > STALE_AFTER)
         });
-        if !old {
+        // Folders are named `<pid>.<n>`: a run whose process lives is never stale.
+        let owner_alive = e
+            .file_name()
+            .to_str()
+            .and_then(|n| n.split('.').next())
+            .and_then(|pid| pid.parse::<libc::pid_t>().ok())
+            .is_some_and(|pid| {
+                // SAFETY: signal 0 only checks that the process exists.
+                pid > 0
+                    && (unsafe { libc::kill(pid, 0) } == 0
+                        || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
+            });
+        if owner_alive {
             continue;
         }
         let unlocked = match File::open(path.join("lock")) {
@@ -981,8 +995,9 @@ pub fn clean_stale(base: &Path) -> usize {
                 let got = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
                 got == 0
             }
-            // No lock file: a run that died while making it.
-            Err(_) => true,
+            // No lock file: a run that died while making it, or one making it right now
+            // (its pid may be reused): only an old folder is taken for dead.
+            Err(_) => old,
         };
         if unlocked && std::fs::remove_dir_all(&path).is_ok() {
             removed += 1;
@@ -1000,27 +1015,42 @@ mod tests {
         let base = tempfile::tempdir().unwrap();
         let long_ago = std::time::SystemTime::now() - STALE_AFTER * 2;
         let age = |dir: &Path| File::open(dir).unwrap().set_modified(long_ago).unwrap();
-        let stale = base.path().join("1.0");
-        std::fs::create_dir(&stale).unwrap();
+        // Pids of processes that have ended, for the folders of dead runs.
+        let dead = || {
+            let mut c = std::process::Command::new("true").spawn().unwrap();
+            let pid = c.id();
+            c.wait().unwrap();
+            pid
+        };
+        let mkdir = |name: String| {
+            let d = base.path().join(name);
+            std::fs::create_dir(&d).unwrap();
+            d
+        };
+        // A run that died: its lock is free. No need to wait for it to age.
+        let stale = mkdir(format!("{}.0", dead()));
         File::create(stale.join("lock")).unwrap();
         std::fs::write(stale.join("0.log"), "x").unwrap();
-        age(&stale);
-        let half_made = base.path().join("3.0");
-        std::fs::create_dir(&half_made).unwrap();
+        // A run that died before making its lock, long ago.
+        let half_made = mkdir(format!("{}.0", dead()));
         age(&half_made);
-        let live = base.path().join("2.0");
-        std::fs::create_dir(&live).unwrap();
+        // A run that holds its lock.
+        let live = mkdir(format!("{}.0", dead()));
         let lock = File::create(live.join("lock")).unwrap();
         // SAFETY: flock on an open descriptor we own.
         assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
         age(&live);
-        let starting = base.path().join("4.0");
-        std::fs::create_dir(&starting).unwrap();
-        File::create(starting.join("lock")).unwrap();
+        // A run making its folder right now.
+        let starting = mkdir(format!("{}.0", dead()));
+        // A run whose process lives, between creating its lock file and locking it.
+        let alive = mkdir(format!("{}.1", std::process::id()));
+        File::create(alive.join("lock")).unwrap();
+        age(&alive);
         assert_eq!(clean_stale(base.path()), 2);
         assert!(!stale.exists() && !half_made.exists());
         assert!(live.exists(), "locked by its run");
         assert!(starting.exists(), "too young to judge");
+        assert!(alive.exists(), "its process lives");
     }
 
     #[test]
