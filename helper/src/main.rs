@@ -16,6 +16,7 @@ mod ops;
 mod pgroup;
 mod process;
 mod python;
+mod reaper;
 mod step;
 mod supervise;
 mod workdir;
@@ -92,6 +93,8 @@ fn parse_args() -> Result<(Env, Option<PathBuf>), String> {
 
 /// Reads, runs and answers one request; returns the exit code.
 fn serve(env: &Env) -> i32 {
+    // Whatever a command starts ends with it, even if it left its process group.
+    reaper::adopt_orphans();
     let mut input = Vec::new();
     // Read one byte past the limit so an oversized request is told apart from a full one.
     let read = std::io::stdin()
