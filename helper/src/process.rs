@@ -400,8 +400,8 @@ pub fn run(
                 next_reap = now + reaper::REAP_EVERY;
             }
         } else {
-            if sweep {
-                // Zombies of ours in the group would keep it "alive".
+            if sweep && files_mode {
+                // Zombies of ours in the group would keep it "alive" below.
                 reaper::reap_exited(0);
             }
             let all_closed = readers.iter().all(|r| r.file.is_none());

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use common::bundle::{failure, Bundle};
 use lutf_protocol::{
-    ErrorKind, ExecArgs, ExecResult, FailureKind, Op, PlanArgs, StepArgs, StepOutcome, StepResult,
-    TestPlan, DEFAULT_OUTPUT_LIMIT,
+    ErrorKind, ExecArgs, ExecResult, FailureKind, KillArgs, KillResult, Op, PlanArgs, SpawnResult,
+    StepArgs, StepOutcome, StepResult, TestPlan, DEFAULT_OUTPUT_LIMIT,
 };
 
 const HOSTILE: &str = "helper/test_hostile.py";
@@ -146,6 +146,30 @@ fn children_that_leave_the_process_group_are_ended_when_the_step_returns() {
 #[test]
 fn children_that_leave_the_process_group_are_ended_at_the_timeout() {
     escaped_children_are_ended(true);
+}
+
+#[test]
+fn children_that_leave_the_process_group_end_with_a_background_step() {
+    // The same through a job's supervisor: `kill` stops the step, the supervisor ends
+    // what it left behind.
+    let b = Bundle::new();
+    let marker = common::sleep_marker();
+    let params = [("marker", marker.clone().into()), ("hang", true.into())];
+    let mut step = args(&b, "escape", 60.0, &params);
+    step.timeout = None;
+    let s: SpawnResult = b.call(Op::SpawnStep(step));
+    assert_eq!(
+        common::wait_for(&marker, 3, 20.0),
+        3,
+        "the step never started them"
+    );
+    let k: KillResult = b.call(Op::Kill(KillArgs {
+        job: s.job,
+        grace: Some(2.0),
+    }));
+    assert!(k.was_running);
+    let left = common::wait_gone(&marker, 5.0);
+    assert!(left.is_empty(), "survived the job: {left:?}");
 }
 
 #[test]
