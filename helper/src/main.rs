@@ -114,10 +114,18 @@ fn serve(env: &Env) -> i32 {
     drop(input);
     // A panic is a bug, but it still gets a structured reply and a documented exit code.
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ops::dispatch(env, request))) {
-        Ok(Ok(value)) => {
-            write_reply(&Reply::ok(value));
-            lutf_protocol::exit::OK
-        }
+        // Encoded here, not in write_reply: a value serde_yaml cannot write (one read from
+        // a command's YAML output, say) must be an error reply, not a panic.
+        Ok(Ok(value)) => match lutf_protocol::try_to_yaml(&Reply::ok(value)) {
+            Ok(text) => {
+                write_text(&text);
+                lutf_protocol::exit::OK
+            }
+            Err(e) => fail(ErrorReply::new(
+                ErrorKind::Internal,
+                format!("lutf-helper bug: cannot encode the reply: {e}"),
+            )),
+        },
         Ok(Err(e)) => fail(e),
         Err(panic) => {
             let what = panic
@@ -139,8 +147,12 @@ fn fail(e: ErrorReply) -> i32 {
     code
 }
 
+/// Writes a reply that always serialises (an error, or a result already checked).
 fn write_reply<T: serde::Serialize>(reply: &Reply<T>) {
-    let text = lutf_protocol::to_yaml(reply);
+    write_text(&lutf_protocol::to_yaml(reply));
+}
+
+fn write_text(text: &str) {
     let mut out = std::io::stdout().lock();
     // If the master went away there is nobody to tell; exit with the code anyway.
     let _ = out.write_all(text.as_bytes());

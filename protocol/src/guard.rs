@@ -11,7 +11,15 @@
 //!   much each one expands: a 34 KB request of 1,000 aliases to a 10,000-item list took
 //!   5 s and 1 GB of memory, and a few kilobytes more would exhaust any node's memory.
 //!
-//! Both were found by fuzzing (see `fuzz/`).
+//! And shapes that read but cannot be written back, so that a decoded value can always be
+//! re-serialised (logged, stored in results) and read again:
+//!
+//! - **Tags** (`!name`): `serde_yaml` cannot write a tagged mapping key (it panics in
+//!   `to_yaml`) and writes a tag holding `,` or `[` unescaped (the result does not parse).
+//! - **Mapping keys that are collections** (`{a: 1}: x`): `serde_yaml` cannot write a
+//!   mapping key that is a mapping.
+//!
+//! All were found by fuzzing (see `fuzz/`).
 
 use std::mem::MaybeUninit;
 
@@ -28,6 +36,10 @@ pub enum Refusal {
     TooDeep,
     /// It uses an alias.
     Alias,
+    /// It uses a tag.
+    Tag,
+    /// A mapping key is a collection.
+    ComplexKey,
 }
 
 impl std::fmt::Display for Refusal {
@@ -37,6 +49,14 @@ impl std::fmt::Display for Refusal {
             Refusal::Alias => f.write_str(
                 "it uses a YAML alias (`*name`), which lutf never writes and which could \
                  expand a few bytes into gigabytes",
+            ),
+            Refusal::Tag => f.write_str(
+                "it uses a YAML tag (`!name`), which lutf never writes and cannot always \
+                 write back",
+            ),
+            Refusal::ComplexKey => f.write_str(
+                "a mapping key is a list or a mapping, which lutf never writes and cannot \
+                 always write back",
             ),
         }
     }
@@ -59,7 +79,8 @@ pub fn check(text: &str) -> Result<(), Refusal> {
         }
         sys::yaml_parser_set_encoding(parser, sys::YAML_UTF8_ENCODING);
         sys::yaml_parser_set_input_string(parser, text.as_ptr(), text.len() as u64);
-        let mut depth = 0usize;
+        // One entry per open collection: for a mapping, whether its next node is a key.
+        let mut open: Vec<Option<bool>> = Vec::new();
         let mut verdict = Ok(());
         loop {
             let mut event = MaybeUninit::<sys::yaml_event_t>::uninit();
@@ -68,17 +89,45 @@ pub fn check(text: &str) -> Result<(), Refusal> {
             }
             let event = event.as_mut_ptr();
             let kind = (*event).type_;
+            let tag = match kind {
+                sys::YAML_SCALAR_EVENT => (*event).data.scalar.tag,
+                sys::YAML_SEQUENCE_START_EVENT => (*event).data.sequence_start.tag,
+                sys::YAML_MAPPING_START_EVENT => (*event).data.mapping_start.tag,
+                _ => std::ptr::null_mut(),
+            };
+            let tagged = !tag.is_null();
             sys::yaml_event_delete(event);
-            match kind {
-                sys::YAML_SEQUENCE_START_EVENT | sys::YAML_MAPPING_START_EVENT => {
-                    depth += 1;
-                    if depth > MAX_DEPTH {
-                        verdict = Err(Refusal::TooDeep);
+            if tagged {
+                verdict = Err(Refusal::Tag);
+                break;
+            }
+            let starts_node = matches!(
+                kind,
+                sys::YAML_SCALAR_EVENT
+                    | sys::YAML_ALIAS_EVENT
+                    | sys::YAML_SEQUENCE_START_EVENT
+                    | sys::YAML_MAPPING_START_EVENT
+            );
+            if starts_node {
+                if let Some(Some(expect_key)) = open.last_mut() {
+                    let is_key = *expect_key;
+                    *expect_key = !is_key;
+                    if is_key && kind != sys::YAML_SCALAR_EVENT && kind != sys::YAML_ALIAS_EVENT {
+                        verdict = Err(Refusal::ComplexKey);
                         break;
                     }
                 }
+            }
+            match kind {
+                sys::YAML_SEQUENCE_START_EVENT | sys::YAML_MAPPING_START_EVENT => {
+                    if open.len() == MAX_DEPTH {
+                        verdict = Err(Refusal::TooDeep);
+                        break;
+                    }
+                    open.push((kind == sys::YAML_MAPPING_START_EVENT).then_some(true));
+                }
                 sys::YAML_SEQUENCE_END_EVENT | sys::YAML_MAPPING_END_EVENT => {
-                    depth = depth.saturating_sub(1)
+                    open.pop();
                 }
                 sys::YAML_ALIAS_EVENT => {
                     verdict = Err(Refusal::Alias);
@@ -124,6 +173,34 @@ mod tests {
         assert_eq!(check("a: &x [1, 2]\n"), Ok(()));
         // `*` inside a string is just a character.
         assert_eq!(check("a: '*x'\nb: \"*y\"\nc: x*y\n"), Ok(()));
+    }
+
+    #[test]
+    fn tags_and_collection_keys_are_refused() {
+        for (refused, why) in [
+            ("{a: 1}: x\n", Refusal::ComplexKey),
+            ("? [a, b]\n: c\n", Refusal::ComplexKey),
+            ("- a\n- {x: 1, {y: 2}: 3}\n", Refusal::ComplexKey),
+            ("k: !foo [x]\n", Refusal::Tag),
+            ("k: !!str x\n", Refusal::Tag),
+            ("- !e%5B x\n", Refusal::Tag),
+            ("k: !m {a: 1}\n", Refusal::Tag),
+            // Found by fuzzing the reply decoding: a tagged key in `ok` made `to_yaml` panic.
+            (
+                "version: 1\nok:\n  !el~er_version:/1 s:\n  - hello\n  - facts\n",
+                Refusal::Tag,
+            ),
+        ] {
+            assert_eq!(check(refused), Err(why), "{refused:?}");
+        }
+        for fine in [
+            "a: {b: [1, {c: d}]}\n",
+            "{1: a, ~: b, true: c, 1.5: d, 'q': e, \"!x\": f}\n",
+            "- [a, {b: c}]\n- {d: e}\n",
+            "k: x!y\n",
+        ] {
+            assert_eq!(check(fine), Ok(()), "{fine:?}");
+        }
     }
 
     #[test]

@@ -257,10 +257,19 @@ pub struct Hello {
     pub operations: Vec<String>,
 }
 
-/// Renders any serialisable value as YAML, for replies and requests alike.
+/// Renders a protocol value as YAML, for replies and requests alike.
+///
+/// Panics if `serde_yaml` cannot write it, which cannot happen for the protocol's own types
+/// (they hold no maps with non-string keys), nor for values read by [`decode_reply`] or
+/// [`Request::parse`] (they refuse the tags and collection keys it cannot write back). For
+/// any other value, use [`try_to_yaml`].
 pub fn to_yaml<T: Serialize>(value: &T) -> String {
-    // Serialising our own types cannot fail: they hold no maps with non-string keys.
-    serde_yaml::to_string(value).expect("protocol types always serialise")
+    try_to_yaml(value).expect("protocol types always serialise")
+}
+
+/// Renders any serialisable value as YAML, or says why `serde_yaml` cannot.
+pub fn try_to_yaml<T: Serialize>(value: &T) -> Result<String, serde_yaml::Error> {
+    serde_yaml::to_string(value)
 }
 
 #[cfg(test)]
