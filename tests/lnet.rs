@@ -383,6 +383,7 @@ fn run_step(place: &Place, bundle_dir: &Path, python: &Path) -> StepResult {
         .into(),
         results: BTreeMap::new(),
         params: BTreeMap::new(),
+        secrets: BTreeMap::new(),
     };
     let step = Op::Step(StepArgs {
         file: "lnetcheck/test_01.py".into(),

@@ -323,6 +323,7 @@ fn context(test: &str, roles: &[&str], role: &str, results: Value, params: Value
         nodes,
         results: serde_json::from_value(results).unwrap(),
         params: serde_json::from_value(params).unwrap(),
+        secrets: Default::default(),
     }
 }
 

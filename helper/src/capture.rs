@@ -4,7 +4,6 @@
 //! keeps the beginning (how it started), the second half the end (how it failed), and a
 //! marker line between them says how many bytes were left out.
 
-use std::collections::VecDeque;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -21,7 +20,9 @@ pub struct Capture {
     head_limit: usize,
     tail_limit: usize,
     head: Vec<u8>,
-    tail: VecDeque<u8>,
+    /// The last bytes seen: up to twice `tail_limit`, trimmed to `tail_limit` when it
+    /// grows past that (plain copies, fast even in debug builds, amortised).
+    tail: Vec<u8>,
     total: u64,
 }
 
@@ -34,7 +35,7 @@ impl Capture {
             head_limit: limit - tail_limit,
             tail_limit,
             head: Vec::new(),
-            tail: VecDeque::new(),
+            tail: Vec::new(),
             total: 0,
         }
     }
@@ -53,22 +54,29 @@ impl Capture {
         if data.len() >= self.tail_limit {
             self.tail.clear();
             self.tail
-                .extend(&data[data.len() - self.tail_limit..data.len()]);
+                .extend_from_slice(&data[data.len() - self.tail_limit..]);
         } else {
-            let excess = (self.tail.len() + data.len()).saturating_sub(self.tail_limit);
-            self.tail.drain(..excess);
-            self.tail.extend(data);
+            self.tail.extend_from_slice(data);
+            if self.tail.len() > 2 * self.tail_limit {
+                self.trim_tail();
+            }
         }
     }
 
+    fn trim_tail(&mut self) {
+        let excess = self.tail.len().saturating_sub(self.tail_limit);
+        self.tail.drain(..excess);
+    }
+
     /// What was kept, with the marker when something was dropped.
-    pub fn finish(self) -> Captured {
+    pub fn finish(mut self) -> Captured {
+        self.trim_tail();
         let dropped = self.total - (self.head.len() + self.tail.len()) as u64;
         let mut data = self.head;
         if dropped > 0 {
             data.extend_from_slice(marker(dropped).as_bytes());
         }
-        data.extend(self.tail);
+        data.extend_from_slice(&self.tail);
         Captured {
             data: Bytes(data),
             dropped,

@@ -19,6 +19,7 @@ mod ops;
 mod pgroup;
 mod process;
 mod python;
+mod reaper;
 mod step;
 mod supervise;
 mod workdir;
@@ -100,6 +101,8 @@ fn parse_args() -> Result<(Env, Option<PathBuf>), String> {
 
 /// Reads, runs and answers one request; returns the exit code.
 fn serve(env: &Env) -> i32 {
+    // Whatever a command starts ends with it, even if it left its process group.
+    reaper::adopt_orphans();
     let mut input = Vec::new();
     // Read one byte past the limit so an oversized request is told apart from a full one.
     let read = std::io::stdin()
@@ -119,10 +122,18 @@ fn serve(env: &Env) -> i32 {
     drop(input);
     // A panic is a bug, but it still gets a structured reply and a documented exit code.
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ops::dispatch(env, request))) {
-        Ok(Ok(value)) => {
-            write_reply(&Reply::ok(value));
-            lutf_protocol::exit::OK
-        }
+        // Encoded here, not in write_reply: a value serde_yaml cannot write (one read from
+        // a command's YAML output, say) must be an error reply, not a panic.
+        Ok(Ok(value)) => match lutf_protocol::try_to_yaml(&Reply::ok(value)) {
+            Ok(text) => {
+                write_text(&text);
+                lutf_protocol::exit::OK
+            }
+            Err(e) => fail(ErrorReply::new(
+                ErrorKind::Internal,
+                format!("lutf-helper bug: cannot encode the reply: {e}"),
+            )),
+        },
         Ok(Err(e)) => fail(e),
         Err(panic) => {
             let what = panic
@@ -144,6 +155,7 @@ fn fail(e: ErrorReply) -> i32 {
     code
 }
 
+/// Writes a reply that always serialises (an error, or a result already checked).
 fn write_reply<T: serde::Serialize>(reply: &Reply<T>) {
     let text = if JSON_REPLIES.load(Ordering::Relaxed) {
         // Our types always serialise; a value JSON cannot hold (a non-string key) is a bug
@@ -158,6 +170,10 @@ fn write_reply<T: serde::Serialize>(reply: &Reply<T>) {
     } else {
         lutf_protocol::to_yaml(reply)
     };
+    write_text(&text);
+}
+
+fn write_text(text: &str) {
     let mut out = std::io::stdout().lock();
     // If the master went away there is nobody to tell; exit with the code anyway.
     let _ = out.write_all(text.as_bytes());

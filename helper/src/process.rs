@@ -5,7 +5,8 @@
 //! waiter thread writes to when the command (the group leader) exits. After the leader has
 //! exited, whatever is left of its group gets SIGTERM, the pipes are read for at most
 //! [`DRAIN`], then the rest of the group gets SIGKILL: a grandchild that keeps the pipes
-//! open can never make a call hang.
+//! open can never make a call hang. In a process that adopts orphans ([`crate::reaper`]),
+//! descendants that left the group get the same treatment.
 
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
@@ -21,7 +22,7 @@ use std::time::{Duration, Instant};
 use lutf_protocol::{Captured, ErrorKind, ErrorReply, ExitStatus};
 
 use crate::capture::Capture;
-use crate::pgroup;
+use crate::{pgroup, reaper};
 
 /// The `PATH` used when the helper has none (it may run with an empty environment).
 pub const STANDARD_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -368,6 +369,9 @@ pub fn run(
     let wake_raw = wake_r.as_raw_fd();
 
     let deadline = limits.timeout.map(|t| start + t);
+    // Sweeping our children is only right where we run one command at a time.
+    let sweep = reaper::adopting();
+    let mut next_reap = start + reaper::REAP_EVERY;
     let mut timed_out = false;
     let mut kill_at: Option<Instant> = None;
     let mut ended: Option<(ExitStatus, Instant)> = None;
@@ -390,7 +394,16 @@ pub fn run(
                 pgroup::signal(pgid, libc::SIGKILL);
                 kill_at = None;
             }
+            if sweep && now >= next_reap {
+                // Adopted orphans that exited must not pile up as zombies.
+                reaper::reap_exited(pgid);
+                next_reap = now + reaper::REAP_EVERY;
+            }
         } else {
+            if sweep && files_mode {
+                // Zombies of ours in the group would keep it "alive" below.
+                reaper::reap_exited(0);
+            }
             let all_closed = readers.iter().all(|r| r.file.is_none());
             let group_gone = !files_mode || !pgroup::alive(pgid);
             if (all_closed && group_gone) || drain_until.is_some_and(|d| now >= d) {
@@ -404,6 +417,7 @@ pub fn run(
             deadline.filter(|_| !timed_out && ended.is_none()),
             kill_at,
             drain_until,
+            Some(next_reap).filter(|_| sweep && ended.is_none()),
         ]
         .into_iter()
         .flatten()
@@ -469,6 +483,11 @@ pub fn run(
                             pgroup::signal(pgid, libc::SIGTERM);
                             pgroup::signal(pgid, libc::SIGCONT);
                         }
+                        if sweep {
+                            // The leader is reaped: every child of ours is its leftover.
+                            reaper::signal_adopted(libc::SIGTERM, 0);
+                            reaper::signal_adopted(libc::SIGCONT, 0);
+                        }
                     }
                 }
                 i => readers[i].read_available(),
@@ -479,6 +498,9 @@ pub fn run(
     // Whatever is left of the group now goes, and the pipes get one last look.
     if pgroup::alive(pgid) {
         pgroup::signal(pgid, libc::SIGKILL);
+    }
+    if sweep {
+        reaper::end_adopted();
     }
     for r in &mut readers {
         r.read_available();

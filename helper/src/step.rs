@@ -37,6 +37,56 @@ pub mod file {
     pub const CWD: &str = "cwd";
 }
 
+/// The largest result file the helper reads. The runner keeps a step's value under 8 MiB
+/// of JSON and its traceback under 64 KiB; anything bigger was not written by the runner
+/// (a step that wrote the file itself) and is refused without being read.
+pub const MAX_RESULT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// How much of an unreadable result file is kept, to show what was there.
+const SHOWN_RESULT_BYTES: usize = 4096;
+
+/// Why a result file could not be read.
+enum Unread {
+    /// There is none.
+    Missing,
+    /// It is larger than [`MAX_RESULT_BYTES`]: its size.
+    TooLarge(u64),
+}
+
+/// The result file in `dir`, read only when it is not too large.
+fn read_result(dir: &Path) -> Result<String, Unread> {
+    use std::io::Read;
+    let path = dir.join(file::RESULT);
+    let Ok(f) = std::fs::File::open(&path) else {
+        return Err(Unread::Missing);
+    };
+    let mut text = String::new();
+    // Read one byte past the bound, so that a file growing as we read is caught too.
+    match f.take(MAX_RESULT_BYTES + 1).read_to_string(&mut text) {
+        Ok(n) if n as u64 > MAX_RESULT_BYTES => Err(Unread::TooLarge(
+            std::fs::metadata(&path).map_or(n as u64, |m| m.len()),
+        )),
+        Ok(_) => Ok(text),
+        // Not UTF-8 is unreadable as JSON anyway: show its start.
+        Err(_) => Ok(String::from_utf8_lossy(
+            &std::fs::read(&path)
+                .unwrap_or_default()
+                .into_iter()
+                .take(SHOWN_RESULT_BYTES)
+                .collect::<Vec<u8>>(),
+        )
+        .into_owned()),
+    }
+}
+
+/// The start of `text`, for a message.
+fn shown(text: &str) -> String {
+    match text.char_indices().nth(SHOWN_RESULT_BYTES) {
+        Some((i, _)) => format!("{}\n[lutf: {} bytes more]", &text[..i], text.len() - i),
+        None => text.to_string(),
+    }
+}
+
 /// The test file `file` names: absolute, or relative to the bundle's `suites/`.
 pub fn test_file(env: &Env, file: &str) -> Result<PathBuf, ErrorReply> {
     let path = Path::new(file);
@@ -135,12 +185,20 @@ pub fn plan_result(file: &Path, dir: &Path, f: &Finished) -> Result<TestPlan, Er
         ))
         .with_detail(log));
     }
-    let text = match std::fs::read_to_string(dir.join(file::RESULT)) {
+    let text = match read_result(dir) {
         Ok(t) => t,
-        Err(_) => {
+        Err(Unread::Missing) => {
             return Err(err(format!(
                 "python ({}) wrote no plan for {}",
                 f.exit,
+                file.display()
+            ))
+            .with_detail(log))
+        }
+        Err(Unread::TooLarge(size)) => {
+            return Err(err(format!(
+                "the plan of {} is too large: {size} bytes, more than the {MAX_RESULT_BYTES} \
+                 a result may be",
                 file.display()
             ))
             .with_detail(log))
@@ -163,7 +221,7 @@ pub fn plan_result(file: &Path, dir: &Path, f: &Finished) -> Result<TestPlan, Er
                 file.display()
             ),
         )
-        .with_detail(text)),
+        .with_detail(shown(&text))),
     }
 }
 
@@ -228,9 +286,28 @@ pub fn step_outcome(
     f: &Finished,
     killed_after: Option<f64>,
 ) -> StepOutcome {
-    let written = std::fs::read_to_string(dir.join(file::RESULT))
-        .ok()
-        .map(|t| serde_json::from_str::<StepFile>(&t).map_err(|e| (e, t)));
+    let written = match read_result(dir) {
+        Ok(t) => Some(
+            serde_json::from_str::<StepFile>(&t)
+                .map_err(|e| {
+                    format!(
+                        "the runner wrote an unreadable result for step {}: {e}",
+                        args.step
+                    )
+                })
+                .map_err(|message| (message, Some(shown(&t)))),
+        ),
+        Err(Unread::Missing) => None,
+        Err(Unread::TooLarge(size)) => Some(Err((
+            format!(
+                "step {}: its result file is {size} bytes, more than the {MAX_RESULT_BYTES} \
+                 a result may be, and was not read (the runner keeps values under 8 MiB: \
+                 did the step write the file itself?)",
+                args.step
+            ),
+            None,
+        ))),
+    };
     if f.timed_out {
         // Whatever the runner managed to write, the verdict is the timeout; its
         // traceback (where the step was when stopped) is worth keeping.
@@ -249,14 +326,7 @@ pub fn step_outcome(
     }
     match written {
         Some(Ok(s)) => s.outcome,
-        Some(Err((e, text))) => fail(
-            FailureKind::Crash,
-            format!(
-                "the runner wrote an unreadable result for step {}: {e}",
-                args.step
-            ),
-            Some(text),
-        ),
+        Some(Err((message, shown))) => fail(FailureKind::Crash, message, shown),
         None => {
             let how = match (f.exit.code, f.exit.signal) {
                 (Some(c), _) => format!("python exited with code {c} without a result"),
@@ -345,6 +415,33 @@ mod tests {
         );
         std::fs::write(dir.path().join(file::RESULT), "{not json").unwrap();
         assert!(msg(finished(Some(0), None, false), None).contains("unreadable result"));
+    }
+
+    #[test]
+    fn an_oversized_result_is_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        // Sparse: the size is what matters, and it must not be read.
+        let f = std::fs::File::create(dir.path().join(file::RESULT)).unwrap();
+        f.set_len(MAX_RESULT_BYTES + 1).unwrap();
+        let o = step_outcome(&args(), dir.path(), &finished(Some(0), None, false), None);
+        let StepOutcome::Fail { failure } = o else {
+            panic!("{o:?}")
+        };
+        assert_eq!(failure.kind, FailureKind::Crash);
+        assert!(
+            failure.message.contains("16777217 bytes"),
+            "{}",
+            failure.message
+        );
+        assert_eq!(failure.traceback, None);
+
+        // An unreadable one is shown, shortened.
+        std::fs::write(dir.path().join(file::RESULT), "x".repeat(100_000)).unwrap();
+        let o = step_outcome(&args(), dir.path(), &finished(Some(0), None, false), None);
+        let StepOutcome::Fail { failure } = o else {
+            panic!("{o:?}")
+        };
+        assert!(failure.traceback.unwrap().len() < 5000);
     }
 
     #[test]

@@ -54,6 +54,8 @@ fn create(path: &Path) -> Result<std::fs::File, ErrorReply> {
 pub fn supervise(env: &Env, dir: &Path) -> i32 {
     // SAFETY: setsid has no preconditions; failing (already a leader) is harmless.
     unsafe { libc::setsid() };
+    // Whatever the job starts ends with it, even if it left its process group.
+    crate::reaper::adopt_orphans();
     match run(env, dir) {
         Ok(()) => 0,
         Err(e) => {

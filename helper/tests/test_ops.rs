@@ -3,126 +3,17 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::os::unix::fs::symlink;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::Work;
+use common::bundle::{failure, Bundle};
 use lutf_protocol::{
-    ErrorKind, Facts, FailureKind, KillArgs, KillResult, NodeInfo, Op, PlanArgs, SpawnResult,
-    StepArgs, StepContext, StepOutcome, StepResult, TestPlan, WaitArgs, WaitResult,
+    ErrorKind, Facts, FailureKind, KillArgs, KillResult, Op, PlanArgs, SpawnResult, StepOutcome,
+    StepResult, TestPlan, WaitArgs, WaitResult,
 };
 
-const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 const PYTHON36: &str = "/root/.pyenv/versions/3.6.15/bin/python3.6";
-
-/// A bundle as deployed: `lutf-helper`, `python/`, `suites/` side by side.
-struct Bundle {
-    work: Work,
-    _dir: tempfile::TempDir,
-    helper: PathBuf,
-}
-
-impl Bundle {
-    fn new() -> Bundle {
-        let dir = tempfile::tempdir().unwrap();
-        let helper = dir.path().join("lutf-helper");
-        // A copy, not a link: the helper finds its bundle from its own real path.
-        std::fs::copy(common::HELPER, &helper).unwrap();
-        symlink(
-            Path::new(ROOT).join("helper/python"),
-            dir.path().join("python"),
-        )
-        .unwrap();
-        let suites = dir.path().join("suites");
-        std::fs::create_dir(&suites).unwrap();
-        symlink(
-            Path::new(ROOT).join("suites/samples"),
-            suites.join("samples"),
-        )
-        .unwrap();
-        for s in ["broken", "failures", "deps"] {
-            symlink(
-                Path::new(ROOT).join("tests/fixtures/suites").join(s),
-                suites.join(s),
-            )
-            .unwrap();
-        }
-        symlink(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
-            suites.join("helper"),
-        )
-        .unwrap();
-        Bundle {
-            work: Work::new(),
-            _dir: dir,
-            helper,
-        }
-    }
-
-    fn call<T: serde::de::DeserializeOwned>(&self, op: Op) -> T {
-        match self.work.call_with(&self.helper, op) {
-            (Ok(v), 0) => v,
-            (r, code) => panic!("exit code {code}: {:?}", r.err()),
-        }
-    }
-
-    fn plan(&self, file: &str) -> TestPlan {
-        self.call(Op::Plan(PlanArgs { file: file.into() }))
-    }
-
-    /// The arguments for running `step` of `file` on this machine as its test's first role.
-    fn step_args(&self, file: &str, step: &str, timeout: Option<f64>) -> StepArgs {
-        let plan = self.plan(file);
-        let role = plan
-            .steps
-            .iter()
-            .find(|s| s.name == step)
-            .map(|s| s.role.clone())
-            .unwrap_or_else(|| panic!("no step {step} in {plan:?}"));
-        let facts: Facts = self.call(Op::Facts);
-        let nodes = plan
-            .needs
-            .roles
-            .iter()
-            .map(|r| {
-                (
-                    r.clone(),
-                    NodeInfo {
-                        name: "local".into(),
-                        facts: facts.clone(),
-                    },
-                )
-            })
-            .collect();
-        StepArgs {
-            file: file.into(),
-            step: step.into(),
-            context: StepContext {
-                test: file.trim_end_matches(".py").into(),
-                role,
-                node_name: "local".into(),
-                nodes,
-                results: BTreeMap::new(),
-                params: BTreeMap::new(),
-            },
-            timeout,
-            output_limit: None,
-        }
-    }
-
-    fn step(&self, file: &str, step: &str, timeout: Option<f64>) -> StepResult {
-        self.call(Op::Step(self.step_args(file, step, timeout)))
-    }
-}
-
-fn failure(o: &StepOutcome) -> &lutf_protocol::Failure {
-    match o {
-        StepOutcome::Fail { failure } => failure,
-        other => panic!("expected FAIL, got {other:?}"),
-    }
-}
 
 #[test]
 fn plan_of_a_sample() {

@@ -15,14 +15,18 @@
 //! ```
 
 mod bytes;
+pub mod check;
 mod facts;
+mod guard;
 pub mod lnet;
 mod process;
 mod request;
+mod secret;
 mod test;
 
 pub use bytes::Bytes;
 pub use facts::{Addr, Facts, IfFlags, Interface, LnetState, OsInfo, PythonInfo};
+pub use guard::{Refusal, MAX_DEPTH};
 pub use lnet::{
     LnetArgs, LnetCall, LnetFailure, LnetReply, LnetctlArgs, LnetctlResult, LstAction, LstArgs,
     LstResult,
@@ -32,6 +36,7 @@ pub use process::{
     WaitArgs, WaitResult, DEFAULT_OUTPUT_LIMIT, MAX_OUTPUT_LIMIT,
 };
 pub use request::{Op, Request, MAX_SECONDS};
+pub use secret::{placeholder, Redactor, Secret};
 pub use test::{
     Failure, FailureKind, Needs, NodeInfo, PlanArgs, StepArgs, StepContext, StepOutcome, StepPlan,
     StepResult, StepStatus, TestPlan,
@@ -241,6 +246,10 @@ pub enum DecodeError {
     /// The text is not a reply at all.
     #[error("helper reply is not valid YAML of the expected shape: {0}")]
     Yaml(#[from] serde_yaml::Error),
+    /// The reply has a shape no helper writes and that would be costly to parse (see
+    /// `guard.rs`); it was refused before being parsed.
+    #[error("helper reply refused: {0}")]
+    Refused(guard::Refusal),
     /// The helper speaks another protocol version.
     #[error("helper speaks protocol version {found}, this lutf speaks {expected}: redeploy")]
     Version {
@@ -253,6 +262,7 @@ pub enum DecodeError {
 
 /// Reads a reply whose `ok` is a `T`.
 pub fn decode_reply<T: DeserializeOwned>(text: &str) -> Result<Reply<T>, DecodeError> {
+    guard::check(text).map_err(DecodeError::Refused)?;
     let reply: Reply<T> = serde_yaml::from_str(text)?;
     if reply.version != PROTOCOL_VERSION {
         return Err(DecodeError::Version {
@@ -274,10 +284,19 @@ pub struct Hello {
     pub operations: Vec<String>,
 }
 
-/// Renders any serialisable value as YAML, for replies and requests alike.
+/// Renders a protocol value as YAML, for replies and requests alike.
+///
+/// Panics if `serde_yaml` cannot write it, which cannot happen for the protocol's own types
+/// (they hold no maps with non-string keys), nor for values read by [`decode_reply`] or
+/// [`Request::parse`] (they refuse the tags and collection keys it cannot write back). For
+/// any other value, use [`try_to_yaml`].
 pub fn to_yaml<T: Serialize>(value: &T) -> String {
-    // Serialising our own types cannot fail: they hold no maps with non-string keys.
-    serde_yaml::to_string(value).expect("protocol types always serialise")
+    try_to_yaml(value).expect("protocol types always serialise")
+}
+
+/// Renders any serialisable value as YAML, or says why `serde_yaml` cannot.
+pub fn try_to_yaml<T: Serialize>(value: &T) -> Result<String, serde_yaml::Error> {
+    serde_yaml::to_string(value)
 }
 
 #[cfg(test)]
@@ -298,6 +317,20 @@ mod tests {
         assert!(matches!(
             decode_reply::<Hello>(&old),
             Err(DecodeError::Version { found: 99, .. })
+        ));
+    }
+
+    #[test]
+    fn costly_replies_are_refused_unparsed() {
+        let alias = "version: 1\nok: {a: &x [1, 2], b: *x}\n";
+        assert!(matches!(
+            decode_reply::<serde_yaml::Value>(alias),
+            Err(DecodeError::Refused(Refusal::Alias))
+        ));
+        let deep = format!("version: 1\nok: {}\n", "[".repeat(100_000));
+        assert!(matches!(
+            decode_reply::<serde_yaml::Value>(&deep),
+            Err(DecodeError::Refused(Refusal::TooDeep))
         ));
     }
 

@@ -26,6 +26,11 @@ pub struct ExecArgs {
     /// Environment variables to set (on top of the helper's, or alone with `clear_env`).
     #[serde(default)]
     pub env: BTreeMap<String, Bytes>,
+    /// Environment variables whose values are secret: set like `env`, and every occurrence
+    /// of their values in the command's output is replaced by `[secret NAME]` before the
+    /// reply (see [`crate::Redactor`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secret_env: BTreeMap<String, crate::Secret>,
     /// Start from an empty environment.
     #[serde(default)]
     pub clear_env: bool,

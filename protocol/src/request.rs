@@ -140,6 +140,12 @@ impl Request {
                 "empty request: expected one YAML mapping with `version`, `op` and `args`",
             ));
         }
+        if let Err(why) = crate::guard::check(text) {
+            return Err(ErrorReply::new(
+                ErrorKind::Syntax,
+                format!("request refused before parsing: {why}"),
+            ));
+        }
         let value: serde_yaml::Value = serde_yaml::from_str(text)
             .map_err(|e| ErrorReply::new(ErrorKind::Syntax, format!("request is not YAML: {e}")))?;
         let serde_yaml::Value::Mapping(map) = value else {

@@ -102,6 +102,11 @@ pub struct StepContext {
     pub results: BTreeMap<String, serde_json::Value>,
     /// Run parameters (`--param key=value`).
     pub params: BTreeMap<String, serde_json::Value>,
+    /// Secret values (`ctx.secrets` in the step): every occurrence of them in the step's
+    /// log, failure, skip reason and value is replaced by `[secret NAME]` before the reply
+    /// (see [`crate::Redactor`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secrets: BTreeMap<String, crate::Secret>,
 }
 
 /// A node as a step sees it.

@@ -306,6 +306,8 @@ impl Sequencer<'_> {
                 nodes: self.spec.nodes.clone(),
                 results: self.results_for(i),
                 params: config.params.clone(),
+                // The master gives no secrets yet (no `--secret-env` option).
+                secrets: Default::default(),
             },
             timeout: Some(timeout),
             output_limit: config.output_limit,

@@ -1,6 +1,7 @@
 """`Context`: what a step gets — its node, the other nodes, earlier results, parameters —
 and what it can do with it (run commands, skip, fail, log)."""
 
+import base64
 import datetime
 import sys
 
@@ -148,6 +149,18 @@ class Results(dict):
         )
 
 
+def _bytes(value):
+    """The protocol's `Bytes` as Python sees them: a str, or bytes when not UTF-8
+    (`{"base64": ...}` on the wire)."""
+    if isinstance(value, dict) and set(value) == {"base64"}:
+        raw = base64.b64decode(value["base64"])
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw
+    return value
+
+
 class Context:
     """What a step receives as its one argument, `ctx`.
 
@@ -155,13 +168,16 @@ class Context:
       (``ctx.nodes["server"].address`` or ``ctx.nodes.server.address``)
     - ``ctx.results``: return values of the steps it comes after; ``ctx.result(step)``
     - ``ctx.params``: the run's parameters (``lutf run --param key=value``)
+    - ``ctx.secrets``: the run's secret values, name -> str (bytes when not UTF-8); the
+      helper replaces them by ``[secret NAME]`` in the step's log, failure and value, so
+      a secret printed by mistake never reaches a log or a result
     - ``ctx.run(...)``: run a command (see `lutf.run`)
     - ``ctx.skip(reason)``, ``ctx.fail(reason)``, ``ctx.log(...)``
     - ``ctx.test``, ``ctx.step``, ``ctx.role``: where we are (``samples/test_01``, ...)
     """
 
     def __init__(self, test="", step="", role="", node_name="", nodes=None, results=None,
-                 params=None):
+                 params=None, secrets=None):
         self.test = test
         self.step = step
         self.role = role
@@ -172,6 +188,7 @@ class Context:
         self.node = self.nodes.get(role) or Node(node_name, role, {})
         self.results = Results(results)
         self.params = dict(params or {})
+        self.secrets = {k: _bytes(v) for k, v in (secrets or {}).items()}
 
     @classmethod
     def from_json(cls, data, step=""):
@@ -184,6 +201,7 @@ class Context:
             nodes=data.get("nodes"),
             results=data.get("results"),
             params=data.get("params"),
+            secrets=data.get("secrets"),
         )
 
     def result(self, step):

@@ -33,6 +33,10 @@ MAX_VALUE_BYTES = 8 * 1024 * 1024
 # Failure messages are one line for the results table; the traceback keeps everything.
 MAX_MESSAGE_CHARS = 1000
 
+# A traceback longer than this (an exception carrying megabytes in its message) keeps its
+# start and its end: the result file must stay far below the helper's bound on it.
+MAX_TRACEBACK_CHARS = 64 * 1024
+
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 USAGE = """usage:
@@ -73,7 +77,17 @@ def _format_traceback(exc, drop_inner=False):
         while frames and _is_internal(frames[-1].filename):
             frames.pop()
     te.stack = traceback.StackSummary.from_list(frames)
-    return "".join(te.format())
+    return _bounded("".join(te.format()), MAX_TRACEBACK_CHARS)
+
+
+def _bounded(text, limit):
+    """`text`, or its first quarter and last three quarters of `limit` with a marker."""
+    if len(text) <= limit:
+        return text
+    head = limit // 4
+    tail = limit - head
+    dropped = len(text) - head - tail
+    return f"{text[:head]}\n[lutf: {dropped} characters dropped]\n{text[-tail:]}"
 
 
 def _line_in(exc, path):

@@ -5,7 +5,9 @@ use std::os::unix::ffi::OsStringExt;
 use std::path::Path;
 use std::time::Duration;
 
-use lutf_protocol::{Bytes, ErrorKind, ErrorReply, ExecArgs, ExecResult, DEFAULT_OUTPUT_LIMIT};
+use lutf_protocol::{
+    Bytes, ErrorKind, ErrorReply, ExecArgs, ExecResult, Redactor, DEFAULT_OUTPUT_LIMIT,
+};
 
 use crate::process::{self, CommandSpec, Limits, Output};
 use crate::Env;
@@ -38,12 +40,14 @@ pub fn command_spec(args: &ExecArgs, default_cwd: &Path) -> Result<CommandSpec, 
         return Err(bad("`argv` must not be empty".into()));
     }
     let mut env = Vec::new();
-    for (k, v) in &args.env {
+    let secrets = args.secret_env.iter().map(|(k, v)| (k, &v.0));
+    for (k, v) in args.env.iter().chain(secrets) {
         if k.is_empty() || k.contains('=') || k.contains('\0') {
             return Err(bad(format!(
                 "environment variable name {k:?} is not valid (empty, or contains `=` or NUL)"
             )));
         }
+        // The value is not named: it may be a secret.
         env.push((OsString::from(k), os(v, &format!("env {k}"))?));
     }
     let cwd = match &args.cwd {
@@ -77,13 +81,17 @@ pub fn exec(env: &Env, args: &ExecArgs) -> Result<ExecResult, ErrorReply> {
     }
     let limit = args.output_limit.unwrap_or(DEFAULT_OUTPUT_LIMIT);
     let f = process::run(&spec, Output::Separate { limit }, limits(args), |_| {})?;
-    Ok(ExecResult {
+    let mut r = ExecResult {
         exit: f.exit,
         timed_out: f.timed_out,
         duration: f.duration,
         stdout: f.stdout,
         stderr: f.stderr,
-    })
+    };
+    let secrets = Redactor::new(&args.secret_env);
+    secrets.captured(&mut r.stdout);
+    secrets.captured(&mut r.stderr);
+    Ok(r)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use lutf_protocol::{
     Captured, ErrorKind, ErrorReply, ExecArgs, Failure, FailureKind, JobArgs, KillArgs, KillResult,
-    SpawnResult, StepOutcome, StepResult, WaitArgs, WaitResult, DEFAULT_OUTPUT_LIMIT,
+    Redactor, SpawnResult, StepOutcome, StepResult, WaitArgs, WaitResult, DEFAULT_OUTPUT_LIMIT,
 };
 
 use crate::capture;
@@ -207,6 +207,11 @@ fn wait_result(job: &JobDir, state: &State) -> Result<WaitResult, ErrorReply> {
         r.stdout = read_output(&job.file(file::STDOUT), limit)?;
         r.stderr = read_output(&job.file(file::STDERR), limit)?;
     }
+    let secrets = match &spec {
+        JobSpec::Exec { args } => &args.secret_env,
+        JobSpec::Step { args } => &args.context.secrets,
+    };
+    Redactor::new(secrets).wait_result(&mut r);
     Ok(r)
 }
 

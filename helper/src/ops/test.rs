@@ -2,7 +2,8 @@
 //! runner in a fresh `python3` per call (see [`crate::step`] for the contract).
 
 use lutf_protocol::{
-    ErrorReply, PlanArgs, SpawnResult, StepArgs, StepResult, TestPlan, DEFAULT_OUTPUT_LIMIT,
+    ErrorReply, PlanArgs, Redactor, SpawnResult, StepArgs, StepResult, TestPlan,
+    DEFAULT_OUTPUT_LIMIT,
 };
 
 use crate::jobs::JobSpec;
@@ -40,11 +41,13 @@ pub fn step(env: &Env, args: &StepArgs) -> Result<StepResult, ErrorReply> {
     let cmd = step::step_command(env, args, scratch.path())?;
     let limit = args.output_limit.unwrap_or(DEFAULT_OUTPUT_LIMIT);
     let f = process::run(&cmd, Output::Merged { limit }, step::limits(args), |_| {})?;
-    Ok(StepResult {
+    let mut r = StepResult {
         outcome: step::step_outcome(args, scratch.path(), &f, None),
         duration: f.duration,
         log: f.stdout,
-    })
+    };
+    Redactor::new(&args.context.secrets).step_result(&mut r);
+    Ok(r)
 }
 
 /// Starts one step in the background; `wait` and `kill` answer with its result.

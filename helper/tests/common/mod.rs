@@ -3,7 +3,9 @@
 
 #![allow(dead_code)] // each test file uses a different part
 
-use std::io::Write;
+pub mod bundle;
+
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -40,34 +42,57 @@ impl Work {
         helper: &Path,
         op: Op,
     ) -> (Result<T, ErrorReply>, i32) {
+        let c = self.call_measured(helper, op);
+        (c.reply(), c.code)
+    }
+
+    /// Runs `op` with `helper` and returns everything about the call, including the peak
+    /// memory of the helper and what it ran.
+    pub fn call_measured(&self, helper: &Path, op: Op) -> Called {
         let request = Request::from(op).to_yaml();
         let mut cmd = Command::new(helper);
         if let Some(env) = &self.env {
             cmd.env_clear().envs(env.iter().cloned());
         }
-        let mut child = cmd
-            .arg("--workdir")
+        cmd.arg("--workdir")
             .arg(&self.workdir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(request.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        let text = String::from_utf8(out.stdout).unwrap();
-        let reply = decode_reply::<T>(&text).unwrap_or_else(|e| {
-            panic!(
-                "not a reply ({e}): {text}\nstderr: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
+            .stderr(Stdio::piped());
+        // A bundle's fresh copy of the helper may still be open for writing in a child
+        // another test thread is forking right now (ETXTBSY): that passes in a moment.
+        let mut tries = 0;
+        let mut child = loop {
+            match cmd.spawn() {
+                Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && tries < 100 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                other => break other.unwrap(),
+            }
+        };
+        let mut stdin = child.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(request.as_bytes());
         });
-        (reply.into_result(), out.status.code().unwrap())
+        let mut stdout = child.stdout.take().unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        let err_reader = std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = stderr.read_to_end(&mut buf);
+            buf
+        });
+        let mut out = Vec::new();
+        stdout.read_to_end(&mut out).unwrap();
+        let stderr = err_reader.join().unwrap();
+        writer.join().unwrap();
+        let (code, max_rss_kib) = wait4(child.id() as i32);
+        Called {
+            stdout: String::from_utf8(out).expect("replies are UTF-8"),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+            code,
+            max_rss_kib,
+        }
     }
 
     /// Runs `op` with the test helper; panics on an error reply.
@@ -85,6 +110,48 @@ impl Work {
             (Ok(v), _) => panic!("expected an error, got {v:?}"),
         }
     }
+}
+
+/// One finished helper call.
+pub struct Called {
+    /// The reply, as written.
+    pub stdout: String,
+    /// The helper's stderr.
+    pub stderr: String,
+    /// The exit code.
+    pub code: i32,
+    /// Peak resident memory in KiB of the helper or of anything it waited for (the kernel's
+    /// `ru_maxrss` for a waited-for child covers its own waited-for children too).
+    pub max_rss_kib: u64,
+}
+
+impl Called {
+    /// The reply read as a `T`.
+    pub fn reply<T: DeserializeOwned>(&self) -> Result<T, ErrorReply> {
+        decode_reply::<T>(&self.stdout)
+            .unwrap_or_else(|e| {
+                panic!(
+                    "not a reply ({e}): {}\nstderr: {}",
+                    self.stdout, self.stderr
+                )
+            })
+            .into_result()
+    }
+}
+
+/// Reaps child `pid`: its exit code and its peak RSS in KiB.
+fn wait4(pid: i32) -> (i32, u64) {
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to overwrite.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our own child, not yet reaped; both pointers are valid.
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(rc, pid, "wait4: {}", std::io::Error::last_os_error());
+    assert!(
+        libc::WIFEXITED(status),
+        "the helper was killed (status {status:#x})"
+    );
+    (libc::WEXITSTATUS(status), usage.ru_maxrss as u64)
 }
 
 /// A marker unique to this test run, to find our own processes in /proc.
