@@ -124,7 +124,7 @@ fn serve(env: &Env) -> i32 {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ops::dispatch(env, request))) {
         // Encoded here, not in write_reply: a value serde_yaml cannot write (one read from
         // a command's YAML output, say) must be an error reply, not a panic.
-        Ok(Ok(value)) => match lutf_protocol::try_to_yaml(&Reply::ok(value)) {
+        Ok(Ok(value)) => match encode(&Reply::ok(value)) {
             Ok(text) => {
                 write_text(&text);
                 lutf_protocol::exit::OK
@@ -171,6 +171,17 @@ fn write_reply<T: serde::Serialize>(reply: &Reply<T>) {
         lutf_protocol::to_yaml(reply)
     };
     write_text(&text);
+}
+
+/// A reply in the format asked for (`--json`, else YAML), or why it cannot be written.
+fn encode<T: serde::Serialize>(reply: &Reply<T>) -> Result<String, String> {
+    if JSON_REPLIES.load(Ordering::Relaxed) {
+        serde_json::to_string(reply)
+            .map(|t| t + "\n")
+            .map_err(|e| e.to_string())
+    } else {
+        lutf_protocol::try_to_yaml(reply).map_err(|e| e.to_string())
+    }
 }
 
 fn write_text(text: &str) {
