@@ -109,7 +109,7 @@ fn children_of_a_step_are_gone_after_its_timeout() {
     let b = Bundle::new();
     let marker = common::sleep_marker();
     let params = [("marker", marker.clone().into()), ("hang", true.into())];
-    let r = run(&b, "fork_many", 3.0, &params);
+    let r = run(&b, "fork_many", 5.0, &params);
     assert_eq!(failure(&r.outcome).kind, FailureKind::Timeout);
     assert!(log(&r).contains("FORKED 100"), "{}", log(&r));
     let left = common::wait_gone(&marker, 5.0);
