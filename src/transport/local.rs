@@ -161,6 +161,24 @@ fn prune_bundles(workdir: &Path, keep: &str) -> usize {
         .count()
 }
 
+/// Starts `command`, retrying briefly while its file is "busy": just after the bundle was
+/// written, a child that another thread forked in between may still hold the helper open for
+/// writing until it execs (the classic ETXTBSY race of threaded programs), for a moment.
+async fn spawn_retrying_busy(
+    command: &mut tokio::process::Command,
+) -> std::io::Result<tokio::process::Child> {
+    let mut tries = 0;
+    loop {
+        match command.spawn() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && tries < 100 => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 impl Transport for Local {
     fn deploy<'a>(&'a self, bundle: &'a Bundle) -> BoxFuture<'a, Result<Deployed, TransportError>> {
         Box::pin(async move {
@@ -182,14 +200,15 @@ impl Transport for Local {
                 .unwrap()
                 .clone()
                 .ok_or(TransportError::NotDeployed)?;
-            let mut child = tokio::process::Command::new(Bundle::helper_path(&dir))
+            let mut command = tokio::process::Command::new(Bundle::helper_path(&dir));
+            command
                 .arg("--workdir")
                 .arg(&self.workdir)
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
-                .kill_on_drop(true)
-                .spawn()?;
+                .kill_on_drop(true);
+            let mut child = spawn_retrying_busy(&mut command).await?;
             let mut stdin = child.stdin.take().expect("stdin is piped");
             let writer = async move {
                 // A helper that rejects a request early closes its stdin: not our error.
