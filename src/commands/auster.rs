@@ -16,13 +16,13 @@ use std::time::Instant;
 use anyhow::{bail, Context as _};
 use tokio::sync::watch;
 
-use super::run::{hostname, prepare_nodes, run_id, watch_signals};
+use super::run::{hostname, node_records, prepare_nodes, run_id, watch_signals};
 use crate::auster::{auster_id, AusterEnv, Candidate, ThisHost, Verdict};
 use crate::cli::{AusterArgs, Global};
 use crate::cluster::Cluster;
 use crate::discovery::{self, close_matches, Selection};
-use crate::outcome::{NodeRecord, RunOutcome, Status, TestOutcome};
-use crate::plan::{self, NodeStatus, PlanError};
+use crate::outcome::{RunOutcome, Status, TestOutcome};
+use crate::plan::{self, PlanError};
 use crate::reporter::{self, Display};
 use crate::results::hook::AusterLog;
 use crate::runner::{now_rfc3339, NodeExecutor, PlannedSuite, PlannedTest, RunConfig, Runner};
@@ -338,26 +338,6 @@ fn as_auster(t: &TestOutcome, testsuite: &str, chosen: Option<&&Chosen>) -> Test
         out.id = c.auster_id.clone();
     }
     out
-}
-
-fn node_records(statuses: &[NodeStatus]) -> BTreeMap<String, NodeRecord> {
-    statuses
-        .iter()
-        .map(|n| {
-            (
-                n.name.clone(),
-                NodeRecord {
-                    name: n.name.clone(),
-                    hostname: n
-                        .facts
-                        .as_ref()
-                        .map_or_else(|| n.name.clone(), |f| f.hostname.clone()),
-                    facts: n.facts.clone(),
-                    error: n.down.clone(),
-                },
-            )
-        })
-        .collect()
 }
 
 /// `--dry-run`: what auster's environment selects, the nodes, where results would go.

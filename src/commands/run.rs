@@ -211,23 +211,7 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
             (None, Some(list)) => list.clone(),
             (None, None) => crate::cluster::LOCAL.to_string(),
         },
-        nodes: statuses
-            .iter()
-            .map(|n| {
-                (
-                    n.name.clone(),
-                    NodeRecord {
-                        name: n.name.clone(),
-                        hostname: n
-                            .facts
-                            .as_ref()
-                            .map_or_else(|| n.name.clone(), |f| f.hostname.clone()),
-                        facts: n.facts.clone(),
-                        error: n.down.clone(),
-                    },
-                )
-            })
-            .collect(),
+        nodes: node_records(&statuses),
         suites: Vec::new(),
         interrupted: false,
     };
@@ -539,4 +523,25 @@ pub fn summary(
         Some(i) => format!("\n{}\n{line}{}", &text[..i], &text[i + 1..]),
         None => format!("\n{text}{line}"),
     }
+}
+
+/// The run's record of each node: its facts, or why it is down.
+pub fn node_records(statuses: &[NodeStatus]) -> BTreeMap<String, NodeRecord> {
+    statuses
+        .iter()
+        .map(|n| {
+            (
+                n.name.clone(),
+                NodeRecord {
+                    name: n.name.clone(),
+                    hostname: n
+                        .facts
+                        .as_ref()
+                        .map_or_else(|| n.name.clone(), |f| f.hostname.clone()),
+                    facts: n.facts.clone(),
+                    error: n.down.clone(),
+                },
+            )
+        })
+        .collect()
 }
