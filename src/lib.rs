@@ -9,6 +9,9 @@
 //! Under Lustre's auster, [`auster`] reads auster's environment and [`hook`] renders the
 //! script auster runs.
 
+// Output goes through `reporter::{print, eprint}`, which survive a closed pipe.
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
+
 pub mod auster;
 pub mod bundle;
 pub mod cli;

@@ -1,6 +1,9 @@
 //! The `lutf` command: parses the command line, sets up logging, runs one subcommand and
 //! exits with its code.
 
+// Output goes through `lutf::reporter::{print, eprint}`, which survive a closed pipe.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 use clap::Parser;
 use lutf::cli::{Cli, Command};
 use lutf::commands;
@@ -42,7 +45,7 @@ fn main() {
             Command::Lnet(a) => commands::lnet::run(&cli.global, a).await,
         };
         result.unwrap_or_else(|e| {
-            eprintln!("lutf: error: {e:#}");
+            lutf::reporter::eprintln(&format!("lutf: error: {e:#}"));
             commands::EXIT_USAGE
         })
     });

@@ -48,10 +48,10 @@ pub async fn run(global: &Global, args: &AusterArgs) -> anyhow::Result<i32> {
 fn note_failure(text: &str) {
     if let Some(path) = std::env::var_os("TF_FAIL").filter(|p| !p.is_empty()) {
         if let Err(e) = std::fs::write(&path, format!("{text}\n")) {
-            eprintln!(
+            reporter::eprintln(&format!(
                 "lutf: warning: cannot write TF_FAIL {}: {e}",
                 Path::new(&path).display()
-            );
+            ));
         }
     }
 }
@@ -100,14 +100,14 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
     for o in env.filter.unmatched_only(&candidates) {
         let ids: Vec<String> = candidates.iter().map(|c| c.auster_id.clone()).collect();
         let close = close_matches(o.strip_prefix("test_").unwrap_or(&o), &ids);
-        eprintln!(
+        reporter::eprintln(&format!(
             "lutf: warning: ONLY names {o:?}, which is no test here{}",
             if close.is_empty() {
                 String::new()
             } else {
                 format!("; did you mean {}?", close.join(", "))
             }
-        );
+        ));
     }
     let verdicts = env.filter.decide(&candidates);
     let chosen: Vec<Chosen> = tests
@@ -133,7 +133,7 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
     }
 
     if args.dry_run {
-        print!("{}", dry_run(env, &dir, &chosen, &cluster));
+        reporter::print(&dry_run(env, &dir, &chosen, &cluster));
         return Ok(0);
     }
 
@@ -219,7 +219,7 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
         &env.testsuite,
         &run,
     )?;
-    eprintln!(
+    reporter::eprintln(&format!(
         "lutf: auster suite {}: {} test{} to run, {} excluded; SubTests into {}, logs into {}",
         env.testsuite,
         to_run.len(),
@@ -227,7 +227,7 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
         chosen.len() - to_run.len(),
         log.yaml_log().display(),
         log.logdir().display()
-    );
+    ));
 
     // Each test goes into auster's files as soon as it ends.
     let names: BTreeMap<(String, String), &Chosen> = chosen
@@ -283,7 +283,7 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
         Status::Skip
     };
     if let Err(e) = log.finish(t0.elapsed().as_secs_f64(), status) {
-        eprintln!("lutf: error: {e}");
+        reporter::eprintln(&format!("lutf: error: {e}"));
         write_error.get_or_insert_with(|| e.to_string());
     }
 
@@ -307,7 +307,7 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
         log.yaml_log().display(),
         log.logdir().display()
     );
-    eprint!("\n{text}");
+    reporter::eprint(&format!("\n{text}"));
     if let Some(e) = &write_error {
         note_failure(&format!("lutf: error: results not recorded: {e}"));
     }

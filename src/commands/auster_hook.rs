@@ -21,6 +21,6 @@ pub fn run(global: &Global, args: &AusterHookArgs) -> anyhow::Result<i32> {
         ),
         None => None,
     };
-    print!("{}", crate::hook::render(&lutf, suites.as_deref())?);
+    crate::reporter::print(&crate::hook::render(&lutf, suites.as_deref())?);
     Ok(0)
 }

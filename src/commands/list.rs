@@ -39,7 +39,7 @@ pub async fn run(global: &Global, args: &ListArgs) -> anyhow::Result<i32> {
             let _ = writeln!(out, "  {}", line(&t.test.name(), &plan));
         }
     }
-    print!("{out}");
+    crate::reporter::print(&out);
     Ok(0)
 }
 

@@ -60,11 +60,11 @@ pub async fn run(global: &Global, args: &LnetArgs) -> anyhow::Result<i32> {
             Ok(v) => shown.push((name, output(&op, v)?)),
             Err(e) => {
                 failed = true;
-                eprintln!("{}", error_text(&e));
+                crate::reporter::eprintln(&error_text(&e));
             }
         }
     }
-    print!("{}", render(&shown, keyed, args.format)?);
+    crate::reporter::print(&render(&shown, keyed, args.format)?);
     Ok(if failed { EXIT_FAILED } else { 0 })
 }
 

@@ -26,7 +26,7 @@ pub fn run(_global: &Global, args: &ResultsArgs) -> anyhow::Result<i32> {
             None => default_archive_path(&dir)?,
         };
         let entries = archive(&dir, &out)?;
-        println!("{} ({} files)", out.display(), entries.len());
+        crate::reporter::print(&format!("{} ({} files)\n", out.display(), entries.len()));
         return Ok(0);
     }
 

@@ -119,7 +119,7 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
         match select_failed(global, &args.results)? {
             Rerun::Tests(dir, suites) => (dir, suites),
             Rerun::NoneFailed(message) => {
-                eprintln!("lutf: {message}");
+                reporter::eprintln(&format!("lutf: {message}"));
                 return Ok(0);
             }
         }
@@ -147,11 +147,11 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
     let down: Vec<&NodeStatus> = statuses.iter().filter(|n| n.down.is_some()).collect();
     if !down.is_empty() {
         for n in &down {
-            eprintln!(
+            reporter::eprintln(&format!(
                 "lutf: node {} {}",
                 n.name,
                 n.down.as_deref().unwrap_or_default()
-            );
+            ));
         }
         if !args.allow_missing {
             anyhow::bail!(
@@ -194,7 +194,7 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
         .collect();
 
     if args.dry_run {
-        print!("{}", dry_run(&planned, &statuses));
+        reporter::print(&dry_run(&planned, &statuses));
         return Ok(0);
     }
 
@@ -260,10 +260,7 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
         reporter::eprintln(&format!("lutf: warning: writing results failed: {e}"));
     }
 
-    eprint!(
-        "{}",
-        summary(&run, end.not_run, end.stopped, results.path())
-    );
+    reporter::eprint(&summary(&run, end.not_run, end.stopped, results.path()));
     Ok(if run.interrupted {
         EXIT_INTERRUPTED
     } else if run.count(Status::Fail) > 0 {
@@ -337,7 +334,7 @@ async fn interrupted() {
 
 /// Says that the run stopped before any test ran; the exit code for it.
 fn interrupted_in_setup() -> i32 {
-    eprintln!("lutf: interrupted while setting up the nodes: no test was run");
+    reporter::eprintln("lutf: interrupted while setting up the nodes: no test was run");
     EXIT_INTERRUPTED
 }
 

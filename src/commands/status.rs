@@ -147,7 +147,7 @@ pub async fn run(global: &Global, args: &StatusArgs) -> anyhow::Result<i32> {
         Format::Yaml => serde_yaml::to_string(&statuses)?,
         Format::Json => serde_json::to_string_pretty(&statuses)? + "\n",
     };
-    print!("{out}");
+    crate::reporter::print(&out);
     Ok(if statuses.iter().all(|s| s.reachable) {
         0
     } else {

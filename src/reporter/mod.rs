@@ -138,6 +138,14 @@ pub fn eprint(text: &str) {
     }
 }
 
+/// Writes `text` to stdout, ignoring a closed pipe: `lutf list | head` must neither panic
+/// nor stop a run that has results to write. (SIGPIPE stays ignored, as Rust sets it, because
+/// its default would also kill lutf when an ssh pipe closes.)
+pub fn print(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
 /// `text` and a newline, through [`eprint`].
 pub fn eprintln(text: &str) {
     eprint(&format!("{text}\n"));
