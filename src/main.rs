@@ -42,7 +42,8 @@ fn main() {
             Command::Lnet(a) => commands::lnet::run(&cli.global, a).await,
         };
         result.unwrap_or_else(|e| {
-            eprintln!("lutf: error: {e:#}");
+            // Errors may quote what a node said: no secret in them either.
+            eprintln!("{}", lutf::secrets::text(&format!("lutf: error: {e:#}")));
             commands::EXIT_USAGE
         })
     });

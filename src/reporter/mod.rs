@@ -127,8 +127,10 @@ pub fn abandon() {
     }
 }
 
-/// Writes `text` to stderr in one piece: above the bars while they show.
+/// Writes `text` to stderr in one piece: above the bars while they show. Secrets
+/// ([`crate::secrets`]) are blanked out first.
 pub fn eprint(text: &str) {
+    let text = crate::secrets::text(text);
     let write = || {
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
     };
