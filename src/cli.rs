@@ -131,7 +131,8 @@ pub enum Command {
     #[command(after_help = "Examples:
   lutf exec -- uname -r
   lutf exec --timeout 5 -- sh -c 'lsmod | grep lnet'
-  lutf exec --nodes host[1-4] --gather -- lnetctl net show")]
+  lutf exec --nodes host[1-4] --gather -- lnetctl net show
+  lutf exec --secret-env TOKEN --shell -- 'login --token \"$TOKEN\"'")]
     Exec(ExecArgs),
 
     /// Show a stored run again: its summary, its failures, one of its files, or an archive.
@@ -163,6 +164,7 @@ pub enum Command {
   lutf run --dry-run                        the plans and role bindings, running nothing
   lutf run --param nettype=tcp --param count=3
   lutf run --rerun-failed                   the tests that failed in results/latest
+  lutf run --secret-env LNET_KEY            ctx.secrets['LNET_KEY'] from $LNET_KEY
 Each test is `suites/<suite>/test_<id>.py`; `01` and `test_01` both name it.")]
     Run(RunArgs),
 
@@ -171,6 +173,10 @@ Each test is `suites/<suite>/test_<id>.py`; `01` and `test_01` both name it.")]
     /// cfg's host variables, ...), appends one SubTests item per test to $YAML_LOG, writes
     /// the logs into $LOGDIR, and exits 0 (all good), 1 (a test failed), 111 (a test failed
     /// and STOP_ON_ERROR is set: auster stops) or 2 (lutf could not run).
+    ///
+    /// Secrets: LUTF_SECRET_ENV names environment variables (spaces or commas between
+    /// names) whose values every step gets as `ctx.secrets[NAME]`, as `lutf run
+    /// --secret-env` does; the hook exports them from the cfg.
     #[command(after_help = "Examples:
   auster -f lutfcfg -rsv -d /opt/results/ lutf --suite dlc --only 01
                                     what it is for (see `lutf auster-hook`)
@@ -271,6 +277,13 @@ pub struct ExecArgs {
     #[arg(long)]
     pub gather: bool,
 
+    /// Give the command the environment variable NAME, read from lutf's own environment
+    /// (never from the command line), as a secret: every occurrence of its value in the
+    /// output is replaced by `[secret NAME]`. Repeatable, or a comma list; names in
+    /// $LUTF_SECRET_ENV (spaces or commas) are added. An unset NAME is an error.
+    #[arg(long, value_name = "NAME")]
+    pub secret_env: Vec<String>,
+
     /// The command and its arguments.
     #[arg(required = true, last = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,
@@ -342,6 +355,14 @@ pub struct RunArgs {
     /// (`3`, `true`, `[1,2]`), else taken as a string. Repeatable.
     #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
     pub params: Vec<(String, serde_json::Value)>,
+
+    /// Hand every step the secret `ctx.secrets[NAME]`: the value of the environment variable
+    /// NAME, read from lutf's own environment (never from the command line, where `ps` and
+    /// shell history would see it). Every occurrence of the value in logs and results is
+    /// replaced by `[secret NAME]`. Repeatable, or a comma list; names in $LUTF_SECRET_ENV
+    /// (spaces or commas) are added. An unset NAME is an error before anything connects.
+    #[arg(long, value_name = "NAME")]
+    pub secret_env: Vec<String>,
 
     /// Run even when some nodes are unreachable: tests needing more nodes than remain are
     /// skipped with the reason.

@@ -26,6 +26,7 @@ pub mod plan;
 pub mod reporter;
 pub mod results;
 pub mod runner;
+pub mod secrets;
 pub mod transport;
 
 pub use lutf_protocol as protocol;

@@ -45,6 +45,7 @@ fn main() {
             Command::Lnet(a) => commands::lnet::run(&cli.global, a).await,
         };
         result.unwrap_or_else(|e| {
+            // Through the reporter: no secret in it even when it quotes what a node said.
             lutf::reporter::eprintln(&format!("lutf: error: {e:#}"));
             commands::EXIT_USAGE
         })

@@ -46,6 +46,30 @@ fn a_run_whose_output_pipe_is_closed_finishes_and_writes_every_result() {
     let subtests = yml["Tests"][0]["SubTests"].as_sequence().unwrap();
     assert_eq!(subtests.len(), 9, "{text}");
     assert!(results.join("latest/report.html").exists());
+    // Showing it again into the closed pipe (was: "lutf: error: Broken pipe", exit 2).
+    for format in [None, Some("html")] {
+        let mut cmd = Command::new(LUTF);
+        cmd.arg("results").arg(results.join("latest"));
+        if let Some(f) = format {
+            cmd.args(["--format", f]);
+        }
+        let shown = cmd
+            .stdout(broken_pipe())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(
+            shown.status.code(),
+            Some(0),
+            "{format:?}: {}",
+            String::from_utf8_lossy(&shown.stderr)
+        );
+        assert!(
+            shown.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&shown.stderr)
+        );
+    }
 }
 
 #[test]

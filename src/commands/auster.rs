@@ -47,6 +47,7 @@ pub async fn run(global: &Global, args: &AusterArgs) -> anyhow::Result<i32> {
 /// Writes `text` into `$TF_FAIL` (auster marks the suite FAIL while it exists).
 fn note_failure(text: &str) {
     if let Some(path) = std::env::var_os("TF_FAIL").filter(|p| !p.is_empty()) {
+        let text = crate::secrets::text(text);
         if let Err(e) = std::fs::write(&path, format!("{text}\n")) {
             reporter::eprintln(&format!(
                 "lutf: warning: cannot write TF_FAIL {}: {e}",
@@ -71,6 +72,10 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
         );
     }
     let t0 = Instant::now();
+    // LUTF_SECRET_ENV names them (auster passes no options); an unset one is an error
+    // before anything connects.
+    let secrets = crate::secrets::from_env(&[])?;
+    crate::secrets::install(&secrets);
 
     // Suites: SUITE, or every suite; an unknown one is an error naming close matches.
     let dir = discovery::suites_dir(global.suites.as_deref())?;
@@ -240,6 +245,7 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
     let (tx, rx) = watch::channel(false);
     let signals = tokio::spawn(watch_signals(tx, executor.clone()));
     let config = RunConfig {
+        secrets,
         params: env.params(),
         fail_fast: env.stop_on_error || env.fail_on_error,
         ..RunConfig::default()

@@ -11,7 +11,7 @@ use std::os::unix::ffi::OsStrExt;
 use crate::cli::{ExecArgs, Global};
 use crate::hostlist;
 use crate::node::Node;
-use crate::protocol::{Bytes, ExecArgs as Exec, ExecResult, Op};
+use crate::protocol::{Bytes, ExecArgs as Exec, ExecResult, Op, Redactor};
 
 /// The exit code of a node that could not run the command at all.
 pub const EXIT_NODE_FAILED: i32 = 255;
@@ -30,8 +30,24 @@ pub struct NodeOutput {
 }
 
 /// Runs the command on one node (deploying first) and never fails: failures become
-/// output and an exit code.
+/// output and an exit code. The values of the request's secrets are blanked out of both
+/// (the helper did for the command's output; lutf's own notes and errors too).
 pub async fn exec_on(
+    node: &Node,
+    bundle: &crate::bundle::Bundle,
+    request: Exec,
+    timeout: f64,
+) -> NodeOutput {
+    let redactor = Redactor::new(&request.secret_env);
+    let mut out = exec_unredacted(node, bundle, request, timeout).await;
+    if !redactor.is_empty() {
+        out.stdout = redactor.bytes(&out.stdout);
+        out.stderr = redactor.bytes(&out.stderr);
+    }
+    out
+}
+
+async fn exec_unredacted(
     node: &Node,
     bundle: &crate::bundle::Bundle,
     request: Exec,
@@ -96,6 +112,9 @@ pub async fn exec_on(
 
 /// Runs `lutf exec`.
 pub async fn run(global: &Global, args: &ExecArgs) -> anyhow::Result<i32> {
+    // Before anything connects: a secret that is not set is a usage error.
+    let secrets = crate::secrets::from_env(&args.secret_env)?;
+    crate::secrets::install(&secrets);
     let cluster = super::cluster(global)?;
     let nodes = cluster.nodes();
     let bundle = crate::bundle::Bundle::new(&[])?;
@@ -107,6 +126,7 @@ pub async fn run(global: &Global, args: &ExecArgs) -> anyhow::Result<i32> {
             .collect(),
         shell: args.shell,
         timeout: Some(args.timeout),
+        secret_env: secrets,
         ..Default::default()
     };
     // Only this machine: print as the command would, no prefixes.

@@ -2,7 +2,6 @@
 //! failures, any of its files rendered anew, or the folder as the flat `.tar.gz` that
 //! `maloo_upload.sh` takes.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -30,29 +29,17 @@ pub fn run(_global: &Global, args: &ResultsArgs) -> anyhow::Result<i32> {
         return Ok(0);
     }
 
-    let stdout = std::io::stdout();
-    let mut stdout = stdout.lock();
-    match args.format {
-        Some(ResultsFormat::Yaml) => stdout.write_all(auster::render(&run).as_bytes())?,
-        Some(ResultsFormat::Junit) => {
-            let labels = nodes::host_labels(&run);
-            stdout.write_all(junit::render(&run, &labels).as_bytes())?
-        }
-        Some(ResultsFormat::Html) => {
-            let labels = nodes::host_labels(&run);
-            stdout.write_all(report::render(&run, &labels)?.as_bytes())?
-        }
-        None if args.failed => {
-            let failed = summary::failures(&run);
-            if failed.is_empty() {
-                writeln!(stdout, "no test failed in run {}", run.id)?;
-            } else {
-                stdout.write_all(failed.as_bytes())?;
-            }
-        }
-        None => stdout.write_all(summary::render(&run, Some(&dir)).as_bytes())?,
-    }
-    stdout.flush()?;
+    let text = match args.format {
+        Some(ResultsFormat::Yaml) => auster::render(&run),
+        Some(ResultsFormat::Junit) => junit::render(&run, &nodes::host_labels(&run)),
+        Some(ResultsFormat::Html) => report::render(&run, &nodes::host_labels(&run))?,
+        None if args.failed => match summary::failures(&run) {
+            failed if failed.is_empty() => format!("no test failed in run {}\n", run.id),
+            failed => failed,
+        },
+        None => summary::render(&run, Some(&dir)),
+    };
+    crate::reporter::print(&text);
     // The summary is information, not a verdict: it exits 0 whatever the run's outcome,
     // except that `--failed` exits 1 when there are failures, for scripts.
     Ok(if args.failed && run.count(Status::Fail) > 0 {

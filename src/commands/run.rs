@@ -114,6 +114,9 @@ pub fn select_failed(global: &Global, results: &std::path::Path) -> anyhow::Resu
 pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
     let t0 = std::time::Instant::now();
     let started = now_rfc3339();
+    // Before anything connects: a secret that is not set is a usage error.
+    let secrets = crate::secrets::from_env(&args.secret_env)?;
+    crate::secrets::install(&secrets);
     let cluster = super::cluster(global)?;
     let (dir, suites) = if args.rerun_failed {
         match select_failed(global, &args.results)? {
@@ -231,6 +234,7 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
         fail_fast: args.fail_fast,
         repeat: args.repeat,
         output_limit: None,
+        secrets,
     };
     let usable: Vec<String> = statuses
         .iter()

@@ -129,7 +129,8 @@ impl Live {
     }
 
     fn print(&self, text: &str) {
-        let text = text.strip_suffix('\n').unwrap_or(text);
+        let text = crate::secrets::text(text);
+        let text = text.strip_suffix('\n').unwrap_or(&text);
         if !text.is_empty() {
             let _ = self.multi.println(text);
         }

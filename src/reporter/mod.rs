@@ -127,8 +127,10 @@ pub fn abandon() {
     }
 }
 
-/// Writes `text` to stderr in one piece: above the bars while they show.
+/// Writes `text` to stderr in one piece: above the bars while they show. Secrets
+/// ([`crate::secrets`]) are blanked out first.
 pub fn eprint(text: &str) {
+    let text = crate::secrets::text(text);
     let write = || {
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
     };
@@ -140,8 +142,9 @@ pub fn eprint(text: &str) {
 
 /// Writes `text` to stdout, ignoring a closed pipe: `lutf list | head` must neither panic
 /// nor stop a run that has results to write. (SIGPIPE stays ignored, as Rust sets it, because
-/// its default would also kill lutf when an ssh pipe closes.)
+/// its default would also kill lutf when an ssh pipe closes.) Secrets are blanked out first.
 pub fn print(text: &str) {
+    let text = crate::secrets::text(text);
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }

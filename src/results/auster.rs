@@ -153,7 +153,9 @@ pub fn append_subtests<'a>(
         }
     }
     text.push_str(&subtests(tests));
-    file.write_all(text.as_bytes()).map_err(err)?;
+    // Secrets are blanked out of the records already; this is the last line of defence.
+    file.write_all(&crate::secrets::bytes(text.as_bytes()))
+        .map_err(err)?;
     file.flush().map_err(err)
 }
 

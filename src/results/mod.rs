@@ -222,7 +222,11 @@ fn point_latest(root: &Path, name: &str) -> Result<(), ResultsError> {
 
 /// Writes `data` to `path` atomically: a temporary file in the same folder (hidden, so that
 /// `tar czf upload.tar.gz *` never picks one up), flushed to disk, then renamed over `path`.
+///
+/// Every results file goes through here, so the last line of defence against secrets is
+/// here too: their values ([`crate::secrets`]) are replaced by `[secret NAME]`.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<(), ResultsError> {
+    let data = crate::secrets::bytes(data);
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
@@ -231,7 +235,7 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<(), ResultsError> {
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(data)?;
+        f.write_all(&data)?;
         f.sync_all()
     })();
     if let Err(e) = result {

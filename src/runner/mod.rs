@@ -37,6 +37,9 @@ pub struct RunConfig {
     pub repeat: u32,
     /// Bytes of each step's log kept (the helper's default when `None`).
     pub output_limit: Option<u64>,
+    /// Secrets handed to every step (`ctx.secrets`, from `--secret-env`); their values are
+    /// blanked out of every record. `Debug` shows `Secret(***)`.
+    pub secrets: BTreeMap<String, crate::protocol::Secret>,
 }
 
 impl Default for RunConfig {
@@ -47,6 +50,7 @@ impl Default for RunConfig {
             fail_fast: false,
             repeat: 1,
             output_limit: None,
+            secrets: BTreeMap::new(),
         }
     }
 }

@@ -20,8 +20,8 @@ use crate::discovery::TestFile;
 use crate::outcome::{Status, StepFailure, StepRecord, TestOutcome};
 use crate::plan::Binding;
 use crate::protocol::{
-    Captured, Failure, FailureKind, NodeInfo, StepArgs, StepContext, StepOutcome, StepPlan,
-    StepResult, TestPlan,
+    Captured, Failure, FailureKind, NodeInfo, Redactor, StepArgs, StepContext, StepOutcome,
+    StepPlan, StepResult, TestPlan,
 };
 
 /// Seconds a cleanup step may run once the run has been interrupted.
@@ -122,6 +122,9 @@ struct Sequencer<'a> {
     skip: Option<(String, String)>,
     lost: Vec<(String, String)>,
     interrupted: bool,
+    /// The run's secrets, blanked out of every record (the helper did already; this is
+    /// the master's own line of defence).
+    redactor: Redactor,
 }
 
 /// Runs one test to its end. Never fails: every problem becomes part of the outcome.
@@ -158,6 +161,7 @@ pub async fn run_test(spec: &TestSpec, ctx: &Ctx) -> TestEnd {
         skip: None,
         lost: Vec::new(),
         interrupted: false,
+        redactor: Redactor::new(&ctx.config.secrets),
     };
     seq.pump(Some(Phase::Main)).await;
     seq.stop_background(None);
@@ -306,8 +310,8 @@ impl Sequencer<'_> {
                 nodes: self.spec.nodes.clone(),
                 results: self.results_for(i),
                 params: config.params.clone(),
-                // The master gives no secrets yet (no `--secret-env` option).
-                secrets: Default::default(),
+                // `--secret-env`: the helper blanks their values out of what it answers.
+                secrets: config.secrets.clone(),
             },
             timeout: Some(timeout),
             output_limit: config.output_limit,
@@ -430,6 +434,7 @@ impl Sequencer<'_> {
                 Captured::default(),
             ),
             Err(ExecError::Lost(e)) => {
+                let e = self.redactor.text(&e);
                 if !self.node_lost(&node) {
                     self.lost.push((node.clone(), e.clone()));
                 }
@@ -473,7 +478,7 @@ impl Sequencer<'_> {
         let now = Instant::now();
         let s = &mut self.steps[i];
         let started = s.started.unwrap_or(now);
-        let record = StepRecord {
+        let mut record = StepRecord {
             name: s.plan.name.clone(),
             role: s.plan.role.clone(),
             node: s.node.clone(),
@@ -487,12 +492,13 @@ impl Sequencer<'_> {
                 message: f.message,
                 traceback: f.traceback,
             }),
-            value: value.clone(),
+            value,
             log,
         };
+        crate::secrets::redact_record(&self.redactor, &mut record);
         s.st = St::Done;
         s.passed = status == Status::Pass;
-        s.value = value;
+        s.value = record.value.clone();
         match status {
             Status::Fail => self.failures.push(i),
             Status::Skip if !s.plan.cleanup && self.skip.is_none() => {
@@ -592,20 +598,22 @@ impl Sequencer<'_> {
         }
         ran.sort_by(|a, b| a.start.total_cmp(&b.start));
         ran.extend(not_run);
+        let mut outcome = TestOutcome {
+            suite: self.spec.test.suite.clone(),
+            id: self.spec.test.id.clone(),
+            description: self.spec.plan.description.clone(),
+            status,
+            error,
+            return_code: i32::from(status == Status::Fail),
+            started,
+            duration: self.t0.elapsed().as_secs_f64(),
+            binding: self.spec.binding.clone(),
+            steps: ran,
+            repeat: self.spec.repeat,
+        };
+        crate::secrets::redact_test(&self.redactor, &mut outcome);
         TestEnd {
-            outcome: TestOutcome {
-                suite: self.spec.test.suite.clone(),
-                id: self.spec.test.id.clone(),
-                description: self.spec.plan.description.clone(),
-                status,
-                error,
-                return_code: i32::from(status == Status::Fail),
-                started,
-                duration: self.t0.elapsed().as_secs_f64(),
-                binding: self.spec.binding.clone(),
-                steps: ran,
-                repeat: self.spec.repeat,
-            },
+            outcome,
             lost: self.lost,
             interrupted,
         }

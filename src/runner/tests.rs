@@ -757,3 +757,64 @@ async fn excluded_tests_are_skipped_without_running() {
     assert_eq!(t.description, "a test");
     assert!(script.entries().is_empty());
 }
+
+#[tokio::test]
+async fn secrets_reach_every_step_and_the_master_blanks_them_out_of_its_records() {
+    // The scripted "helper" does not redact: the master's own line of defence must.
+    let script = Script::new(&[
+        ("show", Act::Pass(json!({"t": "x hunter2 y", "hunter2": 1}))),
+        ("bad", Act::Fail("token hunter2 refused")),
+        ("gone", Act::Lost("ssh said hunter2")),
+    ]);
+    let secrets: BTreeMap<String, crate::protocol::Secret> =
+        [("PW".to_string(), "hunter2".into())].into();
+    let config = RunConfig {
+        secrets: secrets.clone(),
+        ..Default::default()
+    };
+    let mut h = harness(script.clone(), &["n1", "n2"], config);
+    let p = plan(
+        &["node1", "node2"],
+        vec![
+            step("show", "node1", &[]),
+            step("next", "node1", &["show"]),
+            step("bad", "node1", &["show"]),
+            step("gone", "node2", &[]),
+        ],
+    );
+    let (run, _) = run_tests(&mut h, vec![Ok(p)]).await;
+    let t = &run.suites[0].tests[0];
+    for name in ["show", "next", "bad", "gone"] {
+        assert_eq!(
+            script.contexts.lock().unwrap()[name].context.secrets,
+            secrets,
+            "{name}"
+        );
+    }
+    let blanked = json!({"t": "x [secret PW] y", "[secret PW]": 1});
+    assert_eq!(rec(t, "show").value.as_ref(), Some(&blanked));
+    // What the next step is given as ctx.results, too.
+    assert_eq!(
+        script.contexts.lock().unwrap()["next"].context.results["show"],
+        blanked
+    );
+    assert_eq!(why(rec(t, "bad")), "token [secret PW] refused");
+    assert_eq!(why(rec(t, "gone")), "node n2 lost: ssh said [secret PW]");
+    assert!(t.error.contains("[secret PW]"), "{}", t.error);
+    // Why the node is down, which the run's record of it takes.
+    let n2 = h.runner.nodes().iter().find(|n| n.name == "n2").unwrap();
+    assert!(
+        n2.down
+            .as_deref()
+            .unwrap_or_default()
+            .contains("[secret PW]"),
+        "{:?}",
+        n2.down
+    );
+    let everything = format!(
+        "{run:?} {:?} {:?}",
+        h.events.0.lock().unwrap(),
+        h.runner.nodes()
+    );
+    assert!(!everything.contains("hunter2"), "{everything}");
+}

@@ -238,6 +238,26 @@ class TestStepOutcomes(RunnerCase):
         self.assertEqual(outcome["failure"]["message"], "first ...")
         self.assertIn("second", outcome["failure"]["traceback"])
 
+    def test_secrets_are_blanked_out_before_a_message_is_cut_to_one_line(self):
+        # The helper redacts whole values only: a multi-line secret's first line, left by
+        # the cut to one line, must not survive (nor a piece cut off by the length bound).
+        ctx = harness.context()
+        ctx["secrets"] = {"TOKEN": "tok-first-line\nsecond-line", "LONG": "L" * 2000}
+        outcome, _ = self.outcome(
+            STEP + "    raise ValueError('bad ' + ctx.secrets['TOKEN'] + ' and ' + ctx.secrets['LONG'])\n",
+            ctx=ctx,
+        )
+        failure = outcome["failure"]
+        self.assertTrue(
+            failure["message"].startswith("ValueError: bad [secret TOKEN] and [secret LONG]"), failure
+        )
+        for text in (failure["message"], failure["traceback"]):
+            self.assertNotIn("tok-first-line", text)
+            self.assertNotIn("L" * 100, text)
+        ctx["secrets"] = {"TOKEN": "a\nb-secret"}
+        outcome, _ = self.outcome(STEP + "    ctx.skip('skip ' + ctx.secrets['TOKEN'])\n", ctx=ctx)
+        self.assertEqual(outcome, {"status": "SKIP", "reason": "skip [secret TOKEN]"})
+
     def test_fail(self):
         outcome, _ = self.outcome(STEP + "    try:\n        ctx.fail('no peers')\n    except Exception:\n        pass\n")
         self.assertEqual(outcome["failure"]["kind"], "assertion")

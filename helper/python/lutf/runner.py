@@ -44,6 +44,31 @@ USAGE = """usage:
   python3 -m lutf.runner step <test-file> <step> <context-file> <result-file>"""
 
 
+# The running step's secrets as (value, placeholder), longest first. Failure texts are
+# redacted here before they are cut to one line or bounded: the helper replaces whole
+# values only, and a cut (a multi-line secret's first line, say) would leave part of one.
+_SECRETS = []
+
+
+def set_secrets(secrets):
+    """Makes `secrets` (name -> str or bytes) blanked out of failure texts."""
+    pairs = []
+    for name, value in (secrets or {}).items():
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "surrogateescape")
+        if value:
+            pairs.append((value, f"[secret {name}]"))
+    pairs.sort(key=lambda p: (-len(p[0]), p[0]))
+    _SECRETS[:] = pairs
+
+
+def redact(text):
+    """`text` with every secret of the running step replaced by `[secret NAME]`."""
+    for value, placeholder in _SECRETS:
+        text = text.replace(value, placeholder)
+    return text
+
+
 class LoadError(Exception):
     """A test file that cannot be used: it does not import or declares an invalid test."""
 
@@ -77,7 +102,7 @@ def _format_traceback(exc, drop_inner=False):
         while frames and _is_internal(frames[-1].filename):
             frames.pop()
     te.stack = traceback.StackSummary.from_list(frames)
-    return _bounded("".join(te.format()), MAX_TRACEBACK_CHARS)
+    return _bounded(redact("".join(te.format())), MAX_TRACEBACK_CHARS)
 
 
 def _bounded(text, limit):
@@ -105,7 +130,7 @@ def _line_in(exc, path):
 
 
 def _one_line(text):
-    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
+    lines = [line.strip() for line in redact(str(text)).strip().splitlines() if line.strip()]
     if not lines:
         return ""
     line = lines[0] + (" ..." if len(lines) > 1 else "")
@@ -290,7 +315,7 @@ def outcome_of(exc, path):
     if isinstance(exc, Stopped):
         return {"status": "PASS", "value": None}
     if isinstance(exc, Skipped):
-        return {"status": "SKIP", "reason": exc.reason}
+        return {"status": "SKIP", "reason": redact(str(exc.reason))}
     if isinstance(exc, Failed):
         return _fail("assertion", exc.reason, _format_traceback(exc, drop_inner=True))
     if isinstance(exc, AssertionError):
@@ -322,6 +347,7 @@ def run_step(test_file, step_name, context_data):
     if not context_data.get("role"):
         context_data["role"] = role
     ctx = Context.from_json(context_data, step=step_name)
+    set_secrets(ctx.secrets)
     try:
         value = step.fn(ctx)
     except BaseException as e:
