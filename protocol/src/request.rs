@@ -8,7 +8,7 @@ use serde::{Serialize, Serializer};
 
 use crate::{
     ErrorKind, ErrorReply, ExecArgs, JobArgs, KillArgs, LnetArgs, LnetctlArgs, LstArgs, PlanArgs,
-    StepArgs, WaitArgs, MAX_OUTPUT_LIMIT, MAX_REQUEST_BYTES, PROTOCOL_VERSION,
+    StepArgs, WaitArgs, MAX_OUTPUT_LIMIT, MAX_REQUEST_BYTES, MAX_REQUEST_ITEMS, PROTOCOL_VERSION,
 };
 
 /// The longest duration a request may carry, in seconds (about 31 years): bigger numbers
@@ -140,9 +140,14 @@ impl Request {
                 "empty request: expected one YAML mapping with `version`, `op` and `args`",
             ));
         }
-        if let Err(why) = crate::guard::check(text) {
+        if let Err(why) = crate::guard::check(text, MAX_REQUEST_ITEMS) {
+            // Too many items is a size limit, like too many bytes; the rest are shapes.
+            let kind = match why {
+                crate::guard::Refusal::TooManyItems(_) => ErrorKind::TooLarge,
+                _ => ErrorKind::Syntax,
+            };
             return Err(ErrorReply::new(
-                ErrorKind::Syntax,
+                kind,
                 format!("request refused before parsing: {why}"),
             ));
         }
@@ -517,5 +522,39 @@ mod tests {
             let e = Request::parse(input).unwrap_err();
             assert_eq!(e.kind, *kind, "{:?} -> {e}", String::from_utf8_lossy(input));
         }
+    }
+
+    #[test]
+    fn requests_over_the_item_budget_are_too_large() {
+        // `exec` with n arguments: the top mapping, its 3 keys, `1`, `exec`, the args
+        // mapping, its key `argv`, the list: 9 items and the arguments.
+        let exec = |n: usize| {
+            format!(
+                "version: 1\nop: exec\nargs:\n  argv: [{}]\n",
+                vec!["a"; n].join(",")
+            )
+        };
+        let at = exec(MAX_REQUEST_ITEMS - 9);
+        match Request::parse(at.as_bytes()).unwrap().op {
+            Op::Exec(a) => assert_eq!(a.argv.len(), MAX_REQUEST_ITEMS - 9),
+            other => panic!("{other:?}"),
+        }
+        let over = exec(MAX_REQUEST_ITEMS - 8);
+        let e = Request::parse(over.as_bytes()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::TooLarge, "{e}");
+        assert_eq!(e.kind.exit_code(), crate::exit::BAD_REQUEST);
+        assert!(
+            e.message
+                .contains(&format!("more than {MAX_REQUEST_ITEMS} YAML items")),
+            "{e}"
+        );
+        // The byte limit is checked first, and tells the size.
+        let big = format!(
+            "version: 1\nop: exec\nargs:\n  argv: [a]\n  stdin: '{}'\n",
+            "x".repeat(MAX_REQUEST_BYTES)
+        );
+        let e = Request::parse(big.as_bytes()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::TooLarge, "{e}");
+        assert!(e.message.contains("bytes, the limit is 16777216"), "{e}");
     }
 }
