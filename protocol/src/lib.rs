@@ -363,10 +363,16 @@ mod tests {
         let over = list(MAX_REPLY_ITEMS - 4);
         let e = decode_reply::<Vec<u8>>(&over).unwrap_err();
         assert!(
-            matches!(e, DecodeError::Refused(Refusal::TooManyItems(MAX_REPLY_ITEMS))),
+            matches!(
+                e,
+                DecodeError::Refused(Refusal::TooManyItems(MAX_REPLY_ITEMS))
+            ),
             "{e}"
         );
-        assert!(e.to_string().contains("more than 1000000 YAML items"), "{e}");
+        assert!(
+            e.to_string().contains("more than 1000000 YAML items"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -8,7 +8,10 @@ use std::sync::Mutex;
 use tokio::io::AsyncWriteExt;
 
 use super::deploy::{is_bundle_name, MARKER};
-use super::{BoxFuture, Deployed, RawReply, Transport, TransportError};
+use super::{
+    read_capped, read_reply, BoxFuture, Deployed, RawReply, ReadError, Transport, TransportError,
+    MAX_STDERR,
+};
 use crate::bundle::Bundle;
 
 pub use super::deploy::KEEP_BUNDLES;
@@ -214,13 +217,28 @@ impl Transport for Local {
                 // A helper that rejects a request early closes its stdin: not our error.
                 let _ = stdin.write_all(request).await;
                 drop(stdin);
+                Ok(())
             };
-            let (_, out) = tokio::join!(writer, child.wait_with_output());
-            let out = out?;
+            let stdout = child.stdout.take();
+            let stderr = child.stderr.take();
+            // stderr is diagnostics: a failure to read it loses nothing that matters.
+            let read_err = async {
+                Ok(read_capped(stderr, MAX_STDERR)
+                    .await
+                    .map(|(e, _)| e)
+                    .unwrap_or_default())
+            };
+            let (stdout, stderr) = match tokio::try_join!(writer, read_reply(stdout), read_err) {
+                Ok(((), out, err)) => (out, err),
+                // The child is killed as it is dropped: nothing more is read.
+                Err(ReadError::TooLarge) => return Err(TransportError::ReplyTooLarge),
+                Err(ReadError::Io(e)) => return Err(TransportError::Io(e)),
+            };
+            let status = child.wait().await?;
             Ok(RawReply {
-                stdout: out.stdout,
-                stderr: out.stderr,
-                exit_code: out.status.code(),
+                stdout,
+                stderr,
+                exit_code: status.code(),
             })
         })
     }
