@@ -950,7 +950,7 @@ mod transport {
             Arc::new(SshOptions::default()),
         );
         assert!(matches!(
-            t.call(b"").await,
+            t.call(b"", lutf::protocol::MAX_REPLY_BYTES).await,
             Err(TransportError::NotDeployed)
         ));
     }

@@ -64,8 +64,11 @@ pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
 pub const MAX_REQUEST_ITEMS: usize = 100_000;
 
 /// The largest reply the master reads from a node, in bytes: 256 MiB. A call whose reply
-/// is larger fails (the master stops reading there). The largest reply a helper writes is
-/// `exec` with both streams at [`MAX_OUTPUT_LIMIT`]: 2 × 64 MiB, ~171 MiB as base64.
+/// is larger fails (the master stops reading there). Most operations have a lower bound
+/// ([`Op::max_reply_bytes`]: 9 MiB for an `exec` with the default output limit). The
+/// largest replies are `exec`'s with both streams at [`MAX_OUTPUT_LIMIT`] (which lutf
+/// itself never asks for): 2 × 64 MiB, ~171 MiB as base64; text of very short lines grows
+/// up to 4 times as YAML, and fails at this bound past a 32 MiB output limit.
 pub const MAX_REPLY_BYTES: usize = 256 * 1024 * 1024;
 
 /// The most YAML items a reply may hold: 1,000,000 (~235 MB to parse); more is refused

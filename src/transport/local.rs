@@ -195,7 +195,11 @@ impl Transport for Local {
         })
     }
 
-    fn call<'a>(&'a self, request: &'a [u8]) -> BoxFuture<'a, Result<RawReply, TransportError>> {
+    fn call<'a>(
+        &'a self,
+        request: &'a [u8],
+        max_reply: usize,
+    ) -> BoxFuture<'a, Result<RawReply, TransportError>> {
         Box::pin(async move {
             let dir = self
                 .bundle_dir
@@ -228,12 +232,15 @@ impl Transport for Local {
                     .map(|(e, _)| e)
                     .unwrap_or_default())
             };
-            let (stdout, stderr) = match tokio::try_join!(writer, read_reply(stdout), read_err) {
-                Ok(((), out, err)) => (out, err),
-                // The child is killed as it is dropped: nothing more is read.
-                Err(ReadError::TooLarge) => return Err(TransportError::ReplyTooLarge),
-                Err(ReadError::Io(e)) => return Err(TransportError::Io(e)),
-            };
+            let (stdout, stderr) =
+                match tokio::try_join!(writer, read_reply(stdout, max_reply), read_err) {
+                    Ok(((), out, err)) => (out, err),
+                    // The child is killed as it is dropped: nothing more is read.
+                    Err(ReadError::TooLarge) => {
+                        return Err(TransportError::ReplyTooLarge { limit: max_reply })
+                    }
+                    Err(ReadError::Io(e)) => return Err(TransportError::Io(e)),
+                };
             let status = child.wait().await?;
             Ok(RawReply {
                 stdout,

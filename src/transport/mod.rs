@@ -16,7 +16,6 @@ use std::pin::Pin;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::bundle::Bundle;
-use crate::protocol::MAX_REPLY_BYTES;
 
 /// The most bytes of stderr kept from one call (diagnostics only).
 pub const MAX_STDERR: usize = 1 << 20;
@@ -69,14 +68,18 @@ pub enum TransportError {
     /// `call` before `deploy`.
     #[error("no bundle deployed on this node yet")]
     NotDeployed,
-    /// The reply passed [`MAX_REPLY_BYTES`]: no helper writes that much, so the helper is
-    /// broken or not ours. Nothing past the limit was read.
+    /// The reply passed the call's limit (at most [`crate::protocol::MAX_REPLY_BYTES`]): no
+    /// helper writes that much for it, so the helper is broken or not ours. Nothing past
+    /// the limit was read.
     #[error(
-        "the helper's reply is larger than {} MiB, the most lutf reads: stopped reading it \
-         there (a broken or foreign lutf-helper on the node?)",
-        MAX_REPLY_BYTES >> 20
+        "the helper's reply is larger than {}, the most lutf reads for this call: stopped \
+         reading it there (a broken or foreign lutf-helper on the node?)",
+        size(*limit)
     )]
-    ReplyTooLarge,
+    ReplyTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
 }
 
 /// One way of reaching one node.
@@ -85,12 +88,27 @@ pub trait Transport: Send + Sync + std::fmt::Debug {
     /// use that bundle's helper.
     fn deploy<'a>(&'a self, bundle: &'a Bundle) -> BoxFuture<'a, Result<Deployed, TransportError>>;
 
-    /// Runs the deployed helper once with `request` on its stdin.
-    fn call<'a>(&'a self, request: &'a [u8]) -> BoxFuture<'a, Result<RawReply, TransportError>>;
+    /// Runs the deployed helper once with `request` on its stdin, reading at most
+    /// `max_reply` bytes of reply (more fails the call with
+    /// [`TransportError::ReplyTooLarge`]; see [`crate::protocol::Op::max_reply_bytes`]).
+    fn call<'a>(
+        &'a self,
+        request: &'a [u8],
+        max_reply: usize,
+    ) -> BoxFuture<'a, Result<RawReply, TransportError>>;
 
     /// The work directory on the node. (Over SSH without `--workdir`, the node names its
     /// own default, `/tmp/lutf-<its user>`, when the bundle is deployed; empty before.)
     fn workdir(&self) -> &str;
+}
+
+/// `n` bytes for people: in MiB when it is a whole number of them.
+fn size(n: usize) -> String {
+    if n >= 1 << 20 && n % (1 << 20) == 0 {
+        format!("{} MiB", n >> 20)
+    } else {
+        format!("{n} bytes")
+    }
 }
 
 /// Why reading a reply stopped.
@@ -98,19 +116,14 @@ pub trait Transport: Send + Sync + std::fmt::Debug {
 pub(crate) enum ReadError {
     /// Reading failed.
     Io(std::io::Error),
-    /// More than [`MAX_REPLY_BYTES`] came.
+    /// More than the limit came.
     TooLarge,
 }
 
-/// Reads a whole reply, failing as soon as it passes [`MAX_REPLY_BYTES`], without reading
+/// Reads a whole reply, failing as soon as it passes `limit` bytes, without reading
 /// further: the caller then drops the pipe, and the writer gets `EPIPE` rather than
 /// filling the master's memory or keeping it reading for ever.
-pub(crate) async fn read_reply<R: AsyncRead + Unpin>(r: Option<R>) -> Result<Vec<u8>, ReadError> {
-    read_at_most(r, MAX_REPLY_BYTES).await
-}
-
-/// [`read_reply`] with another limit.
-async fn read_at_most<R: AsyncRead + Unpin>(
+pub(crate) async fn read_reply<R: AsyncRead + Unpin>(
     r: Option<R>,
     limit: usize,
 ) -> Result<Vec<u8>, ReadError> {
@@ -174,7 +187,7 @@ mod tests {
             }
             sent
         });
-        let got = read_at_most(Some(r), 1 << 20).await;
+        let got = read_reply(Some(r), 1 << 20).await;
         assert!(matches!(got, Err(ReadError::TooLarge)), "{got:?}");
         // The reader is gone: the writer stopped, having sent at most a pipe's worth more.
         let sent = writer.await.unwrap();
@@ -185,6 +198,6 @@ mod tests {
             use tokio::io::AsyncWriteExt;
             w.write_all(&vec![b'y'; 1 << 20]).await.unwrap();
         });
-        assert_eq!(read_at_most(Some(r), 1 << 20).await.unwrap().len(), 1 << 20);
+        assert_eq!(read_reply(Some(r), 1 << 20).await.unwrap().len(), 1 << 20);
     }
 }

@@ -38,6 +38,7 @@ use super::{
     MAX_STDERR,
 };
 use crate::bundle::{Bundle, HELPER_NAME};
+use crate::protocol::MAX_REPLY_BYTES;
 
 /// The most bytes the node-side installer may say while deploying (a few short JSON
 /// lines; more is a broken node, and must not fill the master's memory).
@@ -272,6 +273,17 @@ impl SshTransport {
     /// with `input` on its stdin; brings back its output and exit code. Helper calls and
     /// deployment go through here; tests and benchmarks use it for plain commands.
     pub async fn run(&self, command: &str, input: &[u8]) -> Result<RawReply, TransportError> {
+        self.run_bounded(command, input, MAX_REPLY_BYTES).await
+    }
+
+    /// [`Self::run`], failing with [`TransportError::ReplyTooLarge`] past `max_reply` bytes
+    /// of stdout.
+    async fn run_bounded(
+        &self,
+        command: &str,
+        input: &[u8],
+        max_reply: usize,
+    ) -> Result<RawReply, TransportError> {
         let _permit = self.sessions.acquire().await.expect("never closed");
         let (master, mut child) = self.open(command).await?;
         let stdin = child.stdin().take();
@@ -293,10 +305,12 @@ impl SshTransport {
                 .unwrap_or_default())
         };
         // The first error ends all three: a reply over the limit is not read any further.
-        let (out, err) = match tokio::try_join!(write, read_reply(stdout), read_err) {
+        let (out, err) = match tokio::try_join!(write, read_reply(stdout, max_reply), read_err) {
             Ok(((), out, err)) => (Ok(out), Ok(err)),
             // Dropping the channel here makes the remote side's next write fail.
-            Err(ReadError::TooLarge) => return Err(TransportError::ReplyTooLarge),
+            Err(ReadError::TooLarge) => {
+                return Err(TransportError::ReplyTooLarge { limit: max_reply })
+            }
             Err(ReadError::Io(e)) => (Err(e), Ok(Vec::new())),
         };
         let status = child.wait().await;
@@ -478,7 +492,11 @@ impl Transport for SshTransport {
         Box::pin(self.deploy_bundle(bundle))
     }
 
-    fn call<'a>(&'a self, request: &'a [u8]) -> BoxFuture<'a, Result<RawReply, TransportError>> {
+    fn call<'a>(
+        &'a self,
+        request: &'a [u8],
+        max_reply: usize,
+    ) -> BoxFuture<'a, Result<RawReply, TransportError>> {
         Box::pin(async move {
             let dir = self
                 .bundle_dir
@@ -493,7 +511,7 @@ impl Transport for SshTransport {
                 shell_quote(&format!("{dir}/{HELPER_NAME}")),
                 shell_quote(&workdir)
             );
-            self.run(&command, request).await
+            self.run_bounded(&command, request, max_reply).await
         })
     }
 
