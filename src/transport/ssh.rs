@@ -33,9 +33,9 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::Semaphore;
 
 use super::deploy::{file_header, installer_command, shell_quote, InstallerSays, INSTALLER};
+pub use super::MAX_STDERR;
 use super::{
     read_capped, read_reply, BoxFuture, Deployed, RawReply, ReadError, Transport, TransportError,
-    MAX_STDERR,
 };
 use crate::bundle::{Bundle, HELPER_NAME};
 use crate::protocol::MAX_REPLY_BYTES;
