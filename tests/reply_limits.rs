@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use lutf::bundle::{Bundle, BundleFile, HELPER_NAME};
 use lutf::node::{CallError, Node};
-use lutf::protocol::{ExecArgs, Op, MAX_REPLY_BYTES, MAX_REPLY_ITEMS};
+use lutf::protocol::{
+    ExecArgs, ExecResult, Op, DEFAULT_OUTPUT_LIMIT, MAX_REPLY_BYTES, MAX_REPLY_ITEMS,
+};
 use lutf::transport::local::Local;
 use lutf::transport::TransportError;
 
@@ -97,6 +99,33 @@ async fn an_endless_reply_to_a_small_call_fails_at_its_own_limit() {
     });
     assert_eq!(exec.max_reply_bytes(), 9 << 20);
     endless_reply(exec, "9 MiB").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_largest_exec_reply_of_the_real_helper_is_read() {
+    // Both streams full of one-character lines, the output that grows the most as YAML
+    // (4 times): the reply, ~8 MiB, is within the call's 9 MiB and is read whole.
+    let work = tempfile::tempdir().unwrap();
+    let node = Node::new(
+        "local",
+        Vec::new(),
+        Arc::new(Local::new(Some(work.path().join("w")))),
+    );
+    node.deploy(&Bundle::new(&[]).unwrap()).await.unwrap();
+    let r: ExecResult = node
+        .call(Op::Exec(ExecArgs {
+            argv: vec!["yes a | head -c 3000000; yes b | head -c 3000000 >&2".into()],
+            shell: true,
+            timeout: Some(60.0),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    for stream in [&r.stdout, &r.stderr] {
+        // The limit's worth and the marker line where the middle was dropped.
+        assert!(stream.data.len() as u64 > DEFAULT_OUTPUT_LIMIT);
+        assert_eq!(stream.dropped, 3_000_000 - DEFAULT_OUTPUT_LIMIT);
+    }
 }
 
 /// A reply of `version: 1` and a list of `n` zeros (`n + 5` items: the mapping, its two
