@@ -15,8 +15,8 @@
 //!   start from nothing: new process, new connections), and the master's peak RSS there
 //!   (`wait4`: the largest of lutf and the processes it waited for, its `ssh` masters);
 //! - the helper binary's size;
-//! - first and unchanged second deployment to every host (time and bytes), each from new
-//!   connections like a new lutf run, next to connecting alone.
+//! - first and unchanged second deployment to 16 and to every host (time and bytes), each
+//!   from new connections like a new lutf run, next to connecting alone.
 //!
 //! Prints a Markdown table.
 
@@ -181,35 +181,44 @@ fn main() {
     let bundle = Bundle::new(&[suite]).unwrap();
     let mut rows: Vec<(String, String, String)> = Vec::new();
 
-    // Deployment, from fresh connections each time (as a new lutf run would).
-    let (mut first, mut second, mut connect) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut first_bytes, mut second_bytes) = (0, 0);
-    for _ in 0..runs {
-        for i in 0..hosts.hosts.len() {
-            let wd = hosts
-                .workdir(i)
-                .unwrap_or_else(|| format!("/tmp/lutf-{}", hosts.user));
-            let _ = std::fs::remove_dir_all(hosts.outside(i, &wd));
-        }
-        connect.push(rt.block_on(connect_all(&transports(&hosts, &options))));
-        let (t, b) = rt.block_on(deploy_all(&nodes(&transports(&hosts, &options)), &bundle));
-        first.push(t);
-        first_bytes = b;
-        let (t, b) = rt.block_on(deploy_all(&nodes(&transports(&hosts, &options)), &bundle));
-        second.push(t);
-        second_bytes = b;
+    // Deployment, from fresh connections each time (as a new lutf run would), to the first
+    // 16 hosts (the figure) and to all of them.
+    let mut sizes = vec![n];
+    if n > 16 {
+        sizes.insert(0, 16);
     }
-    let connect = median(connect);
-    rows.push((
-        format!("first deployment to {n} hosts (connect + push)"),
-        format!("{} ({first_bytes} bytes/host)", ms(median(first))),
-        format!("connecting alone: {}", ms(connect)),
-    ));
-    rows.push((
-        format!("unchanged second deployment to {n} hosts (connect + hash check)"),
-        format!("{} ({second_bytes} bytes/host)", ms(median(second))),
-        format!("connecting alone: {}", ms(connect)),
-    ));
+    for size in sizes {
+        let (mut first, mut second, mut connect) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut first_bytes, mut second_bytes) = (0, 0);
+        for _ in 0..runs {
+            for i in 0..size {
+                let wd = hosts
+                    .workdir(i)
+                    .unwrap_or_else(|| format!("/tmp/lutf-{}", hosts.user));
+                let _ = std::fs::remove_dir_all(hosts.outside(i, &wd));
+            }
+            connect.push(rt.block_on(connect_all(&transports(&hosts, &options)[..size])));
+            let fresh = transports(&hosts, &options);
+            let (t, b) = rt.block_on(deploy_all(&nodes(&fresh[..size]), &bundle));
+            first.push(t);
+            first_bytes = b;
+            let fresh = transports(&hosts, &options);
+            let (t, b) = rt.block_on(deploy_all(&nodes(&fresh[..size]), &bundle));
+            second.push(t);
+            second_bytes = b;
+        }
+        let connect = median(connect);
+        rows.push((
+            format!("first deployment to {size} hosts (connect + push)"),
+            format!("{} ({first_bytes} bytes/host)", ms(median(first))),
+            format!("connecting alone: {}", ms(connect)),
+        ));
+        rows.push((
+            format!("unchanged second deployment to {size} hosts (connect + hash check)"),
+            format!("{} ({second_bytes} bytes/host)", ms(median(second))),
+            format!("connecting alone: {}", ms(connect)),
+        ));
+    }
 
     // One call over a warm connection, next to ssh on the same connection.
     let ts = transports(&hosts, &options);

@@ -100,10 +100,11 @@ impl Node {
     /// Runs `op` on the node and reads the reply as a `T`.
     pub async fn call<T: DeserializeOwned>(&self, op: Op) -> Result<T, CallError> {
         let name = op.name();
+        let max_reply = op.max_reply_bytes();
         let request = Request::from(op).to_yaml();
         let raw = self
             .transport
-            .call(request.as_bytes())
+            .call(request.as_bytes(), max_reply)
             .await
             .map_err(|source| CallError::Transport {
                 node: self.name.clone(),

@@ -2,7 +2,10 @@
 //! `file:line:col` where there is a place to point at) or the right FAIL it must get, never
 //! a panic: cluster files (`tests/fixtures/hostile/cluster/`), command lines, and test
 //! files run through `lutf run` on the local node (`tests/fixtures/hostile/suites/`). With
-//! the helper's 36 malformed requests (`helper/tests/malformed/`), over 50 bad inputs.
+//! the helper's 36 malformed requests (`helper/tests/malformed/`), over 50 bad inputs; more
+//! are made by the tests that use them: requests over the byte and item limits
+//! (`helper/tests/malformed.rs`), endless and over-budget replies from a broken helper
+//! (`tests/reply_limits.rs`, `tests/ssh.rs`).
 //!
 //! The step printing 100 MiB and the step returning 50 MiB also check that the master's
 //! memory stays bounded (its peak RSS from `wait4`, which covers lutf and the helper calls

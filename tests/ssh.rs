@@ -938,6 +938,39 @@ mod transport {
         );
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_endless_reply_is_cut_at_the_limit_and_the_connection_serves_on() {
+        use lutf::bundle::{Bundle, BundleFile, HELPER_NAME};
+        let Some(hosts) = support::hosts(1) else {
+            return;
+        };
+        let ts = transports(&hosts, options(&hosts, 5, 8));
+        // A node whose helper is broken: it never stops writing.
+        let marker = format!("endless-{}", std::process::id());
+        let bundle = Bundle::from_files(vec![BundleFile {
+            path: HELPER_NAME.into(),
+            mode: 0o755,
+            data: Arc::from(format!("#!/bin/sh\nexec yes 'version: 1 {marker}'\n").into_bytes()),
+        }]);
+        ts[0].deploy(&bundle).await.unwrap();
+        let start = Instant::now();
+        let e = ts[0].call(b"version: 1\nop: hello\n", 4 << 20).await;
+        // Did-not-hang bound: it stops at 4 MiB.
+        assert!(start.elapsed() < Duration::from_secs(30));
+        assert!(
+            matches!(e, Err(TransportError::ReplyTooLarge { limit }) if limit == 4 << 20),
+            "{e:?}"
+        );
+        // The channel went, not the connection; and the writer went with the channel.
+        assert_eq!(ts[0].run("echo ok", b"").await.unwrap().stdout, b"ok\n");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !super::processes_mentioning(&marker).is_empty() {
+            // Did-not-hang bound: sshd closes the session, `yes` gets EPIPE.
+            assert!(Instant::now() < deadline, "the endless writer lives on");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     #[tokio::test]
     async fn calls_before_deploy_are_refused() {
         let t = SshTransport::new(
@@ -950,7 +983,7 @@ mod transport {
             Arc::new(SshOptions::default()),
         );
         assert!(matches!(
-            t.call(b"").await,
+            t.call(b"", lutf::protocol::MAX_REPLY_BYTES).await,
             Err(TransportError::NotDeployed)
         ));
     }

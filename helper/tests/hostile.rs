@@ -92,6 +92,42 @@ fn a_command_printing_100_mib_on_both_streams_keeps_memory_bounded() {
 }
 
 #[test]
+fn output_growing_the_most_as_yaml_still_fits_the_masters_reply_bound() {
+    // One-character lines grow the most (4 times, as an indented YAML block), bytes that
+    // are not text 4/3 (base64): with each stream full, the reply stays within what the
+    // master reads for the call (`Op::max_reply_bytes`), and not far below it.
+    let b = Bundle::new();
+    for (script, limit) in [
+        ("yes a | head -c 9000000; yes b | head -c 9000000 >&2", None),
+        (
+            "yes a | head -c 9000000; yes b | head -c 9000000 >&2",
+            Some(3 << 20),
+        ),
+        (
+            "head -c 9000000 /dev/zero; head -c 9000000 /dev/zero >&2",
+            None,
+        ),
+    ] {
+        let op = Op::Exec(ExecArgs {
+            argv: vec![script.into()],
+            shell: true,
+            timeout: Some(60.0),
+            output_limit: limit,
+            ..Default::default()
+        });
+        let max = op.max_reply_bytes();
+        let called = b.call_measured(op);
+        let r: ExecResult = called.reply().unwrap();
+        let kept = limit.unwrap_or(DEFAULT_OUTPUT_LIMIT);
+        assert!(r.stdout.data.len() as u64 >= kept, "{script}");
+        assert!(r.stderr.data.len() as u64 >= kept, "{script}");
+        let len = called.stdout.len();
+        assert!(len <= max, "{script}: a {len}-byte reply, over {max}");
+        eprintln!("{script} (limit {kept}): reply {len} bytes, bound {max}");
+    }
+}
+
+#[test]
 fn children_of_a_step_are_gone_when_it_returns() {
     let b = Bundle::new();
     let marker = common::sleep_marker();

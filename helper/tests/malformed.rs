@@ -1,39 +1,75 @@
-//! Every malformed request of `tests/malformed/` (and one oversized request made here) fed
-//! to the real `lutf-helper`: each must get a structured error reply of the expected kind
-//! and the documented exit code: never a panic, never 0, never 255.
+//! Every malformed request of `tests/malformed/` (and the oversized ones made here: too many
+//! bytes, too many items) fed to the real `lutf-helper`: each must get a structured error
+//! reply of the expected kind and the documented exit code: never a panic, never 0, never
+//! 255.
 
-use std::io::Write;
+use std::io::{Read, Seek, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use lutf_protocol::{decode_reply, ErrorKind, MAX_REQUEST_BYTES};
+use lutf_protocol::{decode_reply, ErrorKind, ExecResult, MAX_REQUEST_BYTES, MAX_REQUEST_ITEMS};
 
 const HELPER: &str = env!("CARGO_BIN_EXE_lutf-helper");
 
-/// Runs the helper on `input`; returns its exit code, stdout and stderr.
-fn call(workdir: &Path, input: &[u8]) -> (i32, String, String) {
+/// A request for the helper's stdin.
+enum Input<'a> {
+    /// Written through a pipe.
+    Bytes(&'a [u8]),
+    /// A file: big requests are spooled to one so that this process never holds them
+    /// (the peak RSS `wait4` reports for a child includes its parent's peak before `exec`).
+    File(std::fs::File),
+}
+
+/// Runs the helper on `input`; returns its exit code, stdout, stderr and peak RSS in KiB
+/// (from `wait4`).
+// The child is reaped by `wait4`, which clippy does not see.
+#[allow(clippy::zombie_processes)]
+fn call_measured(workdir: &Path, input: Input) -> (i32, String, String, u64) {
+    let (stdin, data) = match input {
+        Input::Bytes(b) => (Stdio::piped(), b.to_vec()),
+        Input::File(f) => (Stdio::from(f), Vec::new()),
+    };
     let mut child = Command::new(HELPER)
         .arg("--workdir")
         .arg(workdir)
-        .stdin(Stdio::piped())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let data = input.to_vec();
+    let stdin = child.stdin.take();
     // The helper may stop reading early (oversized input): a broken pipe is expected then.
     let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&data);
+        if let Some(mut stdin) = stdin {
+            let _ = stdin.write_all(&data);
+        }
     });
-    let out = child.wait_with_output().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let err = std::thread::spawn(move || {
+        let mut e = Vec::new();
+        stderr.read_to_end(&mut e).unwrap();
+        e
+    });
+    let mut out = Vec::new();
+    stdout.read_to_end(&mut out).unwrap();
+    let err = err.join().unwrap();
     writer.join().unwrap();
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to overwrite.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: the child is ours and not yet reaped; both pointers are valid.
+    let rc = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(rc, child.id() as i32, "{}", std::io::Error::last_os_error());
+    assert!(
+        libc::WIFEXITED(status),
+        "the helper exits, it is not killed"
+    );
     (
-        out.status
-            .code()
-            .expect("the helper exits, it is not killed"),
-        String::from_utf8(out.stdout).expect("replies are UTF-8"),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+        libc::WEXITSTATUS(status),
+        String::from_utf8(out).expect("replies are UTF-8"),
+        String::from_utf8_lossy(&err).into_owned(),
+        usage.ru_maxrss as u64,
     )
 }
 
@@ -41,9 +77,18 @@ fn kind(name: &str) -> ErrorKind {
     serde_yaml::from_str(name).unwrap_or_else(|e| panic!("unknown kind {name}: {e}"))
 }
 
-fn check(what: &str, input: &[u8], expected: ErrorKind) {
+fn check(what: &str, input: &[u8], expected: ErrorKind) -> lutf_protocol::ErrorReply {
+    check_measured(what, Input::Bytes(input), expected).0
+}
+
+/// [`check`], and the helper's peak RSS in KiB.
+fn check_measured(
+    what: &str,
+    input: Input,
+    expected: ErrorKind,
+) -> (lutf_protocol::ErrorReply, u64) {
     let dir = tempfile::tempdir().unwrap();
-    let (code, stdout, stderr) = call(&dir.path().join("w"), input);
+    let (code, stdout, stderr, rss) = call_measured(&dir.path().join("w"), input);
     assert!(
         !stderr.contains("panicked"),
         "{what}: helper panicked: {stderr}"
@@ -57,6 +102,7 @@ fn check(what: &str, input: &[u8], expected: ErrorKind) {
     assert!(!error.message.trim().is_empty(), "{what}: empty message");
     assert_eq!(code, expected.exit_code(), "{what}: exit code");
     assert!(code != 0 && code != 255, "{what}: exit code {code}");
+    (error, rss)
 }
 
 #[test]
@@ -95,6 +141,115 @@ fn oversized_request_is_refused_without_reading_it_all() {
     big.resize(MAX_REQUEST_BYTES + 4096, b'x');
     big.extend_from_slice(b"']}\n");
     check("oversized request", &big, ErrorKind::TooLarge);
+}
+
+/// A file holding `prefix`, then `unit` repeated, then `suffix`: `size` bytes at most,
+/// written a little at a time.
+fn spool(prefix: &str, unit: &str, suffix: &str, size: usize) -> std::fs::File {
+    let mut f = tempfile::tempfile().unwrap();
+    let n = (size - prefix.len() - suffix.len()) / unit.len();
+    let chunk = unit.repeat(4096);
+    f.write_all(prefix.as_bytes()).unwrap();
+    for _ in 0..n / 4096 {
+        f.write_all(chunk.as_bytes()).unwrap();
+    }
+    f.write_all(unit.repeat(n % 4096).as_bytes()).unwrap();
+    f.write_all(suffix.as_bytes()).unwrap();
+    f.seek(std::io::SeekFrom::Start(0)).unwrap();
+    f
+}
+
+/// The helper's memory bound for refused requests of many items. Before the item budget,
+/// parsing them took ~235 bytes per item: 3.7 GB for 32 MiB of `a,` (1.9 GB at today's
+/// 16 MiB limit). Refused at the 100,001st item, the helper holds little more than the
+/// 16 MiB it read (measured: 18 MiB release, ~35 MiB debug): 64 MiB is generous, and a
+/// parse of them all would need 30 times that. It proves "bounded memory", not speed.
+/// (`wait4`'s figure is the larger of the helper's peak and this test process's peak at
+/// the spawn, which stays far lower: big requests are spooled to a file.)
+const MANY_ITEMS_MAX_RSS_KIB: u64 = 64 * 1024;
+
+#[test]
+fn requests_of_many_items_are_refused_unparsed_in_bounded_memory() {
+    let size = MAX_REQUEST_BYTES;
+    for (what, input) in [
+        // The densest shapes at the byte limit: 8 million items, one per 2 bytes.
+        (
+            "flow list of 8M items",
+            spool("version: 1\nop: exec\nargs:\n  argv: [", "a,", "a]\n", size),
+        ),
+        (
+            "flow mapping of 8M empty entries",
+            spool(
+                "version: 1\nop: exec\nargs:\n  argv: [x]\n  env: {",
+                "a,",
+                "a}\n",
+                size,
+            ),
+        ),
+        (
+            "block list of 2.8M items",
+            spool(
+                "version: 1\nop: exec\nargs:\n  argv:\n",
+                "  - a\n",
+                "",
+                size,
+            ),
+        ),
+        // Small but just over: the budget counts items, not bytes.
+        (
+            "200 KB step params over the budget",
+            spool(
+                "version: 1\nop: step\nargs:\n  context:\n    params: {k: [",
+                "1,",
+                "1]}\n",
+                200_100,
+            ),
+        ),
+    ] {
+        let (error, rss) = check_measured(what, Input::File(input), ErrorKind::TooLarge);
+        assert!(
+            error
+                .message
+                .contains(&format!("more than {MAX_REQUEST_ITEMS} YAML items")),
+            "{what}: {error}"
+        );
+        assert!(
+            rss < MANY_ITEMS_MAX_RSS_KIB,
+            "{what}: helper peak RSS {rss} KiB"
+        );
+        eprintln!("{what}: refused, helper peak RSS {rss} KiB");
+    }
+}
+
+#[test]
+fn a_request_right_at_the_item_budget_is_served() {
+    // `exec` of `/bin/true` with arguments: the request's mapping, its 3 keys and 2 values, the
+    // args mapping, its key `argv`, the list: 9 items, and the arguments.
+    let request = |args: usize| {
+        format!(
+            "version: 1\nop: exec\nargs:\n  argv: [/bin/true{}]\n",
+            ",a".repeat(args - 1)
+        )
+    };
+    let at = request(MAX_REQUEST_ITEMS - 9);
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr, rss) =
+        call_measured(&dir.path().join("w"), Input::Bytes(at.as_bytes()));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let result: ExecResult = decode_reply(&stdout).unwrap().into_result().unwrap();
+    assert!(result.exit.success(), "{result:?}");
+    eprintln!(
+        "exec with {} arguments: helper peak RSS {rss} KiB",
+        MAX_REQUEST_ITEMS - 9
+    );
+    // One more argument is one item too many.
+    let over = request(MAX_REQUEST_ITEMS - 8);
+    let error = check(
+        "one item over the budget",
+        over.as_bytes(),
+        ErrorKind::TooLarge,
+    );
+    assert!(error.message.contains("YAML items"), "{error}");
 }
 
 #[test]

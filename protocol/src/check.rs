@@ -9,8 +9,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::{
-    decode_reply, exit, to_yaml, ErrorReply, ExecResult, Facts, Hello, KillResult, Reply, Request,
-    SpawnResult, StepResult, TestPlan, WaitResult, PROTOCOL_VERSION,
+    decode_reply, exit, to_yaml, DecodeError, ErrorKind, ErrorReply, ExecResult, Facts, Hello,
+    KillResult, Refusal, Reply, Request, SpawnResult, StepResult, TestPlan, WaitResult,
+    PROTOCOL_VERSION,
 };
 
 /// What the helper does with its stdin, minus running anything.
@@ -23,9 +24,15 @@ pub fn request(data: &[u8]) {
     match Request::parse(data) {
         Ok(request) => {
             let yaml = request.to_yaml();
-            let again = Request::parse(yaml.as_bytes()).unwrap_or_else(|e| {
-                panic!("re-serialised request does not parse: {e}\n--- request:\n{yaml}")
-            });
+            let again = match Request::parse(yaml.as_bytes()) {
+                // Written out, a request gains its defaulted fields (`shell: false`, ...):
+                // one right at a size limit can pass it, and is then refused as too large
+                // like any other, which is what the master is told if it sends one.
+                Err(e) if e.kind == ErrorKind::TooLarge => return,
+                again => again.unwrap_or_else(|e| {
+                    panic!("re-serialised request does not parse: {e}\n--- request:\n{yaml}")
+                }),
+            };
             assert_eq!(
                 again, request,
                 "request changed on a round trip\n--- yaml:\n{yaml}"
@@ -86,9 +93,14 @@ fn reply_as<T: Serialize + DeserializeOwned>(text: &str) {
     };
     let name = std::any::type_name::<T>();
     let once = to_yaml(&reply);
-    let again = decode_reply::<T>(&once).unwrap_or_else(|e| {
-        panic!("re-encoded {name} reply does not decode: {e}\n--- reply:\n{once}")
-    });
+    let again = match decode_reply::<T>(&once) {
+        // Re-encoded, a reply gains its defaulted fields: one right at the item budget can
+        // pass it, and is then refused like any other.
+        Err(DecodeError::Refused(Refusal::TooManyItems(_))) => return,
+        again => again.unwrap_or_else(|e| {
+            panic!("re-encoded {name} reply does not decode: {e}\n--- reply:\n{once}")
+        }),
+    };
     let twice = to_yaml(&again);
     assert_eq!(
         once, twice,

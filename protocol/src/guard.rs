@@ -20,6 +20,13 @@
 //!   mapping key that is a mapping.
 //!
 //! All were found by fuzzing (see `fuzz/`).
+//!
+//! - **More than a budget of items** (scalars, lists and mappings; a mapping entry is two,
+//!   its key and its value). `serde_yaml` holds every event of a document in memory before
+//!   building anything, and then the value: about 235 bytes per item in all, so 32 MiB of
+//!   `[a,a,a,…` (16 million items) took 3.7 GB. The caller gives the budget:
+//!   [`crate::MAX_REQUEST_ITEMS`] for requests, [`crate::MAX_REPLY_ITEMS`] for replies.
+//!   Counting costs nothing: the guard already sees every event.
 
 use std::mem::MaybeUninit;
 
@@ -40,6 +47,8 @@ pub enum Refusal {
     Tag,
     /// A mapping key is a collection.
     ComplexKey,
+    /// It holds more items than the budget (given here).
+    TooManyItems(usize),
 }
 
 impl std::fmt::Display for Refusal {
@@ -58,14 +67,20 @@ impl std::fmt::Display for Refusal {
                 "a mapping key is a list or a mapping, which lutf never writes and cannot \
                  always write back",
             ),
+            Refusal::TooManyItems(budget) => write!(
+                f,
+                "it holds more than {budget} YAML items (scalars, lists and mappings; a \
+                 mapping entry counts two), which would take too much memory to parse",
+            ),
         }
     }
 }
 
-/// Checks `text` for what [`Refusal`] lists, reading only as far as the first one. Syntax
-/// errors are not reported here (the real parse reports them with their position): a
-/// document that stops being YAML before anything is refused passes.
-pub fn check(text: &str) -> Result<(), Refusal> {
+/// Checks `text` for what [`Refusal`] lists, with at most `max_items` items, reading only
+/// as far as the first refusal. Syntax errors are not reported here (the real parse reports
+/// them with their position): a document that stops being YAML before anything is refused
+/// passes.
+pub fn check(text: &str, max_items: usize) -> Result<(), Refusal> {
     // libyaml keeps pointers into the parser struct: give it a fixed place on the heap.
     let mut parser: Box<MaybeUninit<sys::yaml_parser_t>> = Box::new(MaybeUninit::uninit());
     let parser = parser.as_mut_ptr();
@@ -81,6 +96,7 @@ pub fn check(text: &str) -> Result<(), Refusal> {
         sys::yaml_parser_set_input_string(parser, text.as_ptr(), text.len() as u64);
         // One entry per open collection: for a mapping, whether its next node is a key.
         let mut open: Vec<Option<bool>> = Vec::new();
+        let mut items = 0usize;
         let mut verdict = Ok(());
         loop {
             let mut event = MaybeUninit::<sys::yaml_event_t>::uninit();
@@ -109,6 +125,11 @@ pub fn check(text: &str) -> Result<(), Refusal> {
                     | sys::YAML_MAPPING_START_EVENT
             );
             if starts_node {
+                items += 1;
+                if items > max_items {
+                    verdict = Err(Refusal::TooManyItems(max_items));
+                    break;
+                }
                 if let Some(Some(expect_key)) = open.last_mut() {
                     let is_key = *expect_key;
                     *expect_key = !is_key;
@@ -145,6 +166,50 @@ pub fn check(text: &str) -> Result<(), Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The shape checks alone, with no item budget.
+    fn check(text: &str) -> Result<(), Refusal> {
+        super::check(text, usize::MAX)
+    }
+
+    #[test]
+    fn counts_items_up_to_the_budget() {
+        // A list and its 3 scalars; a mapping, 2 keys and 2 values; a list holding a
+        // mapping (key, value) and a list (1 scalar).
+        for (text, items) in [
+            ("[a, b, c]", 4),
+            ("{a: 1, b: [x]}", 6),
+            ("- {k: v}\n- [1]\n", 6),
+            ("version: 1\nop: hello\n", 5),
+            ("just text", 1),
+            // Empty values still count: `{a, b}` is `{a: null, b: null}`.
+            ("{a, b}", 5),
+        ] {
+            assert_eq!(super::check(text, items), Ok(()), "{text:?}");
+            assert_eq!(
+                super::check(text, items - 1),
+                Err(Refusal::TooManyItems(items - 1)),
+                "{text:?}"
+            );
+        }
+        // Scalars in quotes and block text are one item however long.
+        let long = format!(
+            "a: '{}'\nb: |\n  {}\n",
+            "x, ".repeat(10_000),
+            "- y\n  ".repeat(1000)
+        );
+        assert_eq!(super::check(&long, 5), Ok(()));
+    }
+
+    #[test]
+    fn stops_early_on_many_items() {
+        // 16 MiB of `a,` is 8 million items: refused at the first item over the budget.
+        // (Did-not-hang bound; parsing it took 3.7 GB and half a minute before the budget.)
+        let many = format!("[{}a]", "a,".repeat(8 << 20));
+        let start = std::time::Instant::now();
+        assert_eq!(super::check(&many, 1000), Err(Refusal::TooManyItems(1000)));
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+    }
 
     #[test]
     fn counts_real_nesting_only() {

@@ -47,8 +47,34 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 /// The protocol version this build speaks. Every request and reply carries it.
 pub const PROTOCOL_VERSION: u32 = 1;
 
-/// The largest request the helper reads, in bytes. Larger ones get a `too_large` error.
-pub const MAX_REQUEST_BYTES: usize = 32 * 1024 * 1024;
+/// The largest request the helper reads, in bytes: 16 MiB. Larger ones get a `too_large`
+/// error. The largest requests lutf writes are steps whose context carries an earlier
+/// step's value (at most 8 MiB of JSON, a little more as YAML). Parsing costs about three
+/// times the size of a long scalar (the input, libyaml's event, the value), so this bounds
+/// the helper's memory to ~50 MiB for big scalars; [`MAX_REQUEST_ITEMS`] bounds it for
+/// many small ones. (It was 32 MiB: 110 MiB for one scalar, 3.7 GB for tiny items.)
+pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+
+/// The most YAML items (scalars, lists and mappings; a mapping entry counts two) a request
+/// may hold: 100,000. More get a `too_large` error before anything is parsed. Parsing costs
+/// ~235 bytes per item, so this bounds the helper's memory to ~25 MiB for tiny items. A
+/// step's value is at most 50,000 items (the Python runner's `MAX_VALUE_ITEMS`), so a step
+/// can take the values of two such steps before it, with room for its context; an `exec`
+/// with 100,000 arguments would not fit the kernel's default `ARG_MAX` anyway.
+pub const MAX_REQUEST_ITEMS: usize = 100_000;
+
+/// The largest reply the master reads from a node, in bytes: 256 MiB. A call whose reply
+/// is larger fails (the master stops reading there). Most operations have a lower bound
+/// ([`Op::max_reply_bytes`]: 9 MiB for an `exec` with the default output limit). The
+/// largest replies are `exec`'s with both streams at [`MAX_OUTPUT_LIMIT`] (which lutf
+/// itself never asks for): 2 × 64 MiB, ~171 MiB as base64; text of very short lines grows
+/// up to 4 times as YAML, and fails at this bound past a 32 MiB output limit.
+pub const MAX_REPLY_BYTES: usize = 256 * 1024 * 1024;
+
+/// The most YAML items a reply may hold: 1,000,000 (~235 MB to parse); more is refused
+/// unparsed. Replies carry more structure than requests: `lnetctl` output parsed into a
+/// tree (up to 16 MiB of it, a big cluster's peer list), step values (at most 50,000 items).
+pub const MAX_REPLY_ITEMS: usize = 1_000_000;
 
 /// Exit codes of `lutf-helper`. It never exits 255: ssh uses that for its own failures,
 /// so a 255 always means "the connection failed", never "the helper said no".
@@ -82,7 +108,8 @@ pub enum ErrorKind {
     UnknownOp,
     /// The arguments do not fit the operation (missing, unknown or mistyped fields).
     BadArgs,
-    /// The request is larger than [`MAX_REQUEST_BYTES`].
+    /// The request is larger than [`MAX_REQUEST_BYTES`] or holds more than
+    /// [`MAX_REQUEST_ITEMS`] YAML items.
     TooLarge,
     /// A command could not be started (no such program, permission denied, bad cwd).
     Spawn,
@@ -262,7 +289,7 @@ pub enum DecodeError {
 
 /// Reads a reply whose `ok` is a `T`.
 pub fn decode_reply<T: DeserializeOwned>(text: &str) -> Result<Reply<T>, DecodeError> {
-    guard::check(text).map_err(DecodeError::Refused)?;
+    guard::check(text, MAX_REPLY_ITEMS).map_err(DecodeError::Refused)?;
     let reply: Reply<T> = serde_yaml::from_str(text)?;
     if reply.version != PROTOCOL_VERSION {
         return Err(DecodeError::Version {
@@ -332,6 +359,23 @@ mod tests {
             decode_reply::<serde_yaml::Value>(&deep),
             Err(DecodeError::Refused(Refusal::TooDeep))
         ));
+        // Right at the item budget (the mapping, 2 keys, `1`, the list): parsed.
+        let list = |n: usize| format!("version: 1\nok: [{}]\n", vec!["0"; n].join(","));
+        let at = list(MAX_REPLY_ITEMS - 5);
+        decode_reply::<Vec<u8>>(&at).unwrap().into_result().unwrap();
+        let over = list(MAX_REPLY_ITEMS - 4);
+        let e = decode_reply::<Vec<u8>>(&over).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                DecodeError::Refused(Refusal::TooManyItems(MAX_REPLY_ITEMS))
+            ),
+            "{e}"
+        );
+        assert!(
+            e.to_string().contains("more than 1000000 YAML items"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -8,7 +8,8 @@ use serde::{Serialize, Serializer};
 
 use crate::{
     ErrorKind, ErrorReply, ExecArgs, JobArgs, KillArgs, LnetArgs, LnetctlArgs, LstArgs, PlanArgs,
-    StepArgs, WaitArgs, MAX_OUTPUT_LIMIT, MAX_REQUEST_BYTES, PROTOCOL_VERSION,
+    StepArgs, WaitArgs, DEFAULT_OUTPUT_LIMIT, MAX_OUTPUT_LIMIT, MAX_REPLY_BYTES, MAX_REQUEST_BYTES,
+    MAX_REQUEST_ITEMS, PROTOCOL_VERSION,
 };
 
 /// The longest duration a request may carry, in seconds (about 31 years): bigger numbers
@@ -88,7 +89,49 @@ impl Op {
     pub fn all() -> &'static [&'static str] {
         OPERATIONS
     }
+
+    /// The most bytes of reply the master reads for this operation: above the largest reply
+    /// a helper writes for it, so that a bigger one is a broken or foreign helper, and
+    /// at most [`MAX_REPLY_BYTES`]. Tighter than that where the request tells: `exec` and
+    /// `step` replies grow with their output limit, a few operations answer a few lines.
+    pub fn max_reply_bytes(&self) -> usize {
+        let kept = |limit: Option<u64>| {
+            usize::try_from(limit.unwrap_or(DEFAULT_OUTPUT_LIMIT)).unwrap_or(usize::MAX)
+        };
+        let bound = match self {
+            Op::Hello | Op::Spawn(_) | Op::Forget(_) | Op::SpawnStep(_) => REPLY_ROOM,
+            Op::Exec(a) => kept(a.output_limit)
+                .saturating_mul(2 * CAPTURE_GROWTH)
+                .saturating_add(REPLY_ROOM),
+            Op::Step(a) => kept(a.output_limit)
+                .saturating_mul(CAPTURE_GROWTH)
+                .saturating_add(STEP_VALUE_ROOM + REPLY_ROOM),
+            // A job's output limit is not in `wait`/`kill`; facts, plans and LNet results
+            // have no limit of their own below the protocol's.
+            Op::Facts
+            | Op::Wait(_)
+            | Op::Kill(_)
+            | Op::Plan(_)
+            | Op::Lnet(_)
+            | Op::Lnetctl(_)
+            | Op::Lst(_) => MAX_REPLY_BYTES,
+        };
+        bound.min(MAX_REPLY_BYTES)
+    }
 }
+
+/// How much captured output can grow in a reply: text of one-character lines is written as
+/// a YAML block indented by 6 spaces (`"a\n"` becomes `"      a\n"`, 4 times as long); text
+/// with control characters travels as base64 (4/3); anything else grows less.
+const CAPTURE_GROWTH: usize = 4;
+
+/// Room in a reply for everything but captured output and a step's value (exit status,
+/// durations, a failure's message and its traceback of at most 64 KiB, an error reply).
+const REPLY_ROOM: usize = 1 << 20;
+
+/// Room for a step's value: at most 8 MiB of JSON and 50,000 items (the Python runner's
+/// limits), as YAML: block indentation and multi-line strings grow it, 6 times is ample.
+const STEP_VALUE_ROOM: usize = 48 << 20;
 
 /// One request: an operation and the protocol version of the master that sent it.
 #[derive(Debug, Clone, PartialEq)]
@@ -140,9 +183,14 @@ impl Request {
                 "empty request: expected one YAML mapping with `version`, `op` and `args`",
             ));
         }
-        if let Err(why) = crate::guard::check(text) {
+        if let Err(why) = crate::guard::check(text, MAX_REQUEST_ITEMS) {
+            // Too many items is a size limit, like too many bytes; the rest are shapes.
+            let kind = match why {
+                crate::guard::Refusal::TooManyItems(_) => ErrorKind::TooLarge,
+                _ => ErrorKind::Syntax,
+            };
             return Err(ErrorReply::new(
-                ErrorKind::Syntax,
+                kind,
                 format!("request refused before parsing: {why}"),
             ));
         }
@@ -517,5 +565,39 @@ mod tests {
             let e = Request::parse(input).unwrap_err();
             assert_eq!(e.kind, *kind, "{:?} -> {e}", String::from_utf8_lossy(input));
         }
+    }
+
+    #[test]
+    fn requests_over_the_item_budget_are_too_large() {
+        // `exec` with n arguments: the top mapping, its 3 keys, `1`, `exec`, the args
+        // mapping, its key `argv`, the list: 9 items and the arguments.
+        let exec = |n: usize| {
+            format!(
+                "version: 1\nop: exec\nargs:\n  argv: [{}]\n",
+                vec!["a"; n].join(",")
+            )
+        };
+        let at = exec(MAX_REQUEST_ITEMS - 9);
+        match Request::parse(at.as_bytes()).unwrap().op {
+            Op::Exec(a) => assert_eq!(a.argv.len(), MAX_REQUEST_ITEMS - 9),
+            other => panic!("{other:?}"),
+        }
+        let over = exec(MAX_REQUEST_ITEMS - 8);
+        let e = Request::parse(over.as_bytes()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::TooLarge, "{e}");
+        assert_eq!(e.kind.exit_code(), crate::exit::BAD_REQUEST);
+        assert!(
+            e.message
+                .contains(&format!("more than {MAX_REQUEST_ITEMS} YAML items")),
+            "{e}"
+        );
+        // The byte limit is checked first, and tells the size.
+        let big = format!(
+            "version: 1\nop: exec\nargs:\n  argv: [a]\n  stdin: '{}'\n",
+            "x".repeat(MAX_REQUEST_BYTES)
+        );
+        let e = Request::parse(big.as_bytes()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::TooLarge, "{e}");
+        assert!(e.message.contains("bytes, the limit is 16777216"), "{e}");
     }
 }

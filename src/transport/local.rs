@@ -8,7 +8,10 @@ use std::sync::Mutex;
 use tokio::io::AsyncWriteExt;
 
 use super::deploy::{is_bundle_name, MARKER};
-use super::{BoxFuture, Deployed, RawReply, Transport, TransportError};
+use super::{
+    read_capped, read_reply, BoxFuture, Deployed, RawReply, ReadError, Transport, TransportError,
+    MAX_STDERR,
+};
 use crate::bundle::Bundle;
 
 pub use super::deploy::KEEP_BUNDLES;
@@ -192,7 +195,11 @@ impl Transport for Local {
         })
     }
 
-    fn call<'a>(&'a self, request: &'a [u8]) -> BoxFuture<'a, Result<RawReply, TransportError>> {
+    fn call<'a>(
+        &'a self,
+        request: &'a [u8],
+        max_reply: usize,
+    ) -> BoxFuture<'a, Result<RawReply, TransportError>> {
         Box::pin(async move {
             let dir = self
                 .bundle_dir
@@ -214,13 +221,31 @@ impl Transport for Local {
                 // A helper that rejects a request early closes its stdin: not our error.
                 let _ = stdin.write_all(request).await;
                 drop(stdin);
+                Ok(())
             };
-            let (_, out) = tokio::join!(writer, child.wait_with_output());
-            let out = out?;
+            let stdout = child.stdout.take();
+            let stderr = child.stderr.take();
+            // stderr is diagnostics: a failure to read it loses nothing that matters.
+            let read_err = async {
+                Ok(read_capped(stderr, MAX_STDERR)
+                    .await
+                    .map(|(e, _)| e)
+                    .unwrap_or_default())
+            };
+            let (stdout, stderr) =
+                match tokio::try_join!(writer, read_reply(stdout, max_reply), read_err) {
+                    Ok(((), out, err)) => (out, err),
+                    // The child is killed as it is dropped: nothing more is read.
+                    Err(ReadError::TooLarge) => {
+                        return Err(TransportError::ReplyTooLarge { limit: max_reply })
+                    }
+                    Err(ReadError::Io(e)) => return Err(TransportError::Io(e)),
+                };
+            let status = child.wait().await?;
             Ok(RawReply {
-                stdout: out.stdout,
-                stderr: out.stderr,
-                exit_code: out.status.code(),
+                stdout,
+                stderr,
+                exit_code: status.code(),
             })
         })
     }

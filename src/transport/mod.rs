@@ -13,7 +13,12 @@ pub mod ssh;
 use std::future::Future;
 use std::pin::Pin;
 
+use tokio::io::{AsyncRead, AsyncReadExt};
+
 use crate::bundle::Bundle;
+
+/// The most bytes of stderr kept from one call (diagnostics only).
+pub const MAX_STDERR: usize = 1 << 20;
 
 /// A boxed future, so transports can sit behind `dyn Transport`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -63,6 +68,18 @@ pub enum TransportError {
     /// `call` before `deploy`.
     #[error("no bundle deployed on this node yet")]
     NotDeployed,
+    /// The reply passed the call's limit (at most [`crate::protocol::MAX_REPLY_BYTES`]): no
+    /// helper writes that much for it, so the helper is broken or not ours. Nothing past
+    /// the limit was read.
+    #[error(
+        "the helper's reply is larger than {}, the most lutf reads for this call: stopped \
+         reading it there (a broken or foreign lutf-helper on the node?)",
+        size(*limit)
+    )]
+    ReplyTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
 }
 
 /// One way of reaching one node.
@@ -71,10 +88,116 @@ pub trait Transport: Send + Sync + std::fmt::Debug {
     /// use that bundle's helper.
     fn deploy<'a>(&'a self, bundle: &'a Bundle) -> BoxFuture<'a, Result<Deployed, TransportError>>;
 
-    /// Runs the deployed helper once with `request` on its stdin.
-    fn call<'a>(&'a self, request: &'a [u8]) -> BoxFuture<'a, Result<RawReply, TransportError>>;
+    /// Runs the deployed helper once with `request` on its stdin, reading at most
+    /// `max_reply` bytes of reply (more fails the call with
+    /// [`TransportError::ReplyTooLarge`]; see [`crate::protocol::Op::max_reply_bytes`]).
+    fn call<'a>(
+        &'a self,
+        request: &'a [u8],
+        max_reply: usize,
+    ) -> BoxFuture<'a, Result<RawReply, TransportError>>;
 
     /// The work directory on the node. (Over SSH without `--workdir`, the node names its
     /// own default, `/tmp/lutf-<its user>`, when the bundle is deployed; empty before.)
     fn workdir(&self) -> &str;
+}
+
+/// `n` bytes for people: in MiB when it is a whole number of them.
+fn size(n: usize) -> String {
+    if n >= 1 << 20 && n % (1 << 20) == 0 {
+        format!("{} MiB", n >> 20)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// Why reading a reply stopped.
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    /// Reading failed.
+    Io(std::io::Error),
+    /// More than the limit came.
+    TooLarge,
+}
+
+/// Reads a whole reply, failing as soon as it passes `limit` bytes, without reading
+/// further: the caller then drops the pipe, and the writer gets `EPIPE` rather than
+/// filling the master's memory or keeping it reading for ever.
+pub(crate) async fn read_reply<R: AsyncRead + Unpin>(
+    r: Option<R>,
+    limit: usize,
+) -> Result<Vec<u8>, ReadError> {
+    let mut out = Vec::new();
+    let Some(mut r) = r else {
+        return Ok(out);
+    };
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = r.read(&mut buf).await.map_err(ReadError::Io)?;
+        if n == 0 {
+            return Ok(out);
+        }
+        if n > limit - out.len() {
+            return Err(ReadError::TooLarge);
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// Reads `r` to its end, keeping at most `limit` bytes; returns them and whether more came
+/// (the rest is read and dropped, so the other side never blocks on a full pipe). For
+/// diagnostics (stderr), where the start is worth keeping whatever follows.
+pub(crate) async fn read_capped<R: AsyncRead + Unpin>(
+    r: Option<R>,
+    limit: usize,
+) -> std::io::Result<(Vec<u8>, bool)> {
+    let mut out = Vec::new();
+    let mut over = false;
+    if let Some(mut r) = r {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = r.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            let room = limit - out.len();
+            if n > room {
+                over = true;
+            }
+            out.extend_from_slice(&buf[..n.min(room)]);
+        }
+    }
+    Ok((out, over))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_reply_over_the_limit_stops_the_reading_there() {
+        // An endless writer: the read must end, having read just past the limit.
+        let (mut w, r) = tokio::io::duplex(1 << 16);
+        let writer = tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            let block = vec![b'x'; 1 << 16];
+            let mut sent = 0usize;
+            while w.write_all(&block).await.is_ok() {
+                sent += block.len();
+            }
+            sent
+        });
+        let got = read_reply(Some(r), 1 << 20).await;
+        assert!(matches!(got, Err(ReadError::TooLarge)), "{got:?}");
+        // The reader is gone: the writer stopped, having sent at most a pipe's worth more.
+        let sent = writer.await.unwrap();
+        assert!(sent <= (1 << 20) + (3 << 16), "{sent}");
+        // At the limit exactly: the whole reply.
+        let (mut w, r) = tokio::io::duplex(1 << 16);
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            w.write_all(&vec![b'y'; 1 << 20]).await.unwrap();
+        });
+        assert_eq!(read_reply(Some(r), 1 << 20).await.unwrap().len(), 1 << 20);
+    }
 }

@@ -29,17 +29,20 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use openssh::Session;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::Semaphore;
 
 use super::deploy::{file_header, installer_command, shell_quote, InstallerSays, INSTALLER};
-use super::{BoxFuture, Deployed, RawReply, Transport, TransportError};
+pub use super::MAX_STDERR;
+use super::{
+    read_capped, read_reply, BoxFuture, Deployed, RawReply, ReadError, Transport, TransportError,
+};
 use crate::bundle::{Bundle, HELPER_NAME};
+use crate::protocol::MAX_REPLY_BYTES;
 
-/// The most bytes of stdout one call may bring back (a helper reply is far smaller).
-pub const MAX_STDOUT: usize = 256 << 20;
-/// The most bytes of stderr kept from one call (diagnostics only).
-pub const MAX_STDERR: usize = 1 << 20;
+/// The most bytes the node-side installer may say while deploying (a few short JSON
+/// lines; more is a broken node, and must not fill the master's memory).
+const MAX_INSTALLER_SAYS: u64 = 1 << 20;
 /// How long a call waits for sshd to accept a new session when it refuses one.
 pub const SESSION_WAIT: Duration = Duration::from_secs(10);
 /// How many missed keepalives make a node lost (`ServerAliveCountMax`).
@@ -270,6 +273,17 @@ impl SshTransport {
     /// with `input` on its stdin; brings back its output and exit code. Helper calls and
     /// deployment go through here; tests and benchmarks use it for plain commands.
     pub async fn run(&self, command: &str, input: &[u8]) -> Result<RawReply, TransportError> {
+        self.run_bounded(command, input, MAX_REPLY_BYTES).await
+    }
+
+    /// [`Self::run`], failing with [`TransportError::ReplyTooLarge`] past `max_reply` bytes
+    /// of stdout.
+    async fn run_bounded(
+        &self,
+        command: &str,
+        input: &[u8],
+        max_reply: usize,
+    ) -> Result<RawReply, TransportError> {
         let _permit = self.sessions.acquire().await.expect("never closed");
         let (master, mut child) = self.open(command).await?;
         let stdin = child.stdin().take();
@@ -281,13 +295,24 @@ impl SshTransport {
                 let _ = s.write_all(input).await;
                 let _ = s.shutdown().await;
             }
+            Ok(())
         };
-        let (_, out, err) = tokio::join!(
-            write,
-            read_bounded(stdout, MAX_STDOUT),
-            read_capped(stderr, MAX_STDERR)
-        );
-        let err = err.map(|(e, _)| e);
+        // stderr is diagnostics: a failure to read it loses nothing that matters.
+        let read_err = async {
+            Ok(read_capped(stderr, MAX_STDERR)
+                .await
+                .map(|(e, _)| e)
+                .unwrap_or_default())
+        };
+        // The first error ends all three: a reply over the limit is not read any further.
+        let (out, err) = match tokio::try_join!(write, read_reply(stdout, max_reply), read_err) {
+            Ok(((), out, err)) => (Ok(out), Ok(err)),
+            // Dropping the channel here makes the remote side's next write fail.
+            Err(ReadError::TooLarge) => {
+                return Err(TransportError::ReplyTooLarge { limit: max_reply })
+            }
+            Err(ReadError::Io(e)) => (Err(e), Ok(Vec::new())),
+        };
         let status = child.wait().await;
         self.reply(&master, status, out, err).await
     }
@@ -336,7 +361,12 @@ impl SshTransport {
         let command = installer_command(self.workdir_asked.as_deref(), bundle);
         let (master, mut child) = self.open(&command).await?;
         let mut stdin = child.stdin().take().expect("piped");
-        let mut lines = BufReader::new(child.stdout().take().expect("piped")).lines();
+        let said_bytes = child
+            .stdout()
+            .take()
+            .expect("piped")
+            .take(MAX_INSTALLER_SAYS);
+        let mut lines = BufReader::new(said_bytes).lines();
         let stderr = tokio::spawn(read_capped(child.stderr().take(), MAX_STDERR));
         let lost = |e: std::io::Error| format!("talking to the installer: {e}");
         let mut said = Vec::new();
@@ -365,6 +395,9 @@ impl SshTransport {
             }
         }
         drop(stdin);
+        // Past MAX_INSTALLER_SAYS the lines end (the last one cut, so not JSON): closing
+        // stdout then stops an installer that would go on talking.
+        drop(lines);
         let status = child.wait().await;
         let stderr = stderr
             .await
@@ -454,52 +487,16 @@ async fn send_stream<W: tokio::io::AsyncWrite + Unpin>(
     Ok(n + super::deploy::STREAM_END.len() as u64)
 }
 
-/// Reads `r` to its end, keeping at most `limit` bytes; returns them and whether more came
-/// (the rest is read and dropped, so the remote side never blocks on a full pipe).
-async fn read_capped<R: AsyncRead + Unpin>(
-    r: Option<R>,
-    limit: usize,
-) -> std::io::Result<(Vec<u8>, bool)> {
-    let mut out = Vec::new();
-    let mut over = false;
-    if let Some(mut r) = r {
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let n = r.read(&mut buf).await?;
-            if n == 0 {
-                break;
-            }
-            let room = limit - out.len();
-            if n > room {
-                over = true;
-            }
-            out.extend_from_slice(&buf[..n.min(room)]);
-        }
-    }
-    Ok((out, over))
-}
-
-/// Like [`read_capped`], but more than `limit` bytes is an error (a reply that large is
-/// not a reply).
-async fn read_bounded<R: AsyncRead + Unpin>(
-    r: Option<R>,
-    limit: usize,
-) -> std::io::Result<Vec<u8>> {
-    let (out, over) = read_capped(r, limit).await?;
-    if over {
-        return Err(std::io::Error::other(format!(
-            "the remote side sent more than {limit} bytes"
-        )));
-    }
-    Ok(out)
-}
-
 impl Transport for SshTransport {
     fn deploy<'a>(&'a self, bundle: &'a Bundle) -> BoxFuture<'a, Result<Deployed, TransportError>> {
         Box::pin(self.deploy_bundle(bundle))
     }
 
-    fn call<'a>(&'a self, request: &'a [u8]) -> BoxFuture<'a, Result<RawReply, TransportError>> {
+    fn call<'a>(
+        &'a self,
+        request: &'a [u8],
+        max_reply: usize,
+    ) -> BoxFuture<'a, Result<RawReply, TransportError>> {
         Box::pin(async move {
             let dir = self
                 .bundle_dir
@@ -514,7 +511,7 @@ impl Transport for SshTransport {
                 shell_quote(&format!("{dir}/{HELPER_NAME}")),
                 shell_quote(&workdir)
             );
-            self.run(&command, request).await
+            self.run_bounded(&command, request, max_reply).await
         })
     }
 

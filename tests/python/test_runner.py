@@ -320,6 +320,18 @@ class TestStepOutcomes(RunnerCase):
         self.assertEqual(outcome["failure"]["kind"], "not_serializable")
         self.assertIn("9.0 MiB of JSON, more than the 8 MiB", outcome["failure"]["message"])
 
+    def test_too_many_items_in_a_value(self):
+        # The list and its entries: 50,000 items pass, one more fails; a dict's keys count.
+        fine, _ = self.outcome(STEP + "    return [0] * 49999\n")
+        self.assertEqual(fine["status"], "PASS")
+        self.assertEqual(len(fine["value"]), 49999)
+        for body in ["return [0] * 50000", "return {str(i): 0 for i in range(25000)}",
+                     "return [[0] * 1000 for _ in range(50)]"]:
+            with self.subTest(body):
+                outcome, _ = self.outcome(STEP + "    " + body + "\n")
+                self.assertEqual(outcome["failure"]["kind"], "not_serializable")
+                self.assertIn("more than 50000 items", outcome["failure"]["message"])
+
     def test_context_reaches_the_step(self):
         ctx = harness.context(test="suite/test_01", role="client", roles=["server", "client"],
                               results={"listen": {"port": 5}}, params={"size": 3})

@@ -30,6 +30,13 @@ from .test import Test
 # The largest return value a step may have, as JSON. Bigger data belongs in a file.
 MAX_VALUE_BYTES = 8 * 1024 * 1024
 
+# The most items (values, list entries, dict keys and values) a return value may hold. The
+# value travels as YAML in the step's reply and in the requests of the steps after it, and
+# YAML costs memory per item to parse: the helper refuses requests of more than 100,000
+# items (lutf-protocol's MAX_REQUEST_ITEMS), so a step can take two such values and its
+# context.
+MAX_VALUE_ITEMS = 50000
+
 # Failure messages are one line for the results table; the traceback keeps everything.
 MAX_MESSAGE_CHARS = 1000
 
@@ -290,7 +297,35 @@ def _value_outcome(value):
             "and return its path",
         )
     # Round-trip so the value is exactly what JSON carries (tuples -> lists, int keys -> str).
-    return {"status": "PASS", "value": json.loads(text)}
+    value = json.loads(text)
+    if _more_items_than(value, MAX_VALUE_ITEMS):
+        return _fail(
+            "not_serializable",
+            f"the step returned more than {MAX_VALUE_ITEMS} items (values, list entries, "
+            "dict keys and values): write big data to a file and return its path",
+        )
+    return {"status": "PASS", "value": value}
+
+
+def _more_items_than(value, limit):
+    """Whether `value` (JSON data) holds more than `limit` items, as YAML counts them: each
+    value one, each dict key one more. Stops counting past the limit."""
+    count = 1
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            count += 2 * len(item)
+            children = item.values()
+        elif isinstance(item, list):
+            count += len(item)
+            children = item
+        else:
+            continue
+        if count > limit:
+            return True
+        pending.extend(children)
+    return False
 
 
 def _fail(kind, message, tb=None):
