@@ -9,8 +9,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::{
-    decode_reply, exit, to_yaml, ErrorReply, ExecResult, Facts, Hello, KillResult, Reply, Request,
-    SpawnResult, StepResult, TestPlan, WaitResult, PROTOCOL_VERSION,
+    decode_reply, exit, to_yaml, ErrorReply, ExecResult, Facts, Hello, JobsResult, KillResult,
+    Reply, Request, SpawnResult, StepResult, TestPlan, WaitResult, PROTOCOL_VERSION,
 };
 
 /// What the helper does with its stdin, minus running anything.
@@ -76,6 +76,7 @@ pub fn reply(data: &[u8]) {
     reply_as::<SpawnResult>(text);
     reply_as::<WaitResult>(text);
     reply_as::<KillResult>(text);
+    reply_as::<JobsResult>(text);
     reply_as::<TestPlan>(text);
     reply_as::<StepResult>(text);
 }
