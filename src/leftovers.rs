@@ -120,9 +120,12 @@ impl LostCleanup {
             ));
         }
         if !self.left.is_empty() {
+            let why = match &self.unreachable {
+                Some(why) => format!("unreachable at the end of the run ({why})"),
+                None => "could not kill them".into(),
+            };
             parts.push(format!(
-                "unreachable at the end of the run ({}): {} may still run there: {}",
-                self.unreachable.as_deref().unwrap_or("no answer"),
+                "{why}: {} may still run there: {}",
                 jobs(self.left.len()),
                 self.left.join(", ")
             ));
@@ -139,7 +142,12 @@ impl LostCleanup {
             return None;
         }
         Some(format!(
-            "lutf: warning: node {node} was lost and is still unreachable: {} of this run may still run there ({}); the next `lutf run` from this machine that reaches {node} kills {}, or kill {} by hand",
+            "lutf: warning: node {node} was lost and {}: {} of this run may still run there ({}); the next `lutf run` from this machine that reaches {node} kills {}, or kill {} by hand",
+            if self.unreachable.is_some() {
+                "is still unreachable"
+            } else {
+                "did not stop them"
+            },
             jobs(self.left.len()),
             self.left.join(", "),
             if self.left.len() == 1 { "it" } else { "them" },

@@ -176,12 +176,18 @@ impl NodeExecutor {
                                 c.ended.push(what);
                             }
                         }
-                        // The helper answered: the job is not there (any more), or cannot
-                        // be killed; nothing more a retry would change.
+                        // The helper answered: the job is gone (forgotten, or the node's
+                        // work folder was cleaned), or it could not be killed; a retry
+                        // would not change either.
                         Ok(Err(e)) if e.helper_error().is_some() => {
-                            tracing::warn!(node = %n.name, job, "cannot kill a job of the lost node: {e}");
+                            let h = e.helper_error().expect("checked");
                             this.jobs().remove(&(n.name.clone(), job.clone()));
-                            c.ended.push(format!("{what}: {}", e.helper_error().map_or(String::new(), |h| h.message.clone())));
+                            if h.kind == crate::protocol::ErrorKind::NoSuchJob {
+                                c.ended.push(format!("{what}: no such job any more"));
+                            } else {
+                                tracing::warn!(node = %n.name, job, "cannot kill a job of the lost node: {e}");
+                                c.left.push(format!("{what}: {}", h.message));
+                            }
                         }
                         Ok(Err(e)) => {
                             c.unreachable = Some(match classify(e) {
