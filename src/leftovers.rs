@@ -16,7 +16,8 @@
 //!   running ones started by a lutf master on this same machine (same hostname and machine
 //!   id) that is gone: another boot, no process with its pid, or one that started at
 //!   another time (the pid was reused). Jobs of masters on other machines are never
-//!   touched (other people may share the nodes); they are only logged.
+//!   touched (other people may share the nodes); they are only logged. `lutf status` lists
+//!   leftovers ([`is_leftover`]) without killing them.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -173,11 +174,6 @@ pub struct Reaped {
 }
 
 impl Reaped {
-    /// Whether it did or found anything worth a line in the run's output.
-    pub fn is_empty(&self) -> bool {
-        self.killed.is_empty() && self.failed.is_empty()
-    }
-
     /// One line for the node's record in `run.json` and the run's output (`None` when
     /// nothing was left).
     pub fn note(&self) -> Option<String> {
@@ -218,6 +214,16 @@ impl Reaped {
     }
 }
 
+/// Whether `job` is a leftover: still running, and started by a lutf master on this
+/// machine (`me`'s) that is gone.
+pub fn is_leftover(job: &JobInfo, me: &Origin) -> bool {
+    job.running
+        && job
+            .origin
+            .as_ref()
+            .is_some_and(|o| o.same_machine(me) && master_gone(o, me))
+}
+
 /// Lists the jobs on `node` and kills the running ones that a gone lutf master on this
 /// machine left there (see the module's doc), at most [`REAP_BOUND`] seconds.
 pub async fn reap(node: &Node, me: &Origin) -> Result<Reaped, String> {
@@ -225,11 +231,7 @@ pub async fn reap(node: &Node, me: &Origin) -> Result<Reaped, String> {
         let listed: JobsResult = node.call(Op::Jobs).await.map_err(|e| e.to_string())?;
         let mut out = Reaped::default();
         for job in listed.jobs.into_iter().filter(|j| j.running) {
-            let ours = job
-                .origin
-                .as_ref()
-                .is_some_and(|o| o.same_machine(me) && master_gone(o, me));
-            if !ours {
+            if !is_leftover(&job, me) {
                 out.others.push(job);
                 continue;
             }

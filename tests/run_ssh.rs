@@ -214,26 +214,68 @@ fn wait_for_loss(hosts: &TestHosts, child: &mut Child, since: Instant) -> Durati
     }
 }
 
-/// Makes the master machine forget its TCP connections to host `i` (`ss -K`), as it does
-/// by itself once it has retransmitted long enough (minutes): the connection lutf gave up
-/// on must not reach the host's sshd when the link comes back, else the sshd would end the
-/// session and the helper's owner watch, not lutf, would stop the job. This is the case
-/// this fix is for: an outage longer than the master's TCP retransmissions. Answers
-/// whether it could (the kernel needs `CONFIG_INET_DIAG_DESTROY`).
-fn drop_connections(hosts: &TestHosts, i: usize) -> bool {
-    let out = std::process::Command::new("ss")
-        .args(["-K", "-t", "dst", &hosts.hosts[i].addr])
-        .output();
-    match out {
-        Ok(o) if o.status.success() => true,
-        Ok(o) => {
-            eprintln!("ss -K failed: {}", show(&o));
-            false
+/// Bytes that host `i` has sent on its SSH connections and not seen acknowledged.
+fn unacked(hosts: &TestHosts, i: usize) -> u64 {
+    let port = hosts.hosts[i].port;
+    let out = hosts.on_host(
+        i,
+        &format!("ss -tnH state established '( sport = :{port} )'"),
+    );
+    assert!(out.status.success(), "{}", show(&out));
+    // With a state filter, ss prints Recv-Q Send-Q Local Peer.
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .sum()
+}
+
+/// Cuts host `i` off at a moment when its end of lutf's connection has nothing left to
+/// send (answers when). Whether a node's sshd ever learns that the connection died depends
+/// on that: data it sent just before the cut (a keepalive's answer, say) goes unacknowledged
+/// and is retransmitted once the link is back; the master, which closed the connection,
+/// answers with a reset, the session ends, and the helper's owner watch stops the job by
+/// itself. A node idle at the cut (the usual case: a long step, the master waiting) never
+/// learns, which is what the end-of-run and next-run clean-ups are for. So: cut, look, and
+/// if the node had something in flight put the link back at once (a moment off the link is
+/// no loss, ssh waits three keepalives) and try again.
+fn cut_idle(hosts: &TestHosts, i: usize) -> Instant {
+    for _ in 0..50 {
+        let t = Instant::now();
+        while unacked(hosts, i) > 0 && t.elapsed() < Duration::from_secs(2) {
+            std::thread::sleep(Duration::from_millis(5));
         }
-        Err(e) => {
-            eprintln!("no ss: {e}");
-            false
+        hosts.cut(i);
+        let cut = Instant::now();
+        // Whatever was in flight has arrived or been dropped by now.
+        std::thread::sleep(Duration::from_millis(50));
+        if unacked(hosts, i) == 0 {
+            return cut;
         }
+        hosts.restore(i);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    panic!("host {i} never had an idle moment to be cut off in");
+}
+
+/// Makes the master machine forget its TCP connection to host `i` (`ss -K`), as its
+/// kernel does by itself after minutes of retransmissions, and drops the packets still
+/// queued for the host (`ip neigh flush`: with the link down, the host's neighbour entry
+/// fails and what is sent to it waits for the address to resolve). Otherwise, once the link
+/// is back, the connection lutf gave up on could still reach the host's sshd (its
+/// retransmitted FIN and goodbye), end the session there, and the helper's owner watch, not
+/// lutf, would stop the job. This is the case the clean-ups are for: an outage longer than
+/// the master's TCP retransmissions.
+fn drop_connections(hosts: &TestHosts, i: usize) {
+    let addr = &hosts.hosts[i].addr;
+    for args in [
+        &["ss", "-K", "-t", "dst", addr][..],
+        &["ip", "neigh", "flush", "to", addr][..],
+    ] {
+        let out = std::process::Command::new(args[0])
+            .args(&args[1..])
+            .output()
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        assert!(out.status.success(), "{args:?}: {}", show(&out));
     }
 }
 
@@ -252,8 +294,7 @@ fn a_node_cut_off_mid_step_and_back_before_the_end_has_its_step_killed() {
         return;
     }
     let mut child = start_lost_run(&hosts, "lutf-run-ssh-cut", &["--connect-timeout", "5"]);
-    let cut = Instant::now();
-    hosts.cut(1);
+    let cut = cut_idle(&hosts, 1);
     let noticed = wait_for_loss(&hosts, &mut child, cut);
     drop_connections(&hosts, 1);
     hosts.restore(1);
@@ -291,8 +332,7 @@ fn a_node_still_cut_off_at_the_end_has_its_step_killed_by_the_next_run() {
         return;
     }
     let mut child = start_lost_run(&hosts, "lutf-run-ssh-cut-long", &["--connect-timeout", "2"]);
-    let cut = Instant::now();
-    hosts.cut(1);
+    let cut = cut_idle(&hosts, 1);
     let noticed = wait_for_loss(&hosts, &mut child, cut);
     let out = finish(child);
     let ended = cut.elapsed();
@@ -336,6 +376,25 @@ fn a_node_still_cut_off_at_the_end_has_its_step_killed_by_the_next_run() {
     drop_connections(&hosts, 1);
     hosts.restore(1);
     let back = Instant::now();
+    // `lutf status` lists the leftover job and leaves it alone.
+    let status = hosts
+        .lutf()
+        .args(["status", "--format", "json", "--cluster"])
+        .arg(&hosts.cluster_file)
+        .output()
+        .unwrap();
+    assert_eq!(status.status.code(), Some(0), "{}", show(&status));
+    let nodes: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(
+        nodes[1]["leftovers"],
+        serde_json::json!([format!("lost/test_01 hold (job {job})")]),
+        "{nodes}"
+    );
+    assert!(nodes[0].get("leftovers").is_none(), "{nodes}");
+    assert!(
+        !hosts.test_processes(1).is_empty(),
+        "status only lists leftovers"
+    );
     let out = lutf_run(
         &hosts,
         &root().join("tests/fixtures/runner-suites"),

@@ -169,7 +169,8 @@ impl NodeExecutor {
                     }));
                     match tokio::time::timeout_at(deadline, kill).await {
                         Ok(Ok(k)) => {
-                            this.forget(&n, &job).await;
+                            // Only disk space if it does not get through in time.
+                            let _ = tokio::time::timeout_at(deadline, this.forget(&n, &job)).await;
                             if k.was_running {
                                 c.killed.push(what);
                             } else {
