@@ -249,7 +249,8 @@ pub async fn reap(node: &Node, me: &Origin) -> Result<Reaped, String> {
                             job: job.job.clone(),
                         }))
                         .await;
-                    tracing::warn!(node = %node.name, job = %job.job, what = %job.label(),
+                    // The run's output says so too (see `reap_all`): info, not a warning.
+                    tracing::info!(node = %node.name, job = %job.job, what = %job.label(),
                         "killed a job left running by a gone lutf master on this machine");
                     out.killed.push(job);
                 }
@@ -336,6 +337,31 @@ mod tests {
         ended.pid = pid;
         ended.pid_start = Some(1);
         assert!(master_gone(&ended, &me));
+    }
+
+    #[test]
+    fn only_running_jobs_of_gone_masters_here_are_leftovers() {
+        let me = this_master(None);
+        let job = |origin: Option<Origin>, running: bool| JobInfo {
+            job: "j1".into(),
+            running,
+            started_at: Some(1.0),
+            origin,
+            test: Some("lost/test_01".into()),
+            step: Some("hold".into()),
+        };
+        let mut gone = me.clone();
+        gone.boot_id = "an earlier boot".into();
+        assert!(is_leftover(&job(Some(gone.clone()), true), &me));
+        assert!(!is_leftover(&job(Some(gone.clone()), false), &me), "ended");
+        assert!(!is_leftover(&job(Some(me.clone()), true), &me), "alive");
+        assert!(!is_leftover(&job(None, true), &me), "no origin");
+        let mut elsewhere = gone.clone();
+        elsewhere.host = "another-machine".into();
+        assert!(!is_leftover(&job(Some(elsewhere), true), &me));
+        let mut other_id = gone;
+        other_id.machine_id = "another machine id".into();
+        assert!(!is_leftover(&job(Some(other_id), true), &me));
     }
 
     #[test]
