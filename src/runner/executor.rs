@@ -155,55 +155,7 @@ impl NodeExecutor {
             }
             let this = self.clone();
             set.spawn(async move {
-                let mut c = LostCleanup::default();
-                let deadline = tokio::time::Instant::now() + bound;
-                for (job, label) in jobs {
-                    let what = format!("{label} (job {job})");
-                    if c.unreachable.is_some() {
-                        c.left.push(what);
-                        continue;
-                    }
-                    let kill = n.call::<KillResult>(Op::Kill(KillArgs {
-                        job: job.clone(),
-                        grace: Some(KILL_GRACE),
-                    }));
-                    match tokio::time::timeout_at(deadline, kill).await {
-                        Ok(Ok(k)) => {
-                            // Only disk space if it does not get through in time.
-                            let _ = tokio::time::timeout_at(deadline, this.forget(&n, &job)).await;
-                            if k.was_running {
-                                c.killed.push(what);
-                            } else {
-                                c.ended.push(what);
-                            }
-                        }
-                        // The helper answered: the job is gone (forgotten, or the node's
-                        // work folder was cleaned), or it could not be killed; a retry
-                        // would not change either.
-                        Ok(Err(e)) if e.helper_error().is_some() => {
-                            let h = e.helper_error().expect("checked");
-                            this.jobs().remove(&(n.name.clone(), job.clone()));
-                            if h.kind == crate::protocol::ErrorKind::NoSuchJob {
-                                c.ended.push(format!("{what}: no such job any more"));
-                            } else {
-                                tracing::warn!(node = %n.name, job, "cannot kill a job of the lost node: {e}");
-                                c.left.push(format!("{what}: {}", h.message));
-                            }
-                        }
-                        Ok(Err(e)) => {
-                            c.unreachable = Some(match classify(e) {
-                                ExecError::Lost(why) | ExecError::Failed(Failure { message: why, .. }) => why,
-                                ExecError::Interrupted(_) => "interrupted".into(),
-                            });
-                            c.left.push(what);
-                        }
-                        Err(_) => {
-                            c.unreachable =
-                                Some(format!("no answer within {:.0} s", bound.as_secs_f64()));
-                            c.left.push(what);
-                        }
-                    }
-                }
+                let c = this.clean_node(&n, jobs, bound).await;
                 (n.name.clone(), c)
             });
         }
@@ -213,6 +165,70 @@ impl NodeExecutor {
             }
         }
         out
+    }
+
+    /// [`NodeExecutor::clean_lost`] on one node: kills `jobs` (id, label) one after the
+    /// other until `bound` is up or the node proves unreachable.
+    async fn clean_node(
+        &self,
+        n: &Node,
+        jobs: Vec<(String, String)>,
+        bound: Duration,
+    ) -> LostCleanup {
+        let mut c = LostCleanup::default();
+        let deadline = tokio::time::Instant::now() + bound;
+        for (job, label) in jobs {
+            let what = format!("{label} (job {job})");
+            if c.unreachable.is_some() {
+                c.left.push(what);
+                continue;
+            }
+            let kill = n.call::<KillResult>(Op::Kill(KillArgs {
+                job: job.clone(),
+                grace: Some(KILL_GRACE),
+            }));
+            let e = match tokio::time::timeout_at(deadline, kill).await {
+                Ok(Ok(k)) => {
+                    // Only disk space if it does not get through in time.
+                    let _ = tokio::time::timeout_at(deadline, self.forget(n, &job)).await;
+                    if k.was_running {
+                        c.killed.push(what);
+                    } else {
+                        c.ended.push(what);
+                    }
+                    continue;
+                }
+                Ok(Err(e)) => e,
+                Err(_) => {
+                    c.unreachable = Some(format!("no answer within {:.0} s", bound.as_secs_f64()));
+                    c.left.push(what);
+                    continue;
+                }
+            };
+            match e.helper_error() {
+                // The helper answered: the job is gone (forgotten, or the node's work
+                // folder was cleaned), or it could not be killed; a retry would not
+                // change either.
+                Some(h) => {
+                    self.jobs().remove(&(n.name.clone(), job.clone()));
+                    if h.kind == crate::protocol::ErrorKind::NoSuchJob {
+                        c.ended.push(format!("{what}: no such job any more"));
+                    } else {
+                        tracing::warn!(node = %n.name, job, "cannot kill a job of the lost node: {e}");
+                        c.left.push(format!("{what}: {}", h.message));
+                    }
+                }
+                None => {
+                    c.unreachable = Some(match classify(e) {
+                        ExecError::Lost(why) => why,
+                        ExecError::Failed(f) => f.message,
+                        ExecError::Interrupted(_) => "interrupted".into(),
+                    });
+                    c.left.push(what);
+                }
+            }
+        }
+        c
     }
 
     /// Forgets an ended job in the background, so that the step's result is not held up
