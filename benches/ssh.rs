@@ -255,6 +255,7 @@ fn main() {
         },
         timeout: Some(60.0),
         output_limit: None,
+        origin: None,
     });
     let (mut py_step, mut py_ssh) = (Vec::new(), Vec::new());
     for _ in 0..runs * 2 {

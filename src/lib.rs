@@ -20,6 +20,7 @@ pub mod commands;
 pub mod discovery;
 pub mod hook;
 pub mod hostlist;
+pub mod leftovers;
 pub mod node;
 pub mod outcome;
 pub mod plan;

@@ -90,6 +90,14 @@ pub struct NodeRecord {
     /// Why it did not, when it did not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Lost during the run: what the end-of-run clean-up did about the jobs this run left
+    /// there (killed them, or could not reach the node and they may still run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleanup: Option<String>,
+    /// Jobs an earlier, gone lutf run on this machine had left running there, which this
+    /// run killed when it reached the node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leftovers: Option<String>,
 }
 
 /// One suite of the run (auster's `Tests:` entry).

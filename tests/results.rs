@@ -69,6 +69,8 @@ fn node(name: &str, hostname: &str, nids: &[&str]) -> NodeRecord {
         hostname: hostname.into(),
         facts: Some(facts(hostname, nids)),
         error: None,
+        cleanup: None,
+        leftovers: None,
     }
 }
 
@@ -199,6 +201,8 @@ fn sample_run() -> RunOutcome {
             hostname: String::new(),
             facts: None,
             error: Some("ssh: connect to host n3 port 22: Connection refused".into()),
+            cleanup: None,
+            leftovers: None,
         },
     );
 

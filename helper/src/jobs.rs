@@ -15,6 +15,9 @@
 //! | `owner.yml` | `spawn` | the master's connection (its `sshd` session process), when there is one |
 //! | `orphaned` | supervisor | the owner's connection is gone: the job is being stopped |
 //!
+//! A step job also records which lutf master started it (`origin` in `spec.yml`; see the
+//! `jobs` operation): a later run from the same machine stops the jobs a gone master left.
+//!
 //! A job belongs to the master's connection that spawned it: the nearest `sshd` among
 //! the spawning helper's ancestors (over SSH, the session process that serves the
 //! master's connection and all its channels). When that process ends (the master died,
@@ -46,8 +49,8 @@ pub enum JobSpec {
     },
     /// One step of a test (`spawn_step`).
     Step {
-        /// As given to `spawn_step`.
-        args: StepArgs,
+        /// As given to `spawn_step` (boxed: far bigger than a command's arguments).
+        args: Box<StepArgs>,
     },
 }
 

@@ -368,6 +368,7 @@ mod tests {
             context: StepContext::default(),
             timeout: Some(5.0),
             output_limit: None,
+            origin: None,
         }
     }
 

@@ -280,3 +280,49 @@ fn spawn_step_of_a_missing_file_fails_at_once() {
         .call_with::<SpawnResult>(&b.helper, Op::SpawnStep(args));
     assert_eq!(r.unwrap_err().kind, ErrorKind::TestFile);
 }
+
+#[test]
+fn jobs_lists_each_job_with_the_master_that_started_it() {
+    let b = Bundle::new();
+    let listed = |b: &Bundle| -> lutf_protocol::JobsResult { b.call(Op::Jobs) };
+    assert_eq!(listed(&b).jobs, Vec::new(), "no job folder yet");
+    let origin = lutf_protocol::Origin {
+        host: "master".into(),
+        machine_id: "0123".into(),
+        boot_id: "b00t".into(),
+        pid: 4242,
+        pid_start: Some(7),
+        run: Some("deadbeef".into()),
+    };
+    let mut args = b.step_args("helper/test_background.py", "ticker", None);
+    args.origin = Some(origin.clone());
+    let step: SpawnResult = b.call(Op::SpawnStep(args));
+    let exec: SpawnResult = b.call(Op::Spawn(lutf_protocol::ExecArgs {
+        argv: vec!["true".into()],
+        ..Default::default()
+    }));
+    let jobs = listed(&b).jobs;
+    assert_eq!(jobs.len(), 2, "{jobs:?}");
+    let find = |id: &str| jobs.iter().find(|j| j.job == id).unwrap().clone();
+    let s = find(&step.job);
+    assert!(s.running, "{s:?}");
+    assert!(s.started_at.is_some());
+    assert_eq!(s.origin.as_ref(), Some(&origin));
+    assert_eq!(s.test.as_deref(), Some("helper/test_background"));
+    assert_eq!(s.step.as_deref(), Some("ticker"));
+    let e = find(&exec.job);
+    assert_eq!((e.origin, e.test, e.step), (None, None, None));
+    // Once killed, it is listed as ended until forgotten.
+    let k: KillResult = b.call(Op::Kill(KillArgs {
+        job: step.job.clone(),
+        grace: Some(0.0),
+    }));
+    assert!(k.was_running);
+    assert!(!listed(&b)
+        .jobs
+        .iter()
+        .any(|j| j.job == step.job && j.running));
+    let () = b.call(Op::Forget(lutf_protocol::JobArgs { job: step.job }));
+    let () = b.call(Op::Forget(lutf_protocol::JobArgs { job: exec.job }));
+    assert_eq!(listed(&b).jobs, Vec::new());
+}

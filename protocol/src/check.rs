@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::{
     decode_reply, exit, to_yaml, DecodeError, ErrorKind, ErrorReply, ExecResult, Facts, Hello,
-    KillResult, Refusal, Reply, Request, SpawnResult, StepResult, TestPlan, WaitResult,
+    JobsResult, KillResult, Refusal, Reply, Request, SpawnResult, StepResult, TestPlan, WaitResult,
     PROTOCOL_VERSION,
 };
 
@@ -83,6 +83,7 @@ pub fn reply(data: &[u8]) {
     reply_as::<SpawnResult>(text);
     reply_as::<WaitResult>(text);
     reply_as::<KillResult>(text);
+    reply_as::<JobsResult>(text);
     reply_as::<TestPlan>(text);
     reply_as::<StepResult>(text);
 }

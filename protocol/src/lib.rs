@@ -19,6 +19,7 @@ pub mod check;
 mod facts;
 mod guard;
 pub mod lnet;
+mod origin;
 mod process;
 mod request;
 mod secret;
@@ -31,6 +32,7 @@ pub use lnet::{
     LnetArgs, LnetCall, LnetFailure, LnetReply, LnetctlArgs, LnetctlResult, LstAction, LstArgs,
     LstResult,
 };
+pub use origin::{JobInfo, JobsResult, Origin};
 pub use process::{
     Captured, ExecArgs, ExecResult, ExitStatus, JobArgs, KillArgs, KillResult, SpawnResult,
     WaitArgs, WaitResult, DEFAULT_OUTPUT_LIMIT, MAX_OUTPUT_LIMIT,

@@ -33,6 +33,9 @@ pub enum Op {
     Kill(KillArgs),
     /// Forget a finished background job and remove its files. Answers `null`.
     Forget(JobArgs),
+    /// List the background jobs on the node, with who started them. Answers
+    /// [`crate::JobsResult`].
+    Jobs,
     /// Read a test file's plan. Answers [`crate::TestPlan`].
     Plan(PlanArgs),
     /// Run one step of a test to completion. Answers [`crate::StepResult`].
@@ -57,6 +60,7 @@ pub const OPERATIONS: &[&str] = &[
     "wait",
     "kill",
     "forget",
+    "jobs",
     "plan",
     "step",
     "spawn_step",
@@ -76,6 +80,7 @@ impl Op {
             Op::Wait(_) => "wait",
             Op::Kill(_) => "kill",
             Op::Forget(_) => "forget",
+            Op::Jobs => "jobs",
             Op::Plan(_) => "plan",
             Op::Step(_) => "step",
             Op::SpawnStep(_) => "spawn_step",
@@ -106,15 +111,16 @@ impl Op {
             Op::Step(a) => kept(a.output_limit)
                 .saturating_mul(CAPTURE_GROWTH)
                 .saturating_add(STEP_VALUE_ROOM + REPLY_ROOM),
-            // A job's output limit is not in `wait`/`kill`; facts, plans and LNet results
-            // have no limit of their own below the protocol's.
+            // A job's output limit is not in `wait`/`kill`; facts, plans, LNet results and job
+            // lists have no limit of their own below the protocol's.
             Op::Facts
             | Op::Wait(_)
             | Op::Kill(_)
             | Op::Plan(_)
             | Op::Lnet(_)
             | Op::Lnetctl(_)
-            | Op::Lst(_) => MAX_REPLY_BYTES,
+            | Op::Lst(_)
+            | Op::Jobs => MAX_REPLY_BYTES,
         };
         bound.min(MAX_REPLY_BYTES)
     }
@@ -276,6 +282,7 @@ impl Request {
                 Op::Kill(a)
             }
             "forget" => Op::Forget(typed(&name, args)?),
+            "jobs" => no_args(&name, args).map(|()| Op::Jobs)?,
             "plan" => Op::Plan(typed(&name, args)?),
             "step" => Op::Step(step_args(&name, args)?),
             "spawn_step" => Op::SpawnStep(step_args(&name, args)?),
@@ -429,7 +436,7 @@ impl Serialize for Request {
         m.serialize_entry("version", &self.version)?;
         m.serialize_entry("op", self.op.name())?;
         match &self.op {
-            Op::Hello | Op::Facts => {}
+            Op::Hello | Op::Facts | Op::Jobs => {}
             Op::Exec(a) | Op::Spawn(a) => m.serialize_entry("args", a)?,
             Op::Wait(a) => m.serialize_entry("args", a)?,
             Op::Kill(a) => m.serialize_entry("args", a)?,
@@ -453,6 +460,22 @@ mod tests {
         let ops = vec![
             Op::Hello,
             Op::Facts,
+            Op::Jobs,
+            Op::SpawnStep(StepArgs {
+                file: "lost/test_01.py".into(),
+                step: "hold".into(),
+                context: Default::default(),
+                timeout: Some(120.0),
+                output_limit: None,
+                origin: Some(crate::Origin {
+                    host: "master".into(),
+                    machine_id: "0123".into(),
+                    boot_id: "b00t".into(),
+                    pid: 42,
+                    pid_start: Some(7),
+                    run: Some("deadbeef".into()),
+                }),
+            }),
             Op::Exec(ExecArgs {
                 argv: vec!["echo".into(), b"\xff".as_slice().into()],
                 timeout: Some(1.5),

@@ -85,6 +85,10 @@ pub struct StepArgs {
     /// Bytes of the step's log kept (default [`crate::DEFAULT_OUTPUT_LIMIT`]).
     #[serde(default)]
     pub output_limit: Option<u64>,
+    /// The master that starts the step (`spawn_step`): kept with the job, so that a later
+    /// run from the same machine can stop it if that master is gone (see [`crate::Origin`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<crate::Origin>,
 }
 
 /// What a step sees: its node, the cluster, earlier results, the run's parameters.

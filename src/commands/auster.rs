@@ -217,6 +217,8 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
         suites: Vec::new(),
         interrupted: false,
     };
+    let me = crate::leftovers::this_master(Some(&run.id));
+    super::run::reap_leftovers(&nodes, &statuses, &me, &mut run).await;
     let mut log = AusterLog::open(
         env.yaml_log.as_deref(),
         env.logdir.as_deref(),
@@ -241,7 +243,7 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
         .collect();
     let mut written = 0usize;
     let mut write_error: Option<String> = None;
-    let executor = Arc::new(NodeExecutor::new(&nodes));
+    let executor = Arc::new(NodeExecutor::new(&nodes).with_origin(me));
     let (tx, rx) = watch::channel(false);
     let signals = tokio::spawn(watch_signals(tx, executor.clone()));
     let config = RunConfig {
@@ -276,6 +278,13 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
         })
         .await;
     executor.settle().await;
+    let warnings = super::run::clean_lost_nodes(
+        &executor,
+        runner.nodes(),
+        &mut run,
+        std::time::Duration::from_secs(global.connect_timeout),
+    )
+    .await;
     display.finish();
     signals.abort();
     run.finished = now_rfc3339();
@@ -314,6 +323,9 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
         log.logdir().display()
     );
     reporter::eprint(&format!("\n{text}"));
+    for w in warnings {
+        reporter::eprintln(&w);
+    }
     if let Some(e) = &write_error {
         note_failure(&format!("lutf: error: results not recorded: {e}"));
     }

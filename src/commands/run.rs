@@ -218,6 +218,8 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
         suites: Vec::new(),
         interrupted: false,
     };
+    let me = crate::leftovers::this_master(Some(&run.id));
+    reap_leftovers(&nodes, &statuses, &me, &mut run).await;
     let mut results = ResultsDir::create(&args.results, &run).with_context(|| {
         format!(
             "cannot create a results folder under {}",
@@ -225,7 +227,7 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
         )
     })?;
 
-    let executor = Arc::new(NodeExecutor::new(&nodes));
+    let executor = Arc::new(NodeExecutor::new(&nodes).with_origin(me));
     let (tx, rx) = watch::channel(false);
     let signals = tokio::spawn(watch_signals(tx, executor.clone()));
     let config = RunConfig {
@@ -251,6 +253,13 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
         })
         .await;
     executor.settle().await;
+    let warnings = clean_lost_nodes(
+        &executor,
+        runner.nodes(),
+        &mut run,
+        std::time::Duration::from_secs(global.connect_timeout),
+    )
+    .await;
     display.finish();
     signals.abort();
     // Nodes lost during the run say so in the results.
@@ -265,6 +274,9 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
     }
 
     reporter::eprint(&summary(&run, end.not_run, end.stopped, results.path()));
+    for w in warnings {
+        reporter::eprintln(&w);
+    }
     Ok(if run.interrupted {
         EXIT_INTERRUPTED
     } else if run.count(Status::Fail) > 0 {
@@ -310,6 +322,63 @@ pub async fn prepare_nodes(nodes: &[Node], bundle: &crate::bundle::Bundle) -> Ve
         });
     }
     out
+}
+
+/// Next contact: on every usable node, kills the jobs that a gone lutf master on this
+/// machine left running (see [`crate::leftovers`]), says so on stderr and in the nodes'
+/// records.
+pub async fn reap_leftovers(
+    nodes: &[Node],
+    statuses: &[NodeStatus],
+    me: &crate::protocol::Origin,
+    run: &mut RunOutcome,
+) {
+    let up: Vec<Node> = nodes
+        .iter()
+        .zip(statuses)
+        .filter(|(_, s)| s.down.is_none())
+        .map(|(n, _)| n.clone())
+        .collect();
+    for (name, note) in crate::leftovers::reap_all(&up, me).await {
+        if let Some(record) = run.nodes.get_mut(&name) {
+            record.leftovers = Some(note);
+        }
+    }
+}
+
+/// End of run: for every node lost during it, reconnects and kills the jobs the run left
+/// there, bounded by [`crate::leftovers::lost_cleanup_bound`] of `connect_timeout`; notes
+/// the outcome in the nodes' records and prints what was killed. Answers the warnings to
+/// print last (jobs that may still run on a node still unreachable).
+pub async fn clean_lost_nodes(
+    executor: &NodeExecutor,
+    nodes: &[NodeStatus],
+    run: &mut RunOutcome,
+    connect_timeout: std::time::Duration,
+) -> Vec<String> {
+    let lost: Vec<String> = nodes
+        .iter()
+        .filter(|n| n.down.as_deref().is_some_and(|d| d.starts_with("lost: ")))
+        .map(|n| n.name.clone())
+        .collect();
+    if lost.is_empty() {
+        return Vec::new();
+    }
+    let bound = crate::leftovers::lost_cleanup_bound(connect_timeout);
+    let t0 = std::time::Instant::now();
+    let mut warnings = Vec::new();
+    for (name, c) in executor.clean_lost(&lost, bound).await {
+        let note = c.note();
+        tracing::info!(node = %name, ms = t0.elapsed().as_millis() as u64, "lost node clean-up: {note}");
+        if c.left.is_empty() && !(c.killed.is_empty() && c.ended.is_empty()) {
+            reporter::eprintln(&format!("lutf: node {name} was lost: {note}"));
+        }
+        warnings.extend(c.warning(&name));
+        if let Some(record) = run.nodes.get_mut(&name) {
+            record.cleanup = Some(note);
+        }
+    }
+    warnings
 }
 
 /// Call errors start with "node NAME: "; the caller names the node already.
@@ -541,6 +610,8 @@ pub fn node_records(statuses: &[NodeStatus]) -> BTreeMap<String, NodeRecord> {
                         .map_or_else(|| n.name.clone(), |f| f.hostname.clone()),
                     facts: n.facts.clone(),
                     error: n.down.clone(),
+                    cleanup: None,
+                    leftovers: None,
                 },
             )
         })

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::cli::{Format, Global, StatusArgs};
 use crate::node::Node;
-use crate::protocol::{Facts, Hello, Op};
+use crate::protocol::{Facts, Hello, JobsResult, Op};
 
 /// One node's answer.
 #[derive(Debug, serde::Serialize)]
@@ -36,6 +36,11 @@ pub struct NodeStatus {
     /// What went wrong: why the node is unreachable, or why it gave no facts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Jobs still running there that a gone lutf master on this machine left (a node lost
+    /// mid-step): `suite/test_id step (job ID)`. Listed, not killed: the next `lutf run`
+    /// kills them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub leftovers: Vec<String>,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -54,6 +59,7 @@ pub async fn ask(node: &Node, bundle: &crate::bundle::Bundle) -> NodeStatus {
         helper_version: None,
         facts: None,
         error: None,
+        leftovers: Vec::new(),
     };
     let start = Instant::now();
     let deployed = node.deploy(bundle).await;
@@ -96,6 +102,21 @@ pub async fn ask(node: &Node, bundle: &crate::bundle::Bundle) -> NodeStatus {
             s.error = Some(e.to_string());
         }
     }
+    if !s.reachable {
+        return s;
+    }
+    match node.call::<JobsResult>(Op::Jobs).await {
+        Ok(listed) => {
+            let me = crate::leftovers::this_master(None);
+            s.leftovers = listed
+                .jobs
+                .iter()
+                .filter(|j| crate::leftovers::is_leftover(j, &me))
+                .map(|j| format!("{} (job {})", j.label(), j.job))
+                .collect();
+        }
+        Err(e) => tracing::warn!(node = %node.name, "cannot list the jobs there: {e}"),
+    }
     s
 }
 
@@ -128,6 +149,7 @@ pub async fn run(global: &Global, args: &StatusArgs) -> anyhow::Result<i32> {
                         helper_version: None,
                         facts: None,
                         error: Some(format!("no answer within {} s", deadline.as_secs())),
+                        leftovers: Vec::new(),
                     },
                 }
             })
@@ -223,6 +245,18 @@ pub fn table(s: &NodeStatus) -> String {
         format!("configured: {}", f.lnet.nids.join(" "))
     };
     row(&mut o, "lnet", &lnet);
+    if !s.leftovers.is_empty() {
+        row(
+            &mut o,
+            "leftovers",
+            &format!(
+                "{} left running by a gone lutf run on this machine (the next `lutf run` kills {}): {}",
+                if s.leftovers.len() == 1 { "1 job".to_string() } else { format!("{} jobs", s.leftovers.len()) },
+                if s.leftovers.len() == 1 { "it" } else { "them" },
+                s.leftovers.join(", ")
+            ),
+        );
+    }
     let _ = writeln!(o, "  interfaces:");
     for i in &f.interfaces {
         let mut flags = vec![if i.flags.up { "up" } else { "down" }];

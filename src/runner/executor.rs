@@ -9,16 +9,17 @@
 //! node (`kill`), and a dropped connection or a killed helper call never leaves a step
 //! running without the helper's supervisor enforcing its timeout.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::leftovers::{LostCleanup, KILL_GRACE};
 use crate::node::{CallError, Node};
 use crate::protocol::{
-    Failure, FailureKind, JobArgs, KillArgs, KillResult, Op, SpawnResult, StepArgs, StepResult,
-    WaitArgs, WaitResult,
+    Failure, FailureKind, JobArgs, KillArgs, KillResult, Op, Origin, SpawnResult, StepArgs,
+    StepResult, WaitArgs, WaitResult,
 };
 use crate::transport::{BoxFuture, TransportError};
 
@@ -94,9 +95,12 @@ pub const LAST_KILL_BOUND: f64 = 5.0;
 #[derive(Debug, Clone)]
 pub struct NodeExecutor {
     nodes: BTreeMap<String, Node>,
-    /// Jobs started and not forgotten yet, as (node, job): what [`NodeExecutor::kill_all`]
-    /// stops when lutf must quit at once.
-    jobs: Arc<Mutex<BTreeSet<(String, String)>>>,
+    /// Jobs started and not forgotten yet, as (node, job) → `suite/test_id step`: what
+    /// [`NodeExecutor::kill_all`] stops when lutf must quit at once, and what
+    /// [`NodeExecutor::clean_lost`] stops on nodes lost during the run.
+    jobs: Arc<Mutex<BTreeMap<(String, String), String>>>,
+    /// This master, recorded with every step job it starts (see [`crate::leftovers`]).
+    origin: Option<Origin>,
     /// `forget` calls still under way (see [`NodeExecutor::settle`]).
     forgetting: Arc<Mutex<tokio::task::JoinSet<()>>>,
 }
@@ -107,8 +111,124 @@ impl NodeExecutor {
         NodeExecutor {
             nodes: nodes.iter().map(|n| (n.name.clone(), n.clone())).collect(),
             jobs: Arc::default(),
+            origin: None,
             forgetting: Arc::default(),
         }
+    }
+
+    /// Records `origin` with every step job started from now on.
+    pub fn with_origin(mut self, origin: Origin) -> NodeExecutor {
+        self.origin = Some(origin);
+        self
+    }
+
+    /// Notes a started job with its `suite/test_id step` label.
+    fn started(&self, node: &str, job: &str, label: String) {
+        self.jobs()
+            .insert((node.to_string(), job.to_string()), label);
+    }
+
+    /// Kills the jobs this run started on each of the `lost` nodes and has not seen end,
+    /// once the run is over: the master reconnects to each (all at once) and kills them,
+    /// at most `bound` in all (see [`crate::leftovers::lost_cleanup_bound`]). Answers, per
+    /// node, what was killed and what may still run.
+    pub async fn clean_lost(
+        &self,
+        lost: &[String],
+        bound: Duration,
+    ) -> BTreeMap<String, LostCleanup> {
+        let mut set = tokio::task::JoinSet::new();
+        let mut out = BTreeMap::new();
+        for name in lost {
+            let jobs: Vec<(String, String)> = self
+                .jobs()
+                .iter()
+                .filter(|((node, _), _)| node == name)
+                .map(|((_, job), label)| (job.clone(), label.clone()))
+                .collect();
+            let Some(n) = self.nodes.get(name).cloned() else {
+                continue;
+            };
+            if jobs.is_empty() {
+                out.insert(name.clone(), LostCleanup::default());
+                continue;
+            }
+            let this = self.clone();
+            set.spawn(async move {
+                let c = this.clean_node(&n, jobs, bound).await;
+                (n.name.clone(), c)
+            });
+        }
+        while let Some(done) = set.join_next().await {
+            if let Ok((name, c)) = done {
+                out.insert(name, c);
+            }
+        }
+        out
+    }
+
+    /// [`NodeExecutor::clean_lost`] on one node: kills `jobs` (id, label) one after the
+    /// other until `bound` is up or the node proves unreachable.
+    async fn clean_node(
+        &self,
+        n: &Node,
+        jobs: Vec<(String, String)>,
+        bound: Duration,
+    ) -> LostCleanup {
+        let mut c = LostCleanup::default();
+        let deadline = tokio::time::Instant::now() + bound;
+        for (job, label) in jobs {
+            let what = format!("{label} (job {job})");
+            if c.unreachable.is_some() {
+                c.left.push(what);
+                continue;
+            }
+            let kill = n.call::<KillResult>(Op::Kill(KillArgs {
+                job: job.clone(),
+                grace: Some(KILL_GRACE),
+            }));
+            let e = match tokio::time::timeout_at(deadline, kill).await {
+                Ok(Ok(k)) => {
+                    // Only disk space if it does not get through in time.
+                    let _ = tokio::time::timeout_at(deadline, self.forget(n, &job)).await;
+                    if k.was_running {
+                        c.killed.push(what);
+                    } else {
+                        c.ended.push(what);
+                    }
+                    continue;
+                }
+                Ok(Err(e)) => e,
+                Err(_) => {
+                    c.unreachable = Some(format!("no answer within {:.0} s", bound.as_secs_f64()));
+                    c.left.push(what);
+                    continue;
+                }
+            };
+            match e.helper_error() {
+                // The helper answered: the job is gone (forgotten, or the node's work
+                // folder was cleaned), or it could not be killed; a retry would not
+                // change either.
+                Some(h) => {
+                    self.jobs().remove(&(n.name.clone(), job.clone()));
+                    if h.kind == crate::protocol::ErrorKind::NoSuchJob {
+                        c.ended.push(format!("{what}: no such job any more"));
+                    } else {
+                        tracing::warn!(node = %n.name, job, "cannot kill a job of the lost node: {e}");
+                        c.left.push(format!("{what}: {}", h.message));
+                    }
+                }
+                None => {
+                    c.unreachable = Some(match classify(e) {
+                        ExecError::Lost(why) => why,
+                        ExecError::Failed(f) => f.message,
+                        ExecError::Interrupted(_) => "interrupted".into(),
+                    });
+                    c.left.push(what);
+                }
+            }
+        }
+        c
     }
 
     /// Forgets an ended job in the background, so that the step's result is not held up
@@ -135,7 +255,7 @@ impl NodeExecutor {
         }
     }
 
-    fn jobs(&self) -> std::sync::MutexGuard<'_, BTreeSet<(String, String)>> {
+    fn jobs(&self) -> std::sync::MutexGuard<'_, BTreeMap<(String, String), String>> {
         self.jobs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -144,7 +264,7 @@ impl NodeExecutor {
     /// without cleanup (a second Ctrl-C). Answers how many jobs the nodes said they
     /// stopped or found ended.
     pub async fn kill_all(&self) -> usize {
-        let jobs: Vec<(String, String)> = self.jobs().iter().cloned().collect();
+        let jobs: Vec<(String, String)> = self.jobs().keys().cloned().collect();
         let mut set = tokio::task::JoinSet::new();
         for (node, job) in jobs {
             let Some(n) = self.nodes.get(&node).cloned() else {
@@ -269,9 +389,12 @@ impl StepExecutor for NodeExecutor {
     ) -> BoxFuture<'a, Result<StepResult, ExecError>> {
         Box::pin(async move {
             let n = self.node(node)?;
+            let mut args = args;
+            args.origin.clone_from(&self.origin);
             // The helper enforces the step's timeout; the master only makes sure that a
             // step whose node stops ending it cannot hold the run forever.
             let limit = args.timeout.unwrap_or(0.0) + ANSWER_GRACE;
+            let label = format!("{} {}", args.context.test, args.step);
             let job = bounded(
                 ANSWER_GRACE,
                 "spawn_step",
@@ -279,7 +402,7 @@ impl StepExecutor for NodeExecutor {
             )
             .await?
             .job;
-            self.jobs().insert((node.to_string(), job.clone()));
+            self.started(node, &job, label);
             let start = std::time::Instant::now();
             loop {
                 let left = limit - start.elapsed().as_secs_f64();
@@ -336,6 +459,9 @@ impl StepExecutor for NodeExecutor {
     ) -> BoxFuture<'a, Result<String, ExecError>> {
         Box::pin(async move {
             let n = self.node(node)?;
+            let mut args = args;
+            args.origin.clone_from(&self.origin);
+            let label = format!("{} {}", args.context.test, args.step);
             let job = bounded(
                 ANSWER_GRACE,
                 "spawn_step",
@@ -343,7 +469,7 @@ impl StepExecutor for NodeExecutor {
             )
             .await?
             .job;
-            self.jobs().insert((node.to_string(), job.clone()));
+            self.started(node, &job, label);
             Ok(job)
         })
     }

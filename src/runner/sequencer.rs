@@ -315,6 +315,8 @@ impl Sequencer<'_> {
             },
             timeout: Some(timeout),
             output_limit: config.output_limit,
+            // The executor says which master starts the step.
+            origin: None,
         };
         self.ctx.reporter.event(&Event::StepStarted {
             suite: self.spec.test.suite.clone(),

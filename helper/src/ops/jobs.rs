@@ -1,4 +1,4 @@
-//! `spawn`, `wait`, `kill`, `forget`: background jobs that outlive the helper call.
+//! `spawn`, `wait`, `kill`, `forget`, `jobs`: background jobs that outlive the helper call.
 //!
 //! `spawn` starts `lutf-helper --supervise <jobdir>` and waits only until the supervisor
 //! says the command runs (or could not start). Every later call works from the job folder
@@ -11,8 +11,9 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use lutf_protocol::{
-    Captured, ErrorKind, ErrorReply, ExecArgs, Failure, FailureKind, JobArgs, KillArgs, KillResult,
-    Redactor, SpawnResult, StepOutcome, StepResult, WaitArgs, WaitResult, DEFAULT_OUTPUT_LIMIT,
+    Captured, ErrorKind, ErrorReply, ExecArgs, Failure, FailureKind, JobArgs, JobInfo, JobsResult,
+    KillArgs, KillResult, Redactor, SpawnResult, StepOutcome, StepResult, WaitArgs, WaitResult,
+    DEFAULT_OUTPUT_LIMIT,
 };
 
 use crate::capture;
@@ -295,4 +296,53 @@ pub fn forget(env: &Env, args: &JobArgs) -> Result<(), ErrorReply> {
             format!("cannot remove {}: {e}", job.path.display()),
         )
     })
+}
+
+/// Lists every job folder in the work directory with where it stands and who started it,
+/// oldest first, so that a master can find the jobs a dead master left running. A folder
+/// that cannot be read (being created or removed right now, or damaged) is left out.
+pub fn list(env: &Env) -> Result<JobsResult, ErrorReply> {
+    let root = env.workdir.join("jobs");
+    let entries = match std::fs::read_dir(&root) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(JobsResult::default()),
+        Err(e) => {
+            return Err(ErrorReply::new(
+                ErrorKind::Io,
+                format!("{}: {e}", root.display()),
+            ))
+        }
+    };
+    let mut jobs = Vec::new();
+    for entry in entries.flatten() {
+        let id = entry.file_name().to_string_lossy().into_owned();
+        let Ok(job) = JobDir::open(&env.workdir, &id) else {
+            continue;
+        };
+        let (Ok(spec), Ok(state)) = (job.spec(), job.state()) else {
+            continue;
+        };
+        let started_at = match &state {
+            State::Running(s) => Some(s.started_at),
+            State::Lost(s) => s.as_ref().map(|s| s.started_at),
+            State::Finished(_) => job.started().ok().flatten().map(|s| s.started_at),
+        };
+        let (origin, test, step) = match spec {
+            JobSpec::Step { args } => (args.origin, Some(args.context.test), Some(args.step)),
+            JobSpec::Exec { .. } => (None, None, None),
+        };
+        jobs.push(JobInfo {
+            job: id,
+            running: matches!(state, State::Running(_)),
+            started_at,
+            origin,
+            test,
+            step,
+        });
+    }
+    jobs.sort_by(|a, b| {
+        let t = |j: &JobInfo| j.started_at.unwrap_or(f64::MAX);
+        t(a).total_cmp(&t(b)).then_with(|| a.job.cmp(&b.job))
+    });
+    Ok(JobsResult { jobs })
 }

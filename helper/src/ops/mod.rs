@@ -34,6 +34,7 @@ pub fn dispatch(env: &Env, request: Request) -> OpResult {
         Op::Wait(a) => value(jobs::wait(env, &a)?),
         Op::Kill(a) => value(jobs::kill(env, &a)?),
         Op::Forget(a) => value(jobs::forget(env, &a)?),
+        Op::Jobs => value(jobs::list(env)?),
         Op::Plan(a) => value(test::plan(env, &a)?),
         Op::Step(a) => value(test::step(env, &a)?),
         Op::SpawnStep(a) => value(test::spawn_step(env, a)?),

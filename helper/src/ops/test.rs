@@ -55,5 +55,10 @@ pub fn spawn_step(env: &Env, args: StepArgs) -> Result<SpawnResult, ErrorReply> 
     // Fail here, where the caller sees it, when the test file or python3 is missing.
     step::test_file(env, &args.file)?;
     step::python(env)?;
-    crate::ops::jobs::start(env, JobSpec::Step { args })
+    crate::ops::jobs::start(
+        env,
+        JobSpec::Step {
+            args: Box::new(args),
+        },
+    )
 }

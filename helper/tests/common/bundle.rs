@@ -120,6 +120,7 @@ impl Bundle {
             },
             timeout,
             output_limit: None,
+            origin: None,
         }
     }
 

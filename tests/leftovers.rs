@@ -1,0 +1,177 @@
+//! Jobs left by a gone master, on this machine through the local transport (where a job
+//! has no sshd session to watch, so only a later run stops it): the next run kills the
+//! ones a dead lutf master on this machine left, and never those of a master that still
+//! runs or of one on another machine. The cut-off node cases over SSH are in
+//! `tests/run_ssh.rs`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const LUTF: &str = env!("CARGO_BIN_EXE_lutf");
+
+fn suites() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runner-suites")
+}
+
+fn lutf_run(dir: &Path, only: &str, marker: &Path) -> Command {
+    let mut c = Command::new(LUTF);
+    c.arg("--workdir")
+        .arg(dir.join("work"))
+        .arg("--suites")
+        .arg(suites())
+        .args(["run", "--suite", "leftover", "--only", only, "--param"])
+        .arg(format!("marker={}", marker.display()))
+        .arg("--results")
+        .arg(dir.join("results"))
+        .env_remove("LUTF_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    c
+}
+
+fn show(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Starts a run of `leftover/test_01` and returns once its step holds.
+fn start_holding(dir: &Path, marker: &Path) -> Child {
+    let mut child = lutf_run(dir, "01", marker).spawn().unwrap();
+    let t0 = Instant::now();
+    while !marker.exists() {
+        if child.try_wait().unwrap().is_some() {
+            panic!(
+                "lutf ended early: {}",
+                show(&child.wait_with_output().unwrap())
+            );
+        }
+        // Generous: only proves that starting the step did not hang.
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "the step never held"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+/// The job folders under the work directory, with their command's pid once started.
+fn jobs(dir: &Path) -> Vec<(PathBuf, Option<i32>)> {
+    let Ok(entries) = std::fs::read_dir(dir.join("work/jobs")) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .map(|e| {
+            let started = std::fs::read_to_string(e.path().join("started.yml")).ok();
+            let pid = started.and_then(|s| {
+                let v: serde_yaml::Value = serde_yaml::from_str(&s).ok()?;
+                v["pid"].as_i64().map(|p| p as i32)
+            });
+            (e.path(), pid)
+        })
+        .collect()
+}
+
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(')').map(|(_, r)| r.trim_start().to_string()))
+        .is_some_and(|r| !r.starts_with('Z') && !r.starts_with('X'))
+}
+
+/// Sets the `origin.host` recorded in a job's spec (as if another machine's master had
+/// started it).
+fn set_origin_host(job: &Path, host: &str) -> String {
+    let path = job.join("spec.yml");
+    let mut spec: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let was = spec["args"]["origin"]["host"].as_str().unwrap().to_string();
+    spec["args"]["origin"]["host"] = host.into();
+    std::fs::write(&path, serde_yaml::to_string(&spec).unwrap()).unwrap();
+    was
+}
+
+fn run_json(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("results/latest/run.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn the_next_run_kills_only_what_a_gone_master_here_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let marker = dir.join("holding");
+
+    // A run holds; a second run meanwhile leaves its job alone: its master lives.
+    let mut first = start_holding(dir, &marker);
+    let held = jobs(dir);
+    assert_eq!(held.len(), 1, "{held:?}");
+    let (job, pid) = held[0].clone();
+    let pid = pid.expect("the job started");
+    let out = lutf_run(dir, "02", &marker).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert!(
+        alive(pid),
+        "a live master's job is left alone\n{}",
+        show(&out)
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("killed"),
+        "{}",
+        show(&out)
+    );
+
+    // The master dies; the local transport has no sshd session for the job to watch.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        alive(pid),
+        "nothing stops the job of a dead master by itself here"
+    );
+
+    // Another machine's master started it (as its origin says): never touched.
+    let host = set_origin_host(&job, "another-machine");
+    let out = lutf_run(dir, "02", &marker).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert!(
+        alive(pid),
+        "another machine's job is left alone\n{}",
+        show(&out)
+    );
+    assert!(run_json(dir)["nodes"]["local"].get("leftovers").is_none());
+
+    // This machine's dead master left it: the next run kills it and says so.
+    set_origin_host(&job, &host);
+    let t0 = Instant::now();
+    let out = lutf_run(dir, "02", &marker).output().unwrap();
+    println!(
+        "FAULT-TIMING leftover job: the next run (killing it included) took {:.3} s",
+        t0.elapsed().as_secs_f64()
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let id = job.file_name().unwrap().to_string_lossy().into_owned();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "lutf: node local: killed 1 job left running by an earlier lutf run on this machine: leftover/test_01 hold (job {id}, lutf run "
+        )),
+        "{err}"
+    );
+    assert!(!alive(pid), "the leftover job was killed");
+    assert!(!job.exists(), "and its folder removed");
+    let leftovers = run_json(dir)["nodes"]["local"]["leftovers"].clone();
+    assert!(
+        leftovers
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("killed 1 job left running by an earlier lutf run on this machine: "),
+        "{leftovers}"
+    );
+}
