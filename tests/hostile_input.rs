@@ -367,6 +367,24 @@ fn a_step_returning_50_mib_fails_clearly_with_the_master_memory_bounded() {
 }
 
 #[test]
+fn values_handed_on_past_the_request_limit_fail_that_step_naming_them() {
+    let (out, status, error, _) = run_local("08", &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert_eq!(status, "FAIL");
+    assert!(error.contains("step gather"), "{error}");
+    assert!(
+        error.contains("not run: its request would be too large for the helper"),
+        "{error}"
+    );
+    assert!(
+        error.contains("the values it gets from first (")
+            || error.contains("the values it gets from second (")
+            || error.contains("the values it gets from third ("),
+        "{error}"
+    );
+}
+
+#[test]
 fn a_non_serialisable_return_fails_naming_the_type() {
     let (out, status, error, _) = run_local("06", &[]);
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));

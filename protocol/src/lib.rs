@@ -17,7 +17,7 @@
 mod bytes;
 pub mod check;
 mod facts;
-mod guard;
+pub mod guard;
 pub mod lnet;
 mod origin;
 mod process;

@@ -20,9 +20,50 @@ use crate::discovery::TestFile;
 use crate::outcome::{Status, StepFailure, StepRecord, TestOutcome};
 use crate::plan::Binding;
 use crate::protocol::{
-    Captured, Failure, FailureKind, NodeInfo, Redactor, StepArgs, StepContext, StepOutcome,
-    StepPlan, StepResult, TestPlan,
+    guard, to_yaml, Captured, Failure, FailureKind, NodeInfo, Op, Redactor, Request, StepArgs,
+    StepContext, StepOutcome, StepPlan, StepResult, TestPlan, MAX_REQUEST_BYTES, MAX_REQUEST_ITEMS,
 };
+
+/// Why the helper would refuse the request for this step for its size, if it would: the
+/// values handed on from earlier steps (`ctx.results`) are what can make a request grow past
+/// [`MAX_REQUEST_BYTES`] or [`MAX_REQUEST_ITEMS`], so the failure names them.
+fn too_large(args: &StepArgs) -> Option<Failure> {
+    let text = to_yaml(&Request::from(Op::Step(args.clone())));
+    let over = if text.len() > MAX_REQUEST_BYTES {
+        format!("{} bytes", text.len())
+    } else {
+        match guard::check(&text, MAX_REQUEST_ITEMS) {
+            Err(guard::Refusal::TooManyItems(_)) => format!("more than {MAX_REQUEST_ITEMS} items"),
+            _ => return None,
+        }
+    };
+    let mut handed: Vec<(usize, &String)> = args
+        .context
+        .results
+        .iter()
+        .map(|(name, v)| (serde_json::to_string(v).map_or(0, |j| j.len()), name))
+        .collect();
+    handed.sort_by(|a, b| b.cmp(a));
+    let handed: Vec<String> = handed
+        .iter()
+        .map(|(len, name)| format!("{name} ({len} bytes as JSON)"))
+        .collect();
+    let from = if handed.is_empty() {
+        String::new()
+    } else {
+        format!(": the values it gets from {}", handed.join(", "))
+    };
+    Some(Failure {
+        kind: FailureKind::NotRun,
+        message: format!(
+            "not run: its request would be too large for the helper ({over}; the limit is \
+             {} MiB and {MAX_REQUEST_ITEMS} YAML items){from}; hand on less, e.g. write \
+             large data to a file on the node and return its path",
+            MAX_REQUEST_BYTES >> 20
+        ),
+        traceback: None,
+    })
+}
 
 /// Seconds a cleanup step may run once the run has been interrupted.
 pub const CLEANUP_AFTER_INTERRUPT: f64 = 10.0;
@@ -327,6 +368,15 @@ impl Sequencer<'_> {
         let ex = self.ctx.executor.clone();
         let node = s.node.clone();
         let background = s.plan.background;
+        if let Some(failure) = too_large(&args) {
+            // The helper would refuse it unread; say why in the step's own terms.
+            self.set
+                .spawn(async move { Msg::Ran(i, Err(ExecError::Failed(failure))) });
+            let s = &mut self.steps[i];
+            s.started = Some(Instant::now());
+            s.st = St::Running;
+            return;
+        }
         // Ordinary steps stop at an interrupt; cleanup steps run on (bounded above), and
         // background starts finish so that their jobs are known and can be stopped.
         let interrupt = (phase == Phase::Main).then(|| self.ctx.interrupt.clone());
