@@ -9,7 +9,6 @@
 //! - A Python step using `lutf.lnet` gets the typed errors.
 
 use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, OnceLock};
@@ -339,8 +338,17 @@ fn run_step(place: &Place, bundle_dir: &Path, python: &Path) -> StepResult {
     let bin = place.path("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let lnetctl = bin.join("lnetctl");
-    std::fs::write(&lnetctl, FAKE_LNETCTL).unwrap();
-    std::fs::set_permissions(&lnetctl, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Written by a child process (`install`): a write descriptor of it in this
+    // multi-threaded process could leak into a concurrent fork and make it ETXTBSY.
+    let part = bin.join("lnetctl.part");
+    std::fs::write(&part, FAKE_LNETCTL).unwrap();
+    let installed = Command::new("install")
+        .args(["-m", "755"])
+        .arg(&part)
+        .arg(&lnetctl)
+        .status()
+        .unwrap();
+    assert!(installed.success());
     let _ = std::fs::remove_file(bin.join("python3"));
     std::os::unix::fs::symlink(python, bin.join("python3")).unwrap();
     let root = place.loaded(Some("2.17.57"));

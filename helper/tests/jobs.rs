@@ -194,7 +194,7 @@ fn a_job_is_stopped_once_the_sshd_that_spawned_it_is_gone() {
     let work = Work::new();
     let dir = tempfile::tempdir().unwrap();
     let owner = dir.path().join("sshd-owner");
-    std::fs::copy("/bin/sh", &owner).unwrap();
+    common::copy_executable(std::path::Path::new("/bin/sh"), &owner);
     let marker = sleep_marker();
     let request = dir.path().join("request.yml");
     std::fs::write(

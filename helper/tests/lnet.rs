@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use common::Work;
@@ -30,7 +29,7 @@ impl Node {
         let helper = dir.path().join("bundle/lutf-helper");
         std::fs::create_dir_all(helper.parent().unwrap()).unwrap();
         // A copy: the helper finds its companion beside its own real path.
-        std::fs::copy(common::HELPER, &helper).unwrap();
+        common::copy_executable(Path::new(common::HELPER), &helper);
         for d in ["bin", "root/sys/module/lnet", "root/dev"] {
             std::fs::create_dir_all(dir.path().join(d)).unwrap();
         }
@@ -61,21 +60,20 @@ impl Node {
     /// its LST_SESSION.
     fn tool(&self, name: &str, cases: &str) {
         let path = self.dir.path().join("bin").join(name);
-        std::fs::write(
+        common::write_executable(
             &path,
             format!(
                 "#!/bin/sh\necho \"LST_SESSION=${{LST_SESSION:-}} $*\" >> \"$TOOL_LOG\"\ncase \"$*\" in\n{cases}\n*) echo \"unexpected: $*\" >&2; exit 99;;\nesac\n"
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+            )
+            .as_bytes(),
+            0o755,
+        );
     }
 
     /// A file in the bundle beside the helper.
     fn bundle_file(&self, name: &str, data: &[u8], mode: u32) -> PathBuf {
         let path = self.helper.parent().unwrap().join(name);
-        std::fs::write(&path, data).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        common::write_executable(&path, data, mode);
         path
     }
 
@@ -426,8 +424,7 @@ fn needing_a_future_glibc(dest: &Path) -> Option<String> {
     data[at + 6] = b'9';
     let end = at + data[at..].iter().position(|&b| b == 0)?;
     let version = String::from_utf8(data[at + 6..end].to_vec()).ok()?;
-    std::fs::write(dest, &data).ok()?;
-    std::fs::set_permissions(dest, std::fs::Permissions::from_mode(0o755)).ok()?;
+    common::write_executable(dest, &data, 0o755);
     Some(version)
 }
 

@@ -32,7 +32,7 @@ impl Bundle {
         let dir = tempfile::tempdir().unwrap();
         let helper = dir.path().join("lutf-helper");
         // A copy, not a link: the helper finds its bundle from its own real path.
-        std::fs::copy(HELPER, &helper).unwrap();
+        super::copy_executable(Path::new(HELPER), &helper);
         symlink(
             Path::new(ROOT).join("helper/python"),
             dir.path().join("python"),

@@ -15,6 +15,38 @@ use serde::de::DeserializeOwned;
 /// The helper built for these tests.
 pub const HELPER: &str = env!("CARGO_BIN_EXE_lutf-helper");
 
+/// Writes `data` as the executable `path` (mode `mode`) from a child process (`install`),
+/// so that this multi-threaded test process never holds a descriptor open for writing on
+/// it: a test thread forking at that moment would inherit one, and running the file would
+/// fail with ETXTBSY ("Text file busy") until that child execs.
+pub fn write_executable(path: &Path, data: &[u8], mode: u32) {
+    let part = path.with_extension("part");
+    std::fs::write(&part, data).unwrap();
+    install(&part, path, mode);
+    std::fs::remove_file(&part).unwrap();
+}
+
+/// Copies the program `from` to `to` as [`write_executable`] does (mode 0755).
+pub fn copy_executable(from: &Path, to: &Path) {
+    install(from, to, 0o755);
+}
+
+fn install(from: &Path, to: &Path, mode: u32) {
+    let status = Command::new("install")
+        .arg("-m")
+        .arg(format!("{mode:o}"))
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "install {} {}",
+        from.display(),
+        to.display()
+    );
+}
+
 /// A private work directory for one test.
 pub struct Work {
     _dir: tempfile::TempDir,
