@@ -113,9 +113,29 @@ pub fn lookup(
 /// The redactor every output of this process goes through (empty until [`install`]).
 static GLOBAL: RwLock<Option<Arc<Redactor>>> = RwLock::new(None);
 
+/// Secrets shorter than this get a warning: redaction replaces every occurrence of their
+/// bytes, wherever they appear, so a short one blanks out ordinary words too.
+pub const SHORT_SECRET_BYTES: usize = 8;
+
+/// The warning for a secret of `len` bytes, when it is short enough to need one.
+pub fn short_warning(name: &str, len: usize) -> Option<String> {
+    (len > 0 && len < SHORT_SECRET_BYTES).then(|| {
+        format!(
+            "lutf: warning: secret {name} is only {len} bytes long: every occurrence of those \
+             bytes in what lutf and the steps show or write will read [secret {name}], even \
+             where they were not the secret"
+        )
+    })
+}
+
 /// Makes `secrets` redacted from everything this process writes from now on (in addition
-/// to those installed before).
+/// to those installed before); warns about short ones ([`short_warning`]).
 pub fn install(secrets: &BTreeMap<String, Secret>) {
+    for (name, secret) in secrets {
+        if let Some(w) = short_warning(name, secret.0 .0.len()) {
+            crate::reporter::eprintln(&w);
+        }
+    }
     if secrets.values().all(|s| s.0.is_empty()) {
         return;
     }
@@ -195,6 +215,15 @@ pub fn redact_run(r: &Redactor, run: &mut RunOutcome) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_secrets_are_warned_about_and_long_ones_not() {
+        let w = short_warning("TOKEN", 3).unwrap();
+        assert!(w.contains("secret TOKEN is only 3 bytes long"), "{w}");
+        assert_eq!(short_warning("TOKEN", 0), None);
+        assert_eq!(short_warning("TOKEN", SHORT_SECRET_BYTES), None);
+        assert!(short_warning("TOKEN", SHORT_SECRET_BYTES - 1).is_some());
+    }
     use std::ffi::OsString;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {

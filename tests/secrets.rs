@@ -324,6 +324,29 @@ fn the_master_blanks_out_a_secret_that_reaches_it_in_an_error() {
     assert_output_clean(&secret, &out);
 }
 
+#[test]
+fn a_short_secret_is_warned_about_and_still_redacted() {
+    let work = tempfile::tempdir().unwrap();
+    let out = Command::new(support::lutf_bin())
+        .args(["exec", "--nodes", "local", "--secret-env", NAME])
+        .arg("--workdir")
+        .arg(work.path().join("work"))
+        .args(["--", "sh", "-c", "printf 'zq9x\\n'"])
+        .env(NAME, "zq9")
+        .output()
+        .unwrap();
+    let shown = support::show(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("warning: secret {NAME} is only 3 bytes long")),
+        "{shown}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(&format!("{PLACEHOLDER}x")), "{shown}");
+    assert!(!stdout.contains("zq9"), "{shown}");
+}
+
 /// lutf with a secret variable that is not set: exit 2 naming it, at once.
 fn assert_refused(mut cmd: Command, name: &str, from: &str) {
     let scratch = tempfile::tempdir().unwrap();
