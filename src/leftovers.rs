@@ -23,10 +23,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::node::Node;
-use crate::protocol::{JobInfo, JobsResult, KillArgs, KillResult, Op, Origin};
-
-/// Seconds between SIGTERM and SIGKILL when a leftover job is killed.
-pub const KILL_GRACE: f64 = 2.0;
+use crate::protocol::{start_ticks, JobInfo, JobsResult, KillArgs, KillResult, Op, Origin};
+use crate::runner::executor::STOP_GRACE;
 
 /// Seconds the next-contact clean-up may take per node, all of its jobs together.
 pub const REAP_BOUND: f64 = 15.0;
@@ -35,7 +33,7 @@ pub const REAP_BOUND: f64 = 15.0;
 /// once): one connect timeout, the kill's grace, and 3 s for the helper calls. A node still
 /// cut off costs the run this much once, at its end, and never more.
 pub fn lost_cleanup_bound(connect_timeout: Duration) -> Duration {
-    connect_timeout + Duration::from_secs_f64(KILL_GRACE + 3.0)
+    connect_timeout + Duration::from_secs_f64(STOP_GRACE + 3.0)
 }
 
 /// This master process, as jobs record it.
@@ -51,7 +49,7 @@ pub fn this_master(run: Option<&str>) -> Origin {
         machine_id: read("/etc/machine-id"),
         boot_id: read("/proc/sys/kernel/random/boot_id"),
         pid,
-        pid_start: start_ticks(pid),
+        pid_start: start_ticks(pid as i32),
         run: run.map(str::to_string),
     }
 }
@@ -63,30 +61,13 @@ pub fn master_gone(origin: &Origin, me: &Origin) -> bool {
         // Another boot of this machine: every process of that boot is gone.
         return true;
     }
-    match (start_ticks(origin.pid), origin.pid_start) {
+    match (start_ticks(origin.pid as i32), origin.pid_start) {
         (None, _) => true,
         // Another process got the pid since.
         (Some(now), Some(then)) => now != then,
         // No start time recorded: the pid alone says it lives.
         (Some(_), None) => false,
     }
-}
-
-/// The start time of process `pid` in clock ticks since boot, `None` when there is no such
-/// process or it is a zombie.
-fn start_ticks(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    parse_start_ticks(&stat)
-}
-
-/// Field 22 of a `/proc/<pid>/stat` line (counted after the command name's last `)`, which
-/// may itself hold spaces and parentheses); `None` for a zombie or dead process.
-fn parse_start_ticks(stat: &str) -> Option<u64> {
-    let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace();
-    if matches!(fields.next()?, "Z" | "X" | "x") {
-        return None;
-    }
-    fields.nth(18)?.parse().ok()
 }
 
 /// What the end-of-run clean-up of one lost node found.
@@ -142,8 +123,9 @@ impl LostCleanup {
         if self.left.is_empty() {
             return None;
         }
+        let them = them(self.left.len());
         Some(format!(
-            "lutf: warning: node {node} was lost and {}: {} of this run may still run there ({}); the next `lutf run` from this machine that reaches {node} kills {}, or kill {} by hand",
+            "lutf: warning: node {node} was lost and {}: {} of this run may still run there ({}); the next `lutf run` from this machine that reaches {node} kills {them}, or kill {them} by hand",
             if self.unreachable.is_some() {
                 "is still unreachable"
             } else {
@@ -151,14 +133,22 @@ impl LostCleanup {
             },
             jobs(self.left.len()),
             self.left.join(", "),
-            if self.left.len() == 1 { "it" } else { "them" },
-            if self.left.len() == 1 { "it" } else { "them" },
         ))
     }
 }
 
-fn jobs(n: usize) -> String {
+/// "1 job", "2 jobs".
+pub fn jobs(n: usize) -> String {
     format!("{n} job{}", if n == 1 { "" } else { "s" })
+}
+
+/// "it" for one job, "them" for more.
+pub fn them(n: usize) -> &'static str {
+    if n == 1 {
+        "it"
+    } else {
+        "them"
+    }
 }
 
 /// What the next-contact clean-up did on one node.
@@ -238,7 +228,7 @@ pub async fn reap(node: &Node, me: &Origin) -> Result<Reaped, String> {
             let killed = node
                 .call::<KillResult>(Op::Kill(KillArgs {
                     job: job.job.clone(),
-                    grace: Some(KILL_GRACE),
+                    grace: Some(STOP_GRACE),
                 }))
                 .await;
             match killed {
@@ -306,15 +296,6 @@ pub async fn reap_all(nodes: &[Node], me: &Origin) -> BTreeMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn start_time_is_field_22_after_the_name() {
-        let stat = "42 (a (b) c) S 7 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 123 0";
-        assert_eq!(parse_start_ticks(stat), Some(123));
-        let zombie = "42 (x) Z 7 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 123 0";
-        assert_eq!(parse_start_ticks(zombie), None);
-        assert!(start_ticks(std::process::id()).is_some());
-    }
 
     #[test]
     fn this_master_lives_and_a_gone_one_is_told_apart() {

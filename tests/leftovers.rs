@@ -4,18 +4,20 @@
 //! runs or of one on another machine. The cut-off node cases over SSH are in
 //! `tests/run_ssh.rs`.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const LUTF: &str = env!("CARGO_BIN_EXE_lutf");
+use support::{process_alive as alive, run_json, show};
 
 fn suites() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runner-suites")
 }
 
 fn lutf_run(dir: &Path, only: &str, marker: &Path) -> Command {
-    let mut c = Command::new(LUTF);
+    let mut c = Command::new(support::lutf_bin());
     c.arg("--workdir")
         .arg(dir.join("work"))
         .arg("--suites")
@@ -28,15 +30,6 @@ fn lutf_run(dir: &Path, only: &str, marker: &Path) -> Command {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     c
-}
-
-fn show(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// Starts a run of `leftover/test_01` and returns once its step holds.
@@ -78,13 +71,6 @@ fn jobs(dir: &Path) -> Vec<(PathBuf, Option<i32>)> {
         .collect()
 }
 
-fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| s.rsplit_once(')').map(|(_, r)| r.trim_start().to_string()))
-        .is_some_and(|r| !r.starts_with('Z') && !r.starts_with('X'))
-}
-
 /// Sets the `origin.host` recorded in a job's spec (as if another machine's master had
 /// started it).
 fn set_origin_host(job: &Path, host: &str) -> String {
@@ -95,11 +81,6 @@ fn set_origin_host(job: &Path, host: &str) -> String {
     spec["args"]["origin"]["host"] = host.into();
     std::fs::write(&path, serde_yaml::to_string(&spec).unwrap()).unwrap();
     was
-}
-
-fn run_json(dir: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(dir.join("results/latest/run.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
 }
 
 #[test]
@@ -145,7 +126,9 @@ fn the_next_run_kills_only_what_a_gone_master_here_left() {
         "another machine's job is left alone\n{}",
         show(&out)
     );
-    assert!(run_json(dir)["nodes"]["local"].get("leftovers").is_none());
+    assert!(run_json(&dir.join("results")).nodes["local"]
+        .leftovers
+        .is_none());
 
     // This machine's dead master left it: the next run kills it and says so.
     set_origin_host(&job, &host);
@@ -166,12 +149,12 @@ fn the_next_run_kills_only_what_a_gone_master_here_left() {
     );
     assert!(!alive(pid), "the leftover job was killed");
     assert!(!job.exists(), "and its folder removed");
-    let leftovers = run_json(dir)["nodes"]["local"]["leftovers"].clone();
+    let leftovers = run_json(&dir.join("results")).nodes["local"]
+        .leftovers
+        .clone()
+        .unwrap_or_default();
     assert!(
-        leftovers
-            .as_str()
-            .unwrap_or_default()
-            .starts_with("killed 1 job left running by an earlier lutf run on this machine: "),
+        leftovers.starts_with("killed 1 job left running by an earlier lutf run on this machine: "),
         "{leftovers}"
     );
 }

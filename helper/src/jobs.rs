@@ -33,7 +33,10 @@
 
 use std::path::{Path, PathBuf};
 
-use lutf_protocol::{ErrorKind, ErrorReply, ExecArgs, ExitStatus, StepArgs, StepOutcome};
+use lutf_protocol::{
+    parse_start_ticks, start_ticks, ErrorKind, ErrorReply, ExecArgs, ExitStatus, StepArgs,
+    StepOutcome,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::workdir;
@@ -169,11 +172,13 @@ pub struct JobDir {
     pub path: PathBuf,
 }
 
-fn io_error(path: &Path, e: impl std::fmt::Display) -> ErrorReply {
+/// An `io` error naming `path`.
+pub(crate) fn io_error(path: &Path, e: impl std::fmt::Display) -> ErrorReply {
     ErrorReply::new(ErrorKind::Io, format!("{}: {e}", path.display()))
 }
 
-fn jobs_root(workdir: &Path) -> PathBuf {
+/// The folder holding every job folder of `workdir`.
+pub(crate) fn jobs_root(workdir: &Path) -> PathBuf {
     workdir.join("jobs")
 }
 
@@ -324,26 +329,6 @@ fn read_yaml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, E
     }
 }
 
-/// The start time of process `pid` in clock ticks since boot, if it exists and is not a
-/// zombie (a dead process that nobody reaped does not count as running).
-pub fn start_ticks(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    parse_start_ticks(&stat)
-}
-
-/// Field 22 of a `/proc/<pid>/stat` line, `None` for a zombie or dead process (field 3
-/// `Z` or `X`); the command name (field 2) may hold spaces and parentheses, so fields are
-/// counted after its last `)`.
-fn parse_start_ticks(stat: &str) -> Option<u64> {
-    let after = &stat[stat.rfind(')')? + 1..];
-    let mut fields = after.split_whitespace();
-    // After `)`: field 3 (state) is the first; field 22 is the 20th.
-    if matches!(fields.next()?, "Z" | "X" | "x") {
-        return None;
-    }
-    fields.nth(18)?.parse().ok()
-}
-
 /// The process whose life a job is tied to: the `sshd` session serving the master's
 /// connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -426,16 +411,6 @@ mod tests {
             start: start + 1
         }
         .alive());
-    }
-
-    #[test]
-    fn start_ticks_of_this_process() {
-        let me = std::process::id() as i32;
-        assert!(start_ticks(me).is_some());
-        let odd = "12 (a) b (c)) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 424242 19";
-        assert_eq!(parse_start_ticks(odd), Some(424242));
-        let zombie = odd.replace(") S ", ") Z ");
-        assert_eq!(parse_start_ticks(&zombie), None);
     }
 
     #[test]

@@ -90,12 +90,12 @@ fn run(env: &Env, dir: &Path) -> Result<(), ErrorReply> {
         watch_owner(job.clone(), owner, command_pid.clone());
     }
     let supervisor_pid = std::process::id() as i32;
-    let supervisor_start = crate::jobs::start_ticks(supervisor_pid).unwrap_or_default();
+    let supervisor_start = lutf_protocol::start_ticks(supervisor_pid).unwrap_or_default();
     let on_start = |pid: i32| {
         command_pid.store(pid, Ordering::SeqCst);
         let started = Started {
             pid,
-            pid_start: crate::jobs::start_ticks(pid),
+            pid_start: lutf_protocol::start_ticks(pid),
             supervisor_pid,
             supervisor_start,
             started_at: crate::jobs::now(),

@@ -32,7 +32,7 @@ pub use lnet::{
     LnetArgs, LnetCall, LnetFailure, LnetReply, LnetctlArgs, LnetctlResult, LstAction, LstArgs,
     LstResult,
 };
-pub use origin::{JobInfo, JobsResult, Origin};
+pub use origin::{parse_start_ticks, start_ticks, JobInfo, JobsResult, Origin};
 pub use process::{
     Captured, ExecArgs, ExecResult, ExitStatus, JobArgs, KillArgs, KillResult, SpawnResult,
     WaitArgs, WaitResult, DEFAULT_OUTPUT_LIMIT, MAX_OUTPUT_LIMIT,

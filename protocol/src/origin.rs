@@ -80,9 +80,41 @@ pub struct JobsResult {
     pub jobs: Vec<JobInfo>,
 }
 
+/// The start time of process `pid` in clock ticks since boot (`/proc/<pid>/stat` field 22),
+/// `None` when there is no such process or it is a zombie (a dead process that nobody
+/// reaped does not count as running). Used with a pid to tell a process apart from a later
+/// one that got the same pid: the master's [`Origin`], the helper's job owners.
+pub fn start_ticks(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_start_ticks(&stat)
+}
+
+/// Field 22 of a `/proc/<pid>/stat` line, `None` for a zombie or dead process (field 3
+/// `Z` or `X`); the command name (field 2) may hold spaces and parentheses, so fields are
+/// counted after its last `)`.
+pub fn parse_start_ticks(stat: &str) -> Option<u64> {
+    let after = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after.split_whitespace();
+    // After `)`: field 3 (state) is the first; field 22 is the 20th.
+    if matches!(fields.next()?, "Z" | "X" | "x") {
+        return None;
+    }
+    fields.nth(18)?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn start_ticks_of_this_process() {
+        let me = std::process::id() as i32;
+        assert!(start_ticks(me).is_some());
+        let odd = "12 (a) b (c)) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 424242 19";
+        assert_eq!(parse_start_ticks(odd), Some(424242));
+        let zombie = odd.replace(") S ", ") Z ");
+        assert_eq!(parse_start_ticks(&zombie), None);
+    }
 
     fn origin() -> Origin {
         Origin {

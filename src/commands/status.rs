@@ -47,8 +47,13 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 10_000.0).round() / 10.0
 }
 
-/// Asks one node; never fails, never hangs longer than the transport's bounds.
-pub async fn ask(node: &Node, bundle: &crate::bundle::Bundle) -> NodeStatus {
+/// Asks one node; never fails, never hangs longer than the transport's bounds. `me` is this
+/// master ([`crate::leftovers::this_master`]), to tell which of the node's jobs are leftovers.
+pub async fn ask(
+    node: &Node,
+    bundle: &crate::bundle::Bundle,
+    me: &crate::protocol::Origin,
+) -> NodeStatus {
     let mut s = NodeStatus {
         node: node.name.clone(),
         reachable: false,
@@ -107,11 +112,10 @@ pub async fn ask(node: &Node, bundle: &crate::bundle::Bundle) -> NodeStatus {
     }
     match node.call::<JobsResult>(Op::Jobs).await {
         Ok(listed) => {
-            let me = crate::leftovers::this_master(None);
             s.leftovers = listed
                 .jobs
                 .iter()
-                .filter(|j| crate::leftovers::is_leftover(j, &me))
+                .filter(|j| crate::leftovers::is_leftover(j, me))
                 .map(|j| format!("{} (job {})", j.label(), j.job))
                 .collect();
         }
@@ -132,12 +136,14 @@ pub async fn run(global: &Global, args: &StatusArgs) -> anyhow::Result<i32> {
     let nodes = cluster.nodes();
     let bundle = crate::bundle::Bundle::new(&[])?;
     let deadline = node_deadline(global);
+    let me = crate::leftovers::this_master(None);
     let tasks: Vec<_> = nodes
         .into_iter()
         .map(|node| {
             let bundle = bundle.clone();
+            let me = me.clone();
             tokio::spawn(async move {
-                match tokio::time::timeout(deadline, ask(&node, &bundle)).await {
+                match tokio::time::timeout(deadline, ask(&node, &bundle, &me)).await {
                     Ok(s) => s,
                     Err(_) => NodeStatus {
                         node: node.name.clone(),
@@ -251,8 +257,8 @@ pub fn table(s: &NodeStatus) -> String {
             "leftovers",
             &format!(
                 "{} left running by a gone lutf run on this machine (the next `lutf run` kills {}): {}",
-                if s.leftovers.len() == 1 { "1 job".to_string() } else { format!("{} jobs", s.leftovers.len()) },
-                if s.leftovers.len() == 1 { "it" } else { "them" },
+                crate::leftovers::jobs(s.leftovers.len()),
+                crate::leftovers::them(s.leftovers.len()),
                 s.leftovers.join(", ")
             ),
         );

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::leftovers::{LostCleanup, KILL_GRACE};
+use crate::leftovers::LostCleanup;
 use crate::node::{CallError, Node};
 use crate::protocol::{
     Failure, FailureKind, JobArgs, KillArgs, KillResult, Op, Origin, SpawnResult, StepArgs,
@@ -185,7 +185,7 @@ impl NodeExecutor {
             }
             let kill = n.call::<KillResult>(Op::Kill(KillArgs {
                 job: job.clone(),
-                grace: Some(KILL_GRACE),
+                grace: Some(STOP_GRACE),
             }));
             let e = match tokio::time::timeout_at(deadline, kill).await {
                 Ok(Ok(k)) => {
@@ -389,20 +389,10 @@ impl StepExecutor for NodeExecutor {
     ) -> BoxFuture<'a, Result<StepResult, ExecError>> {
         Box::pin(async move {
             let n = self.node(node)?;
-            let mut args = args;
-            args.origin.clone_from(&self.origin);
             // The helper enforces the step's timeout; the master only makes sure that a
             // step whose node stops ending it cannot hold the run forever.
             let limit = args.timeout.unwrap_or(0.0) + ANSWER_GRACE;
-            let label = format!("{} {}", args.context.test, args.step);
-            let job = bounded(
-                ANSWER_GRACE,
-                "spawn_step",
-                n.call::<SpawnResult>(Op::SpawnStep(args)),
-            )
-            .await?
-            .job;
-            self.started(node, &job, label);
+            let job = self.spawn_step(node, args).await?;
             let start = std::time::Instant::now();
             loop {
                 let left = limit - start.elapsed().as_secs_f64();

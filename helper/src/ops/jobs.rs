@@ -257,7 +257,7 @@ fn stop(job: &JobDir, started: &crate::jobs::Started, grace: f64) -> Result<Stat
     let done = || {
         job.end().ok().flatten().is_some()
             || !(started.command_alive()
-                || crate::jobs::start_ticks(started.supervisor_pid)
+                || lutf_protocol::start_ticks(started.supervisor_pid)
                     == Some(started.supervisor_start))
     };
     crate::pgroup::terminate(started.pid, Duration::from_secs_f64(grace), done);
@@ -302,16 +302,11 @@ pub fn forget(env: &Env, args: &JobArgs) -> Result<(), ErrorReply> {
 /// oldest first, so that a master can find the jobs a dead master left running. A folder
 /// that cannot be read (being created or removed right now, or damaged) is left out.
 pub fn list(env: &Env) -> Result<JobsResult, ErrorReply> {
-    let root = env.workdir.join("jobs");
+    let root = crate::jobs::jobs_root(&env.workdir);
     let entries = match std::fs::read_dir(&root) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(JobsResult::default()),
-        Err(e) => {
-            return Err(ErrorReply::new(
-                ErrorKind::Io,
-                format!("{}: {e}", root.display()),
-            ))
-        }
+        Err(e) => return Err(crate::jobs::io_error(&root, e)),
     };
     let mut jobs = Vec::new();
     for entry in entries.flatten() {
