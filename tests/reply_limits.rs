@@ -7,6 +7,8 @@
 //! distort the figures other test files take of the processes they spawn (`wait4`'s peak
 //! RSS includes the parent's before `exec`).
 
+mod support;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -67,11 +69,7 @@ async fn endless_reply(op: Op, limit: &str) {
         .parse()
         .unwrap();
     let t0 = Instant::now();
-    while Path::new(&format!("/proc/{pid}")).exists()
-        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .unwrap_or_default()
-            .contains(") Z ")
-    {
+    while support::process_alive(pid) {
         // Did-not-hang bound: it is killed as the call ends.
         assert!(
             t0.elapsed() < Duration::from_secs(10),
@@ -134,9 +132,8 @@ fn reply_of_items(dir: &Path, n: usize) -> String {
     let path = dir.join(format!("reply-{n}.yml"));
     let mut text = String::with_capacity(2 * n + 20);
     text.push_str("version: 1\nok: [");
-    for i in 0..n {
-        text.push_str(if i == 0 { "0" } else { ",0" });
-    }
+    text.push('0');
+    text.push_str(&",0".repeat(n - 1));
     text.push_str("]\n");
     std::fs::write(&path, text).unwrap();
     format!("cat > /dev/null; exec cat {}", path.display())

@@ -885,7 +885,7 @@ mod transport {
             .await
             .unwrap();
         assert_eq!(r.stdout, b"ok\n");
-        assert_eq!(r.stderr.len(), lutf::transport::ssh::MAX_STDERR);
+        assert_eq!(r.stderr.len(), lutf::transport::MAX_STDERR);
         let r = ts[0].run("kill -9 $$", b"").await.unwrap();
         assert_eq!(
             r.exit_code, None,

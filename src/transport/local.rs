@@ -5,13 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Mutex;
 
-use tokio::io::AsyncWriteExt;
-
 use super::deploy::{is_bundle_name, MARKER};
-use super::{
-    read_capped, read_reply, BoxFuture, Deployed, RawReply, ReadError, Transport, TransportError,
-    MAX_STDERR,
-};
+use super::{exchange, BoxFuture, Deployed, RawReply, ReadError, Transport, TransportError};
 use crate::bundle::Bundle;
 
 pub use super::deploy::KEEP_BUNDLES;
@@ -216,31 +211,22 @@ impl Transport for Local {
                 .stderr(Stdio::piped())
                 .kill_on_drop(true);
             let mut child = spawn_retrying_busy(&mut command).await?;
-            let mut stdin = child.stdin.take().expect("stdin is piped");
-            let writer = async move {
-                // A helper that rejects a request early closes its stdin: not our error.
-                let _ = stdin.write_all(request).await;
-                drop(stdin);
-                Ok(())
+            let (stdout, stderr) = match exchange(
+                child.stdin.take(),
+                request,
+                child.stdout.take(),
+                child.stderr.take(),
+                max_reply,
+            )
+            .await
+            {
+                Ok(both) => both,
+                // The child is killed as it is dropped: nothing more is read.
+                Err(ReadError::TooLarge) => {
+                    return Err(TransportError::ReplyTooLarge { limit: max_reply })
+                }
+                Err(ReadError::Io(e)) => return Err(TransportError::Io(e)),
             };
-            let stdout = child.stdout.take();
-            let stderr = child.stderr.take();
-            // stderr is diagnostics: a failure to read it loses nothing that matters.
-            let read_err = async {
-                Ok(read_capped(stderr, MAX_STDERR)
-                    .await
-                    .map(|(e, _)| e)
-                    .unwrap_or_default())
-            };
-            let (stdout, stderr) =
-                match tokio::try_join!(writer, read_reply(stdout, max_reply), read_err) {
-                    Ok(((), out, err)) => (out, err),
-                    // The child is killed as it is dropped: nothing more is read.
-                    Err(ReadError::TooLarge) => {
-                        return Err(TransportError::ReplyTooLarge { limit: max_reply })
-                    }
-                    Err(ReadError::Io(e)) => return Err(TransportError::Io(e)),
-                };
             let status = child.wait().await?;
             Ok(RawReply {
                 stdout,

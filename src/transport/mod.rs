@@ -13,7 +13,7 @@ pub mod ssh;
 use std::future::Future;
 use std::pin::Pin;
 
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::bundle::Bundle;
 
@@ -128,46 +128,63 @@ pub(crate) async fn read_reply<R: AsyncRead + Unpin>(
     limit: usize,
 ) -> Result<Vec<u8>, ReadError> {
     let mut out = Vec::new();
-    let Some(mut r) = r else {
-        return Ok(out);
-    };
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = r.read(&mut buf).await.map_err(ReadError::Io)?;
-        if n == 0 {
-            return Ok(out);
-        }
-        if n > limit - out.len() {
-            return Err(ReadError::TooLarge);
-        }
-        out.extend_from_slice(&buf[..n]);
+    if let Some(r) = r {
+        // One byte past the limit tells "more came" from "exactly the limit".
+        r.take(limit as u64 + 1)
+            .read_to_end(&mut out)
+            .await
+            .map_err(ReadError::Io)?;
     }
+    if out.len() > limit {
+        return Err(ReadError::TooLarge);
+    }
+    Ok(out)
 }
 
-/// Reads `r` to its end, keeping at most `limit` bytes; returns them and whether more came
-/// (the rest is read and dropped, so the other side never blocks on a full pipe). For
-/// diagnostics (stderr), where the start is worth keeping whatever follows.
-pub(crate) async fn read_capped<R: AsyncRead + Unpin>(
-    r: Option<R>,
-    limit: usize,
-) -> std::io::Result<(Vec<u8>, bool)> {
+/// Reads diagnostics (stderr) to their end, keeping the first [`MAX_STDERR`] bytes; the
+/// rest is read and dropped, so the other side never blocks on a full pipe. A failure to
+/// read them loses nothing that matters: what came before it is kept.
+pub(crate) async fn read_stderr<R: AsyncRead + Unpin>(r: Option<R>) -> Vec<u8> {
     let mut out = Vec::new();
-    let mut over = false;
     if let Some(mut r) = r {
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let n = r.read(&mut buf).await?;
-            if n == 0 {
-                break;
-            }
-            let room = limit - out.len();
-            if n > room {
-                over = true;
-            }
-            out.extend_from_slice(&buf[..n.min(room)]);
+        if (&mut r)
+            .take(MAX_STDERR as u64)
+            .read_to_end(&mut out)
+            .await
+            .is_ok()
+        {
+            let _ = tokio::io::copy(&mut r, &mut tokio::io::sink()).await;
         }
     }
-    Ok((out, over))
+    out
+}
+
+/// One call's I/O: feeds `input` to `stdin` (then closes it) while reading `stdout` as a
+/// reply of at most `max_reply` bytes ([`read_reply`]) and `stderr` ([`read_stderr`]).
+/// The first error ends all three: a reply over its limit is not read any further.
+pub(crate) async fn exchange<W, O, E>(
+    stdin: Option<W>,
+    input: &[u8],
+    stdout: Option<O>,
+    stderr: Option<E>,
+    max_reply: usize,
+) -> Result<(Vec<u8>, Vec<u8>), ReadError>
+where
+    W: AsyncWrite + Unpin,
+    O: AsyncRead + Unpin,
+    E: AsyncRead + Unpin,
+{
+    let write = async move {
+        if let Some(mut s) = stdin {
+            // A command that exits without reading its input is not our error.
+            let _ = s.write_all(input).await;
+            let _ = s.shutdown().await;
+        }
+        Ok(())
+    };
+    let read_err = async { Ok(read_stderr(stderr).await) };
+    let ((), out, err) = tokio::try_join!(write, read_reply(stdout, max_reply), read_err)?;
+    Ok((out, err))
 }
 
 #[cfg(test)]

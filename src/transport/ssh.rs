@@ -33,9 +33,8 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::Semaphore;
 
 use super::deploy::{file_header, installer_command, shell_quote, InstallerSays, INSTALLER};
-pub use super::MAX_STDERR;
 use super::{
-    read_capped, read_reply, BoxFuture, Deployed, RawReply, ReadError, Transport, TransportError,
+    exchange, read_stderr, BoxFuture, Deployed, RawReply, ReadError, Transport, TransportError,
 };
 use crate::bundle::{Bundle, HELPER_NAME};
 use crate::protocol::MAX_REPLY_BYTES;
@@ -289,29 +288,13 @@ impl SshTransport {
         let stdin = child.stdin().take();
         let stdout = child.stdout().take();
         let stderr = child.stderr().take();
-        let write = async move {
-            if let Some(mut s) = stdin {
-                // A command that exits without reading its input is not our error.
-                let _ = s.write_all(input).await;
-                let _ = s.shutdown().await;
-            }
-            Ok(())
-        };
-        // stderr is diagnostics: a failure to read it loses nothing that matters.
-        let read_err = async {
-            Ok(read_capped(stderr, MAX_STDERR)
-                .await
-                .map(|(e, _)| e)
-                .unwrap_or_default())
-        };
-        // The first error ends all three: a reply over the limit is not read any further.
-        let (out, err) = match tokio::try_join!(write, read_reply(stdout, max_reply), read_err) {
-            Ok(((), out, err)) => (Ok(out), Ok(err)),
+        let (out, err) = match exchange(stdin, input, stdout, stderr, max_reply).await {
+            Ok((out, err)) => (Ok(out), err),
             // Dropping the channel here makes the remote side's next write fail.
             Err(ReadError::TooLarge) => {
                 return Err(TransportError::ReplyTooLarge { limit: max_reply })
             }
-            Err(ReadError::Io(e)) => (Err(e), Ok(Vec::new())),
+            Err(ReadError::Io(e)) => (Err(e), Vec::new()),
         };
         let status = child.wait().await;
         self.reply(&master, status, out, err).await
@@ -323,7 +306,7 @@ impl SshTransport {
         master: &Arc<Master>,
         status: Result<std::process::ExitStatus, openssh::Error>,
         out: std::io::Result<Vec<u8>>,
-        err: std::io::Result<Vec<u8>>,
+        stderr: Vec<u8>,
     ) -> Result<RawReply, TransportError> {
         let exit_code = match status {
             Ok(s) => s.code(),
@@ -351,7 +334,7 @@ impl SshTransport {
         };
         Ok(RawReply {
             stdout,
-            stderr: err.unwrap_or_default(),
+            stderr,
             exit_code,
         })
     }
@@ -367,7 +350,7 @@ impl SshTransport {
             .expect("piped")
             .take(MAX_INSTALLER_SAYS);
         let mut lines = BufReader::new(said_bytes).lines();
-        let stderr = tokio::spawn(read_capped(child.stderr().take(), MAX_STDERR));
+        let stderr = tokio::spawn(read_stderr(child.stderr().take()));
         let lost = |e: std::io::Error| format!("talking to the installer: {e}");
         let mut said = Vec::new();
         let mut bytes_sent = 0;
@@ -399,15 +382,8 @@ impl SshTransport {
         // stdout then stops an installer that would go on talking.
         drop(lines);
         let status = child.wait().await;
-        let stderr = stderr
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .map(|(e, _)| e)
-            .unwrap_or_default();
-        let reply = self
-            .reply(&master, status, Ok(Vec::new()), Ok(stderr))
-            .await?;
+        let stderr = stderr.await.unwrap_or_default();
+        let reply = self.reply(&master, status, Ok(Vec::new()), stderr).await?;
         let stderr = String::from_utf8_lossy(&reply.stderr).trim().to_string();
         let mut workdir = None;
         let mut pruned = None;
