@@ -3,74 +3,18 @@
 //! reply of the expected kind and the documented exit code: never a panic, never 0, never
 //! 255.
 
-use std::io::{Read, Seek, Write};
+mod common;
+
+use std::io::{Seek, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+
+use common::Input;
 
 use lutf_protocol::{decode_reply, ErrorKind, ExecResult, MAX_REQUEST_BYTES, MAX_REQUEST_ITEMS};
 
-const HELPER: &str = env!("CARGO_BIN_EXE_lutf-helper");
-
-/// A request for the helper's stdin.
-enum Input<'a> {
-    /// Written through a pipe.
-    Bytes(&'a [u8]),
-    /// A file: big requests are spooled to one so that this process never holds them
-    /// (the peak RSS `wait4` reports for a child includes its parent's peak before `exec`).
-    File(std::fs::File),
-}
-
-/// Runs the helper on `input`; returns its exit code, stdout, stderr and peak RSS in KiB
-/// (from `wait4`).
-// The child is reaped by `wait4`, which clippy does not see.
-#[allow(clippy::zombie_processes)]
-fn call_measured(workdir: &Path, input: Input) -> (i32, String, String, u64) {
-    let (stdin, data) = match input {
-        Input::Bytes(b) => (Stdio::piped(), b.to_vec()),
-        Input::File(f) => (Stdio::from(f), Vec::new()),
-    };
-    let mut child = Command::new(HELPER)
-        .arg("--workdir")
-        .arg(workdir)
-        .stdin(stdin)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdin = child.stdin.take();
-    // The helper may stop reading early (oversized input): a broken pipe is expected then.
-    let writer = std::thread::spawn(move || {
-        if let Some(mut stdin) = stdin {
-            let _ = stdin.write_all(&data);
-        }
-    });
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let err = std::thread::spawn(move || {
-        let mut e = Vec::new();
-        stderr.read_to_end(&mut e).unwrap();
-        e
-    });
-    let mut out = Vec::new();
-    stdout.read_to_end(&mut out).unwrap();
-    let err = err.join().unwrap();
-    writer.join().unwrap();
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value for wait4 to overwrite.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: the child is ours and not yet reaped; both pointers are valid.
-    let rc = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    assert_eq!(rc, child.id() as i32, "{}", std::io::Error::last_os_error());
-    assert!(
-        libc::WIFEXITED(status),
-        "the helper exits, it is not killed"
-    );
-    (
-        libc::WEXITSTATUS(status),
-        String::from_utf8(out).expect("replies are UTF-8"),
-        String::from_utf8_lossy(&err).into_owned(),
-        usage.ru_maxrss as u64,
-    )
+/// Runs the helper on `input` in a fresh work directory.
+fn call(input: Input) -> common::Called {
+    common::Work::new().call_raw(Path::new(common::HELPER), input)
 }
 
 fn kind(name: &str) -> ErrorKind {
@@ -87,8 +31,12 @@ fn check_measured(
     input: Input,
     expected: ErrorKind,
 ) -> (lutf_protocol::ErrorReply, u64) {
-    let dir = tempfile::tempdir().unwrap();
-    let (code, stdout, stderr, rss) = call_measured(&dir.path().join("w"), input);
+    let common::Called {
+        stdout,
+        stderr,
+        code,
+        max_rss_kib: rss,
+    } = call(input);
     assert!(
         !stderr.contains("panicked"),
         "{what}: helper panicked: {stderr}"
@@ -232,9 +180,12 @@ fn a_request_right_at_the_item_budget_is_served() {
         )
     };
     let at = request(MAX_REQUEST_ITEMS - 9);
-    let dir = tempfile::tempdir().unwrap();
-    let (code, stdout, stderr, rss) =
-        call_measured(&dir.path().join("w"), Input::Bytes(at.as_bytes()));
+    let common::Called {
+        stdout,
+        stderr,
+        code,
+        max_rss_kib: rss,
+    } = call(Input::Bytes(at.as_bytes()));
     assert_eq!(code, 0, "{stdout}{stderr}");
     let result: ExecResult = decode_reply(&stdout).unwrap().into_result().unwrap();
     assert!(result.exit.success(), "{result:?}");
@@ -254,7 +205,10 @@ fn a_request_right_at_the_item_budget_is_served() {
 
 #[test]
 fn bad_command_line_is_a_structured_error_too() {
-    let out = Command::new(HELPER).arg("--frobnicate").output().unwrap();
+    let out = std::process::Command::new(common::HELPER)
+        .arg("--frobnicate")
+        .output()
+        .unwrap();
     let reply = decode_reply::<serde_yaml::Value>(&String::from_utf8_lossy(&out.stdout)).unwrap();
     assert_eq!(reply.into_result().unwrap_err().kind, ErrorKind::BadArgs);
     assert_eq!(out.status.code(), Some(2));

@@ -82,13 +82,23 @@ impl Work {
     /// memory of the helper and what it ran.
     pub fn call_measured(&self, helper: &Path, op: Op) -> Called {
         let request = Request::from(op).to_yaml();
+        self.call_raw(helper, Input::Bytes(request.as_bytes()))
+    }
+
+    /// Runs `helper` on `input` as it is (a request, or anything else) and returns
+    /// everything about the call.
+    pub fn call_raw(&self, helper: &Path, input: Input) -> Called {
+        let (stdin, data) = match input {
+            Input::Bytes(b) => (Stdio::piped(), b),
+            Input::File(f) => (Stdio::from(f), &[][..]),
+        };
         let mut cmd = Command::new(helper);
         if let Some(env) = &self.env {
             cmd.env_clear().envs(env.iter().cloned());
         }
         cmd.arg("--workdir")
             .arg(&self.workdir)
-            .stdin(Stdio::piped())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         // A bundle's fresh copy of the helper may still be open for writing in a child
@@ -103,21 +113,26 @@ impl Work {
                 other => break other.unwrap(),
             }
         };
-        let mut stdin = child.stdin.take().unwrap();
-        let writer = std::thread::spawn(move || {
-            let _ = stdin.write_all(request.as_bytes());
-        });
+        let stdin = child.stdin.take();
         let mut stdout = child.stdout.take().unwrap();
         let mut stderr = child.stderr.take().unwrap();
-        let err_reader = std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = stderr.read_to_end(&mut buf);
-            buf
+        let (out, stderr) = std::thread::scope(|scope| {
+            // The helper may stop reading early (oversized input): a broken pipe is
+            // expected then.
+            scope.spawn(move || {
+                if let Some(mut stdin) = stdin {
+                    let _ = stdin.write_all(data);
+                }
+            });
+            let err_reader = scope.spawn(move || {
+                let mut buf = Vec::new();
+                let _ = stderr.read_to_end(&mut buf);
+                buf
+            });
+            let mut out = Vec::new();
+            stdout.read_to_end(&mut out).unwrap();
+            (out, err_reader.join().unwrap())
         });
-        let mut out = Vec::new();
-        stdout.read_to_end(&mut out).unwrap();
-        let stderr = err_reader.join().unwrap();
-        writer.join().unwrap();
         let (code, max_rss_kib) = wait4(child.id() as i32);
         Called {
             stdout: String::from_utf8(out).expect("replies are UTF-8"),
@@ -142,6 +157,15 @@ impl Work {
             (Ok(v), _) => panic!("expected an error, got {v:?}"),
         }
     }
+}
+
+/// What a helper is given on its stdin.
+pub enum Input<'a> {
+    /// Written through a pipe.
+    Bytes(&'a [u8]),
+    /// A file: big requests are spooled to one so that the test process never holds them
+    /// (the peak RSS `wait4` reports for a child includes its parent's peak before `exec`).
+    File(std::fs::File),
 }
 
 /// One finished helper call.
