@@ -110,8 +110,17 @@ pub fn lookup(
     Ok(out)
 }
 
-/// The redactor every output of this process goes through (empty until [`install`]).
-static GLOBAL: RwLock<Option<Arc<Redactor>>> = RwLock::new(None);
+/// Every secret installed so far, and the redactor made of them that every output of this
+/// process goes through (none until [`install`]).
+static INSTALLED: RwLock<Installed> = RwLock::new(Installed {
+    all: BTreeMap::new(),
+    redactor: None,
+});
+
+struct Installed {
+    all: BTreeMap<String, Secret>,
+    redactor: Option<Arc<Redactor>>,
+}
 
 /// Secrets shorter than this get a warning: redaction replaces every occurrence of their
 /// bytes, wherever they appear, so a short one blanks out ordinary words too.
@@ -132,25 +141,27 @@ pub fn short_warning(name: &str, len: usize) -> Option<String> {
 /// to those installed before); warns about short ones ([`short_warning`]).
 pub fn install(secrets: &BTreeMap<String, Secret>) {
     for (name, secret) in secrets {
-        if let Some(w) = short_warning(name, secret.0 .0.len()) {
+        if let Some(w) = short_warning(name, secret.0.len()) {
             crate::reporter::eprintln(&w);
         }
     }
     if secrets.values().all(|s| s.0.is_empty()) {
         return;
     }
-    let mut all = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
-    all.extend(secrets.iter().map(|(k, v)| (k.clone(), v.clone())));
-    let redactor = Arc::new(Redactor::new(all.iter()));
-    *GLOBAL.write().unwrap_or_else(|e| e.into_inner()) = Some(redactor);
+    let mut installed = INSTALLED.write().unwrap_or_else(|e| e.into_inner());
+    installed
+        .all
+        .extend(secrets.iter().map(|(k, v)| (k.clone(), v.clone())));
+    installed.redactor = Some(Arc::new(Redactor::new(installed.all.iter())));
 }
 
-/// Every secret installed so far.
-static KNOWN: std::sync::Mutex<BTreeMap<String, Secret>> = std::sync::Mutex::new(BTreeMap::new());
-
 /// The process-wide redactor, when a secret is installed.
-pub fn redactor() -> Option<Arc<Redactor>> {
-    GLOBAL.read().unwrap_or_else(|e| e.into_inner()).clone()
+fn redactor() -> Option<Arc<Redactor>> {
+    INSTALLED
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .redactor
+        .clone()
 }
 
 /// `text` with every installed secret replaced by `[secret NAME]`.

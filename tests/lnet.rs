@@ -349,6 +349,7 @@ fn run_step(place: &Place, bundle_dir: &Path, python: &Path) -> StepResult {
         .status()
         .unwrap();
     assert!(installed.success());
+    std::fs::remove_file(&part).unwrap();
     let _ = std::fs::remove_file(bin.join("python3"));
     std::os::unix::fs::symlink(python, bin.join("python3")).unwrap();
     let root = place.loaded(Some("2.17.57"));

@@ -28,9 +28,16 @@ use crate::protocol::{
 /// values handed on from earlier steps (`ctx.results`) are what can make a request grow past
 /// [`MAX_REQUEST_BYTES`] or [`MAX_REQUEST_ITEMS`], so the failure names them.
 fn too_large(args: &StepArgs) -> Option<Failure> {
+    if args.context.results.is_empty() {
+        // The rest of a step's request (facts, params) stays small.
+        return None;
+    }
     let text = to_yaml(&Request::from(Op::Step(args.clone())));
     let over = if text.len() > MAX_REQUEST_BYTES {
         format!("{} bytes", text.len())
+    } else if text.len() <= MAX_REQUEST_ITEMS {
+        // Every YAML item takes at least a byte: too few bytes for too many items.
+        return None;
     } else {
         match guard::check(&text, MAX_REQUEST_ITEMS) {
             Err(guard::Refusal::TooManyItems(_)) => format!("more than {MAX_REQUEST_ITEMS} items"),
@@ -368,20 +375,15 @@ impl Sequencer<'_> {
         let ex = self.ctx.executor.clone();
         let node = s.node.clone();
         let background = s.plan.background;
-        if let Some(failure) = too_large(&args) {
-            // The helper would refuse it unread; say why in the step's own terms.
-            self.set
-                .spawn(async move { Msg::Ran(i, Err(ExecError::Failed(failure))) });
-            let s = &mut self.steps[i];
-            s.started = Some(Instant::now());
-            s.st = St::Running;
-            return;
-        }
+        // The helper would refuse it unread: say why in the step's own terms instead.
+        let refused = too_large(&args);
         // Ordinary steps stop at an interrupt; cleanup steps run on (bounded above), and
         // background starts finish so that their jobs are known and can be stopped.
         let interrupt = (phase == Phase::Main).then(|| self.ctx.interrupt.clone());
         self.set.spawn(async move {
-            if background {
+            if let Some(failure) = refused {
+                Msg::Ran(i, Err(ExecError::Failed(failure)))
+            } else if background {
                 Msg::Spawned(i, ex.spawn_step(&node, args).await)
             } else {
                 Msg::Ran(i, ex.step(&node, args, interrupt).await)
