@@ -6,6 +6,7 @@
 //! ```yaml
 //! defaults:              # optional: user, port, roles, workdir for every node
 //!   user: lustre
+//! ssh_config: ssh_config # optional: `ssh -F` file, relative to this file
 //! nodes:
 //!   - name: mds1         # unique; used in output and result file names
 //!     host: 10.0.0.11    # optional: defaults to the name; may be a `Host` alias of ssh_config
@@ -145,7 +146,19 @@ impl Cluster {
             origin: origin.clone(),
             message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
         })?;
-        Cluster::parse(&text, &origin)
+        let mut cluster = Cluster::parse(&text, &origin)?;
+        // `ssh_config:` is relative to the cluster file, like a testbed's own ssh_config.
+        if let Some(file) = cluster.ssh.config_file.take() {
+            let file = path.parent().unwrap_or(Path::new(".")).join(file);
+            if !file.is_file() {
+                return Err(ClusterError::Invalid {
+                    origin,
+                    message: format!("ssh_config: {} is not a file", file.display()),
+                });
+            }
+            cluster.ssh.config_file = Some(file);
+        }
+        Ok(cluster)
     }
 
     /// Parses a cluster description; `origin` names it in errors.
@@ -184,7 +197,10 @@ impl Cluster {
         }
         Ok(Cluster {
             nodes,
-            ssh: SshOptions::default(),
+            ssh: SshOptions {
+                config_file: doc.ssh_config,
+                ..SshOptions::default()
+            },
         })
     }
 
@@ -342,12 +358,16 @@ fn check_host(host: &str) -> Result<(), String> {
 #[derive(Deserialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a mapping with `nodes:` (and optionally `defaults:`)"
+    expecting = "a mapping with `nodes:` (and optionally `defaults:`, `ssh_config:`)"
 )]
 struct FileDoc {
     nodes: NodeList,
     #[serde(default)]
     defaults: Option<Defaults>,
+    /// The ssh configuration file for these nodes (`ssh -F`), relative to the cluster file;
+    /// `--ssh-config` overrides it.
+    #[serde(default)]
+    ssh_config: Option<PathBuf>,
 }
 
 /// Fields every node gets unless it says otherwise.
@@ -773,5 +793,20 @@ mod tests {
         std::fs::write(&p, b"nodes: [\xff]\n").unwrap();
         let e = Cluster::from_file(&p).unwrap_err().to_string();
         assert!(e.contains("not UTF-8"), "{e}");
+    }
+
+    #[test]
+    fn ssh_config_is_relative_to_the_cluster_file_and_must_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("cluster.yaml");
+        std::fs::write(&file, "ssh_config: ssh_config\nnodes: [vm1]\n").unwrap();
+        let e = Cluster::from_file(&file).unwrap_err().to_string();
+        assert!(
+            e.contains("ssh_config:") && e.contains("is not a file"),
+            "{e}"
+        );
+        std::fs::write(dir.path().join("ssh_config"), "Host vm1\n").unwrap();
+        let c = Cluster::from_file(&file).unwrap();
+        assert_eq!(c.ssh.config_file, Some(dir.path().join("ssh_config")));
     }
 }

@@ -59,6 +59,7 @@ fn facts(hostname: &str, nids: &[&str]) -> Facts {
             configured: !nids.is_empty(),
             nids: nids.iter().map(|s| s.to_string()).collect(),
             version: (!nids.is_empty()).then(|| "2.17.57".to_string()),
+            error: None,
         },
     }
 }

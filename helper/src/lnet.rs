@@ -45,17 +45,55 @@ fn state_under(root: &Path) -> LnetState {
         .ok()
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty());
-    let nids = NIS_FILES
-        .iter()
-        .find_map(|f| std::fs::read_to_string(at(f)).ok())
-        .map(|t| parse_nis(&t))
-        .unwrap_or_default();
+    let mut error = None;
+    let mut nids = Vec::new();
+    for file in NIS_FILES {
+        match read_table(&at(file)) {
+            Ok(Some(text)) => {
+                nids = parse_nis(&text);
+                error = None;
+                break;
+            }
+            Ok(None) => {}
+            // Remembered, but a later location may still answer.
+            Err(e) => error = Some(format!("{file}: {e}")),
+        }
+    }
     LnetState {
         module_loaded,
         configured: !nids.is_empty(),
         nids,
         version,
+        error,
     }
+}
+
+/// A kernel table's text; `None` when the file does not exist.
+///
+/// debugfs files report size 0 and LNet's `nis` answers EINVAL to a read shorter than one
+/// row, so the read asks for 64 KiB at a time (`read_to_string` starts with a 32-byte probe).
+fn read_table(path: &Path) -> std::io::Result<Option<String>> {
+    use std::io::Read;
+    let mut f = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut text = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => text.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+        // The table is small; a bound keeps a misbehaving file from filling memory.
+        if text.len() > 16 << 20 {
+            break;
+        }
+    }
+    Ok(Some(String::from_utf8_lossy(&text).into_owned()))
 }
 
 /// The NIDs of a `nis` table: the first column of each row, header skipped, `0@lo`
@@ -117,6 +155,29 @@ nid                      status alive refs peer  rtr   max    tx   min
         let s = state_under(root.path());
         assert!(s.configured);
         assert_eq!(s.nids, vec!["10.0.2.15@tcp", "192.168.10.4@o2ib1"]);
+    }
+
+    #[test]
+    fn an_unreadable_table_is_an_error_not_an_unconfigured_lnet() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("sys/module/lnet")).unwrap();
+        // A folder where the table should be: open succeeds, read fails (EISDIR), as the
+        // real debugfs file fails a short read with EINVAL.
+        std::fs::create_dir_all(root.path().join("sys/kernel/debug/lnet/nis")).unwrap();
+        let s = state_under(root.path());
+        let e = s.error.clone().expect("an error");
+        assert!(e.starts_with("/sys/kernel/debug/lnet/nis: "), "{e}");
+        assert!(
+            s.describe().starts_with("loaded, NIDs unreadable: "),
+            "{}",
+            s.describe()
+        );
+        // The older location answering wins over the failed one.
+        std::fs::create_dir_all(root.path().join("proc/sys/lnet")).unwrap();
+        std::fs::write(root.path().join("proc/sys/lnet/nis"), SAMPLE).unwrap();
+        let s = state_under(root.path());
+        assert_eq!(s.error, None);
+        assert_eq!(s.describe(), "configured: 10.0.2.15@tcp 192.168.10.4@o2ib1");
     }
 
     #[test]

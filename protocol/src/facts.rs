@@ -114,4 +114,24 @@ pub struct LnetState {
     /// The LNet module version, when loaded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// Why the NIDs could not be read (the kernel's table exists but reading it failed):
+    /// an unreadable table is not an unconfigured LNet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl LnetState {
+    /// One phrase for people: "not loaded", "loaded, not configured", "configured: NIDs",
+    /// or why the NIDs could not be read.
+    pub fn describe(&self) -> String {
+        if !self.module_loaded {
+            "not loaded".to_string()
+        } else if let Some(e) = &self.error {
+            format!("loaded, NIDs unreadable: {e}")
+        } else if !self.configured {
+            "loaded, not configured".to_string()
+        } else {
+            format!("configured: {}", self.nids.join(" "))
+        }
+    }
 }

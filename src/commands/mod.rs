@@ -35,7 +35,11 @@ pub fn cluster(global: &Global) -> anyhow::Result<Cluster> {
         (None, Some(list)) => Cluster::from_hostlist(list)?,
         (None, None) => Cluster::default(),
     };
+    let from_file = cluster.ssh.config_file.take();
     cluster.ssh = global.ssh_options();
+    if cluster.ssh.config_file.is_none() {
+        cluster.ssh.config_file = from_file;
+    }
     if let Some(dir) = &global.workdir {
         for n in &mut cluster.nodes {
             n.workdir = Some(dir.clone());

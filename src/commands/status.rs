@@ -243,14 +243,7 @@ pub fn table(s: &NodeStatus) -> String {
         _ => "unknown".into(),
     };
     row(&mut o, "python3", &py);
-    let lnet = if !f.lnet.module_loaded {
-        "not loaded".to_string()
-    } else if !f.lnet.configured {
-        "loaded, not configured".to_string()
-    } else {
-        format!("configured: {}", f.lnet.nids.join(" "))
-    };
-    row(&mut o, "lnet", &lnet);
+    row(&mut o, "lnet", &f.lnet.describe());
     if !s.leftovers.is_empty() {
         row(
             &mut o,

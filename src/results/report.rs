@@ -224,17 +224,7 @@ fn page(run: &RunOutcome, labels: &BTreeMap<String, String>) -> Page {
                 os: f.map(|f| f.os.pretty_name.clone()).unwrap_or_default(),
                 kernel: f.map(|f| f.kernel.clone()).unwrap_or_default(),
                 arch: f.map(|f| f.arch.clone()).unwrap_or_default(),
-                lnet: f
-                    .map(|f| {
-                        if f.lnet.configured {
-                            f.lnet.nids.join(", ")
-                        } else if f.lnet.module_loaded {
-                            "loaded, not configured".to_string()
-                        } else {
-                            "not loaded".to_string()
-                        }
-                    })
-                    .unwrap_or_default(),
+                lnet: f.map(|f| f.lnet.describe()).unwrap_or_default(),
                 error: n.error.clone().unwrap_or_default(),
             }
         })
