@@ -168,10 +168,10 @@ pub enum Command {
 Each test is `suites/<suite>/test_<id>.py`; `01` and `test_01` both name it.")]
     Run(RunArgs),
 
-    /// Run as an auster suite: what the hook scripts (`lutf-<suite>.sh`, `lutf.sh`) run. Reads auster's
-    /// environment (ONLY, EXCEPT, START_AT, STOP_AT, SUITE, LOGDIR, YAML_LOG, TF_SKIP, the
-    /// cfg's host variables, ...), appends one SubTests item per test to $YAML_LOG, writes
-    /// the logs into $LOGDIR, and exits 0 (all good), 1 (a test failed), 111 (a test failed
+    /// Run as an auster suite: what the hook scripts (`lutf-<suite>.sh`, `lutf.sh`) run.
+    /// Reads auster's environment (ONLY, EXCEPT, START_AT, STOP_AT, SUITE, LOGDIR, YAML_LOG,
+    /// TF_SKIP, the cfg's host variables, ...), appends one SubTests item per test to
+    /// $YAML_LOG, writes the logs into $LOGDIR, and exits 0 (all good), 1 (a test failed), 111 (a test failed
     /// and STOP_ON_ERROR is set: auster stops) or 2 (lutf could not run).
     ///
     /// Secrets: LUTF_SECRET_ENV names environment variables (spaces or commas between

@@ -38,7 +38,7 @@ pub const VARIABLES: &[&str] = &[
     "PDSH",
 ];
 
-/// The auster suite name when `TESTSUITE` is not set: the hook is `lutf.sh`.
+/// The auster suite name when `TESTSUITE` is not set: the hook for every suite, `lutf.sh`.
 pub const DEFAULT_TESTSUITE: &str = "lutf";
 
 /// A variable that cannot be read.

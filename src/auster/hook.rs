@@ -35,7 +35,8 @@ pub enum HookError {
     #[error("no hook written: {0}")]
     NoSuites(#[from] DiscoveryError),
     /// The suites folder holds no suite.
-    #[error("no hook written: {} holds no suite (no <suite>/test_<id>.py); name the suites folder with --suites DIR", .0.display())]
+    #[error("no hook written: {} holds no suite (no <suite>/test_<id>.py); \
+             name the suites folder with --suites DIR", .0.display())]
     EmptySuites(PathBuf),
     /// A suite whose name cannot be an auster suite's file name.
     #[error(
@@ -43,7 +44,8 @@ pub enum HookError {
     )]
     BadSuiteName(String),
     /// `--install DIR` is not a folder.
-    #[error("--install {}: not a folder (give Lustre's tests folder, where auster finds its suites)", .0.display())]
+    #[error("--install {}: not a folder \
+             (give Lustre's tests folder, where auster finds its suites)", .0.display())]
     NotAFolder(PathBuf),
     /// A file of that name exists and lutf did not write it.
     #[error("{}: exists and was not written by lutf auster-hook; not replacing it", .0.display())]

@@ -7,12 +7,12 @@
 //!
 //! | file | what it holds |
 //! |---|---|
-//! | [`hook`] | the hook scripts: rendered from `templates/lutf.sh.tera`, installed into `$LUSTRE/tests` |
+//! | [`hook`] | the hook scripts, from `templates/lutf.sh.tera`, installed into `$LUSTRE/tests` |
 //! | [`env`] | auster's environment as the hook exports it, read |
 //! | [`filter`] | what `ONLY`, `EXCEPT`, `START_AT`, `STOP_AT`, `PATTERN` select |
 //! | [`hosts`] | the cfg's host variables as lutf's nodes and roles |
 //! | [`run`] | `lutf auster`, what a hook runs: the environment mapped to a run, run, recorded |
-//! | [`record`] | what a run writes into auster's files as each test ends (`$YAML_LOG`, `$LOGDIR`, `$TF_SKIP`) |
+//! | [`record`] | what a run writes into auster's files as each test ends (`$YAML_LOG`, logs) |
 //! | [`yaml`] | `results.yml` in auster's layout, as `yaml.sh` writes it (also `lutf run`'s) |
 
 pub mod env;
