@@ -107,7 +107,16 @@ fn auster_lock() -> std::fs::File {
         .open(path)
         .or_else(|_| std::fs::File::open(path))
         .expect("open the auster lock file");
-    file.lock().expect("take the auster lock");
+    use std::os::fd::AsRawFd as _;
+    // Held until the file is closed. (std's File::lock is newer than the crate's MSRV.)
+    // SAFETY: flock on an open descriptor has no other precondition.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+    assert_eq!(
+        rc,
+        0,
+        "take the auster lock: {}",
+        std::io::Error::last_os_error()
+    );
     file
 }
 
