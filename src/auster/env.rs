@@ -244,10 +244,12 @@ pub fn parse_bool(v: &str) -> Option<bool> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn env(pairs: &[(&str, &str)]) -> AusterEnv {
+    /// `AusterEnv::from_vars` over `(name, value)` pairs that must read; the other
+    /// modules' tests use it too.
+    pub(crate) fn env(pairs: &[(&str, &str)]) -> AusterEnv {
         AusterEnv::from_vars(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap()
     }
 

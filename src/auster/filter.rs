@@ -255,11 +255,7 @@ pub fn auster_id(single_suite: bool, suite: &str, id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auster::env::AusterEnv;
-
-    fn env(pairs: &[(&str, &str)]) -> AusterEnv {
-        AusterEnv::from_vars(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap()
-    }
+    use crate::auster::env::tests::env;
 
     fn cands(ids: &[&str]) -> Vec<Candidate> {
         ids.iter()

@@ -200,11 +200,8 @@ pub fn expand_hosts(list: &str) -> Result<Vec<String>, hostlist::HostlistError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auster::env::tests::env;
     use crate::auster::env::AusterEnv;
-
-    fn env(pairs: &[(&str, &str)]) -> AusterEnv {
-        AusterEnv::from_vars(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap()
-    }
 
     #[test]
     fn host_lists_expand_pdsh_ranges_split_on_blanks_too() {
