@@ -999,4 +999,35 @@ fn no_hook_is_written_without_a_suites_folder() {
         let check = Command::new("bash").arg("-n").arg(&path).output().unwrap();
         assert!(check.status.success(), "{}", support::show(&check));
     }
+
+    // Without --install, one hook is printed: the one for --suite, else lutf.sh.
+    let print = |args: &[&str]| {
+        Command::new(support::lutf_bin())
+            .arg("--suites")
+            .arg(fixtures())
+            .arg("auster-hook")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = print(&["--suite", "needs"]);
+    assert!(out.status.success(), "{}", support::show(&out));
+    assert_eq!(
+        out.stdout,
+        std::fs::read(a.tests().join("lutf-needs.sh")).unwrap()
+    );
+    let out = print(&[]);
+    assert_eq!(
+        out.stdout,
+        std::fs::read(a.tests().join("lutf.sh")).unwrap()
+    );
+    let out = print(&["--suite", "needs,broken"]);
+    assert_eq!(out.status.code(), Some(2), "{}", support::show(&out));
+    let out = print(&["--suite", "neds"]);
+    assert_eq!(out.status.code(), Some(2), "{}", support::show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("did you mean: needs?"),
+        "{}",
+        support::show(&out)
+    );
 }
