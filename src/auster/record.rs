@@ -9,7 +9,7 @@
 //!
 //! Under auster, `$YAML_LOG` holds auster's header and this suite's Tests entry already,
 //! and auster appends the suite's `duration` and `status` after the hook exits. Run by
-//! hand (`bash lutf.sh` with no `$YAML_LOG`, or one that does not exist yet), lutf plays
+//! hand (`bash lutf-dlc.sh` with no `$YAML_LOG`, or one that does not exist yet), lutf plays
 //! that part too: it writes the header and the entry first ([`AusterLog::open`]) and the
 //! duration and status last ([`AusterLog::finish`]), so the file is a whole results.yml.
 
