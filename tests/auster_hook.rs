@@ -939,7 +939,13 @@ fn an_unreadable_cfg_fails_before_lutf_runs() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", support::show(&out));
     let why = std::fs::read_to_string(&tf_fail).unwrap();
-    assert!(why.contains("cannot read the cfg"), "{why}");
+    assert!(
+        why.starts_with(&format!(
+            "lutf-broken.sh: cannot read the cfg {}",
+            missing.display()
+        )),
+        "{why}"
+    );
 }
 
 #[test]
