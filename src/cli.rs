@@ -168,27 +168,34 @@ pub enum Command {
 Each test is `suites/<suite>/test_<id>.py`; `01` and `test_01` both name it.")]
     Run(RunArgs),
 
-    /// Run as an auster suite: what the hook script `lutf.sh` runs. Reads auster's
-    /// environment (ONLY, EXCEPT, START_AT, STOP_AT, SUITE, LOGDIR, YAML_LOG, TF_SKIP, the
-    /// cfg's host variables, ...), appends one SubTests item per test to $YAML_LOG, writes
-    /// the logs into $LOGDIR, and exits 0 (all good), 1 (a test failed), 111 (a test failed
+    /// Run as an auster suite: what the hook scripts (`lutf-<suite>.sh`, `lutf.sh`) run.
+    /// Reads auster's environment (ONLY, EXCEPT, START_AT, STOP_AT, SUITE, LOGDIR, YAML_LOG,
+    /// TF_SKIP, the cfg's host variables, ...), appends one SubTests item per test to
+    /// $YAML_LOG, writes the logs into $LOGDIR, and exits 0 (all good), 1 (a test failed), 111 (a test failed
     /// and STOP_ON_ERROR is set: auster stops) or 2 (lutf could not run).
     ///
     /// Secrets: LUTF_SECRET_ENV names environment variables (spaces or commas between
     /// names) whose values every step gets as `ctx.secrets[NAME]`, as `lutf run
     /// --secret-env` does; the hook exports them from the cfg.
     #[command(after_help = "Examples:
-  auster -f lutfcfg -rsv -d /opt/results/ lutf --suite dlc --only 01
+  auster -N -f lutfcfg -d /opt/results/ lutf-dlc --only 01
                                     what it is for (see `lutf auster-hook`)
   SUITE=samples ONLY=01 lutf auster --dry-run
                                     what auster's variables select, and the nodes and roles")]
     Auster(AusterArgs),
 
-    /// Print the auster hook script for this installation, to be saved as
-    /// $LUSTRE/tests/lutf.sh.
+    /// Install the auster hook scripts into Lustre's tests folder: `lutf-<suite>.sh` per lutf
+    /// suite (auster runs `lutf-dlc --only 01`, one Tests entry per suite in results.yml)
+    /// and `lutf.sh` for every suite. Each records this lutf binary and the absolute
+    /// suites folder (`--suites`, else `./suites`, else the installed ones); no hook is
+    /// written when there is none. Without --install, prints one hook.
     #[command(after_help = "Examples:
-  lutf auster-hook > /usr/lib64/lustre/tests/lutf.sh
-  lutf auster-hook --lutf /opt/lutf/bin/lutf --suites /opt/lutf/suites > lutf.sh")]
+  lutf auster-hook --install /usr/lib64/lustre/tests
+                                    every hook, for Lustre installed from packages
+  lutf --suites /opt/lutf/suites auster-hook --install ~/lustre-release/lustre/tests
+  auster -N -f lutfcfg -d /opt/results/ lutf-dlc --only 01 lutf-multi-rail
+                                    then: two lutf suites, the first one's test 01 only
+  lutf auster-hook --suite dlc      print lutf-dlc.sh")]
     AusterHook(AusterHookArgs),
 
     /// Check or change LNet on this machine or on nodes: liblnetconfig calls, lnetctl, lst.
@@ -309,9 +316,20 @@ pub struct AusterArgs {
 /// `lutf auster-hook`.
 #[derive(Debug, Args, Clone)]
 pub struct AusterHookArgs {
-    /// The lutf binary the hook runs (default: this one).
+    /// The lutf binary the hooks run (default: this one).
     #[arg(long, value_name = "PATH")]
     pub lutf: Option<PathBuf>,
+
+    /// Write the hooks into this folder (Lustre's tests folder, where auster finds its
+    /// suites): `lutf.sh` and one `lutf-<suite>.sh` per suite. Only hooks lutf wrote are
+    /// replaced.
+    #[arg(long, value_name = "DIR")]
+    pub install: Option<PathBuf>,
+
+    /// Only these suites' hooks (repeatable, or a comma list); printed, one hook for one
+    /// suite, without --install.
+    #[arg(long, value_name = "SUITE", value_delimiter = ',')]
+    pub suite: Vec<String>,
 }
 
 /// `lutf run`.

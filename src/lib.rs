@@ -6,8 +6,8 @@
 //! [`transport`] to `lutf-helper` on each node (pushed there by [`bundle`]), and the
 //! outcomes are written ([`results`]), while [`reporter`] shows the run as it goes. The
 //! request and reply types are in `lutf_protocol`.
-//! Under Lustre's auster, [`auster`] reads auster's environment and [`hook`] renders the
-//! script auster runs.
+//! Under Lustre's auster, [`auster`] holds the hook scripts auster runs and what lutf
+//! reads from and writes into auster's files.
 
 // Output goes through `reporter::{print, eprint}`, which survive a closed pipe.
 #![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
@@ -18,7 +18,6 @@ pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod discovery;
-pub mod hook;
 pub mod hostlist;
 pub mod leftovers;
 pub mod node;

@@ -9,13 +9,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use lutf::auster::yaml as auster;
 use lutf::outcome::{
     NodeRecord, RunOutcome, Status, StepFailure, StepRecord, SuiteOutcome, TestOutcome,
 };
 use lutf::protocol::{
     Addr, Bytes, Captured, Facts, FailureKind, IfFlags, Interface, LnetState, OsInfo, PythonInfo,
 };
-use lutf::results::{self, auster, ResultsDir};
+use lutf::results::{self, ResultsDir};
 
 // ---------------------------------------------------------------------------------------
 // Building outcomes by hand

@@ -436,7 +436,7 @@ fn auster_runs_take_secrets_from_lutf_secret_env_in_the_cfg() {
         lustre.join("tests/cfg/secretcfg.sh"),
         format!(
             "LUTF_SECRET_ENV=\"{NAME}\"\n{NAME}={}\n",
-            lutf::hook::shell_quote(&secret.value)
+            lutf::auster::hook::shell_quote(&secret.value)
         ),
     )
     .unwrap();

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
+use crate::auster::yaml;
 use crate::cli::{Global, ResultsArgs, ResultsFormat};
 use crate::outcome::Status;
-use crate::results::{self, auster, junit, nodes, report, summary};
+use crate::results::{self, junit, nodes, report, summary};
 
 /// Where `lutf results` looks when no folder is named.
 pub const DEFAULT_DIR: &str = "results/latest";
@@ -30,7 +31,7 @@ pub fn run(_global: &Global, args: &ResultsArgs) -> anyhow::Result<i32> {
     }
 
     let text = match args.format {
-        Some(ResultsFormat::Yaml) => auster::render(&run),
+        Some(ResultsFormat::Yaml) => yaml::render(&run),
         Some(ResultsFormat::Junit) => junit::render(&run, &nodes::host_labels(&run)),
         Some(ResultsFormat::Html) => report::render(&run, &nodes::host_labels(&run))?,
         None if args.failed => match summary::failures(&run) {

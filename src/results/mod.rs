@@ -9,15 +9,13 @@
 //!
 //! | file | module |
 //! |---|---|
-//! | `results.yml` (auster's layout) | [`auster`] |
+//! | `results.yml` (auster's layout) | [`crate::auster::yaml`] |
 //! | `junit.xml` | [`junit`] |
 //! | `<suite>.test_<id>.test_log.<host>.log`, `<suite>.suite_log.<host>.log` | [`logs`] |
 //! | `node.<host>.yml` | [`nodes`] |
 //! | `report.html` | [`report`] |
 //! | `run.json` (the [`RunOutcome`] itself, for `lutf results`) | this module |
 
-pub mod auster;
-pub mod hook;
 pub mod junit;
 pub mod logs;
 pub mod nodes;
@@ -85,7 +83,7 @@ pub enum ResultsError {
 }
 
 impl ResultsError {
-    fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
+    pub(crate) fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         ResultsError::Io {
             path: path.into(),
             error,
@@ -183,7 +181,10 @@ impl ResultsDir {
         }
 
         write_run_json(&self.path, run)?;
-        write_atomic(&self.path.join(RESULTS_YML), auster::render(run).as_bytes())?;
+        write_atomic(
+            &self.path.join(RESULTS_YML),
+            crate::auster::yaml::render(run).as_bytes(),
+        )?;
         write_atomic(
             &self.path.join(JUNIT_XML),
             junit::render(run, &labels).as_bytes(),

@@ -13,8 +13,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use super::auster::{quoted, scalar};
 use super::safe_file_part;
+use crate::auster::yaml::{quoted, scalar};
 use crate::outcome::{NodeRecord, RunOutcome};
 
 /// The short form of a hostname: up to the first dot.

@@ -9,7 +9,7 @@
 //!
 //! Under auster, `$YAML_LOG` holds auster's header and this suite's Tests entry already,
 //! and auster appends the suite's `duration` and `status` after the hook exits. Run by
-//! hand (`bash lutf.sh` with no `$YAML_LOG`, or one that does not exist yet), lutf plays
+//! hand (`bash lutf-dlc.sh` with no `$YAML_LOG`, or one that does not exist yet), lutf plays
 //! that part too: it writes the header and the entry first ([`AusterLog::open`]) and the
 //! duration and status last ([`AusterLog::finish`]), so the file is a whole results.yml.
 
@@ -17,11 +17,11 @@ use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::auster::{append_subtests, scalar, submission, PROJECT};
-use super::logs::write_test_logs;
-use super::nodes::{host_labels, short_host};
-use super::{whole_seconds, ResultsError, RESULTS_YML};
+use super::yaml::{append_subtests, scalar, submission, PROJECT};
 use crate::outcome::{RunOutcome, Status, SuiteOutcome, TestOutcome};
+use crate::results::logs::write_test_logs;
+use crate::results::nodes::{host_labels, short_host};
+use crate::results::{whole_seconds, ResultsError, RESULTS_YML};
 
 /// auster's files for one run of the hook.
 #[derive(Debug)]
@@ -34,13 +34,6 @@ pub struct AusterLog {
     standalone: bool,
     /// A test ended with a status other than SKIP.
     ran: bool,
-}
-
-fn io(path: &Path, error: std::io::Error) -> ResultsError {
-    ResultsError::Io {
-        path: path.to_path_buf(),
-        error,
-    }
 }
 
 impl AusterLog {
@@ -68,7 +61,7 @@ impl AusterLog {
                 tmp.join("test_logs").join(secs.to_string())
             }
         };
-        std::fs::create_dir_all(&logdir).map_err(|e| io(&logdir, e))?;
+        std::fs::create_dir_all(&logdir).map_err(|e| ResultsError::io(&logdir, e))?;
         let yaml_log = yaml_log.map_or_else(|| logdir.join(RESULTS_YML), Path::to_path_buf);
         let standalone = !yaml_log.exists();
         if standalone {
@@ -76,9 +69,9 @@ impl AusterLog {
                 .create_new(true)
                 .write(true)
                 .open(&yaml_log)
-                .map_err(|e| io(&yaml_log, e))?;
+                .map_err(|e| ResultsError::io(&yaml_log, e))?;
             f.write_all(entry_head(run, testsuite).as_bytes())
-                .map_err(|e| io(&yaml_log, e))?;
+                .map_err(|e| ResultsError::io(&yaml_log, e))?;
         }
         Ok(AusterLog {
             yaml_log,
@@ -126,7 +119,7 @@ impl AusterLog {
                 match std::fs::remove_file(skip) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(io(skip, e)),
+                    Err(e) => return Err(ResultsError::io(skip, e)),
                 }
             }
         }
@@ -171,10 +164,10 @@ impl AusterLog {
         let mut f = std::fs::OpenOptions::new()
             .append(true)
             .open(&self.yaml_log)
-            .map_err(|e| io(&self.yaml_log, e))?;
+            .map_err(|e| ResultsError::io(&self.yaml_log, e))?;
         let text = entry_tail(duration, status);
         f.write_all(text.as_bytes())
-            .map_err(|e| io(&self.yaml_log, e))
+            .map_err(|e| ResultsError::io(&self.yaml_log, e))
     }
 }
 

@@ -44,8 +44,8 @@ use std::fmt::Write as _;
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::Path;
 
-use super::{parse_time, whole_seconds, ResultsError};
 use crate::outcome::{RunOutcome, SuiteOutcome, TestOutcome};
+use crate::results::{parse_time, whole_seconds, ResultsError};
 
 /// The value of the top-level `project` key.
 pub const PROJECT: &str = "lutf";
@@ -53,7 +53,7 @@ pub const PROJECT: &str = "lutf";
 /// The whole `results.yml` of a run.
 pub fn render(run: &RunOutcome) -> String {
     let mut out = String::new();
-    let host = super::nodes::short_host(&run.testhost);
+    let host = crate::results::nodes::short_host(&run.testhost);
     let host = if host.is_empty() { "localhost" } else { host };
     out.push_str("TestGroup:\n");
     line(&mut out, 4, "test_group", &scalar(&format!("lutf-{host}")));
