@@ -193,6 +193,9 @@ impl LnetError {
         } else {
             description
         };
+        let errno = errno_named_by(&description)
+            .filter(|named| *named != errno)
+            .unwrap_or(errno);
         LnetError {
             node: node.to_owned(),
             op: op.to_owned(),
@@ -300,6 +303,23 @@ fn entry(cmd: &str, entity: Option<String>, fields: &serde_yaml::Mapping) -> Err
     }
 }
 
+/// The errno whose text ends a description, when one does: liblnetconfig keeps only
+/// `strerror(errno)` of a failed ioctl in its message (`failed to ping NID: No route to
+/// host`) and reports its own generic code (-EINVAL), while lnetctl reports the real errno
+/// (-113). Taking the errno back from the text makes both paths agree.
+fn errno_named_by(description: &str) -> Option<i64> {
+    let text = description.trim().trim_matches('"').trim();
+    let last = text.rsplit(": ").next()?.trim();
+    if last.is_empty() || last == text {
+        return None;
+    }
+    (1..=133).find_map(|n: i32| {
+        let t = std::io::Error::from_raw_os_error(n).to_string();
+        let t = t.rfind(" (os error").map_or(t.as_str(), |i| &t[..i]);
+        (t == last).then_some(-i64::from(n))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,6 +365,24 @@ mod tests {
         );
         let e = LnetError::from_tree("n1", "add_ni", Abi::V2_16, -2, Some(t));
         assert_eq!(e.cfg_code(), None, "2.16 returns errno values");
+    }
+
+    #[test]
+    fn a_failed_ping_reports_the_errno_its_text_names_as_lnetctl_does() {
+        // What liblnetconfig 2.17.57 returned in the VMs for a NID nobody answers; lnetctl
+        // reported -113 for the same ping.
+        let t = tree(
+            "manage:\n- ping:\n    errno: -22\n    descr: \"failed to ping 198.19.4.99@tcp: No route to host\"\n",
+        );
+        let e = LnetError::from_tree("vm1", "ping", Abi::V2_17Plus, -22, Some(t));
+        assert_eq!(e.errno, -113, "{e}");
+        // A description that names no errno, or the same one, keeps the tree's.
+        let t = tree("add:\n- net: {errno: -17, descr: cannot add LNet NI}\n");
+        let e = LnetError::from_tree("n1", "add_ni", Abi::V2_17Plus, -17, Some(t));
+        assert_eq!(e.errno, -17);
+        let t = tree("add:\n- net: {errno: -22, descr: 'bad: Invalid argument'}\n");
+        let e = LnetError::from_tree("n1", "add_ni", Abi::V2_17Plus, -22, Some(t));
+        assert_eq!(e.errno, -22);
     }
 
     #[test]

@@ -113,9 +113,11 @@ fn output(op: &Op, answer: Value) -> anyhow::Result<Value> {
                 serde_yaml::from_value(answer).context("unexpected lnetctl reply")?;
             r.output
         }
-        Op::Lst(_) => {
+        Op::Lst(args) => {
             let r: LstResult = serde_yaml::from_value(answer).context("unexpected lst reply")?;
-            if r.result.is_null() && !r.text.trim().is_empty() {
+            // Any lst command (`lutf lnet lst -- ...`) shows what lst printed; the actions lutf
+            // reads (`add-test`, `run`, `stop`, ...) checked that text and answer their result.
+            if matches!(args.action, LstAction::Command { .. }) && r.result.is_null() {
                 Value::String(r.text)
             } else {
                 r.result
@@ -127,6 +129,10 @@ fn output(op: &Op, answer: Value) -> anyhow::Result<Value> {
 
 /// The answers in `format`; keyed by node name when `keyed`.
 fn render(answers: &[(String, Value)], keyed: bool, format: Format) -> anyhow::Result<String> {
+    // Operations that only act answer null everywhere: print nothing for them.
+    if answers.iter().all(|(_, v)| v.is_null()) {
+        return Ok(String::new());
+    }
     let value = if keyed {
         Value::Mapping(
             answers
@@ -141,8 +147,6 @@ fn render(answers: &[(String, Value)], keyed: bool, format: Format) -> anyhow::R
         }
     };
     Ok(match format {
-        // An operation that only acts answers null: print nothing for it.
-        Format::Yaml if value.is_null() => String::new(),
         Format::Yaml => serde_yaml::to_string(&value)?,
         Format::Json => serde_json::to_string_pretty(&value)? + "\n",
         Format::Table => table(&value),
@@ -655,9 +659,11 @@ mod tests {
         let answers = vec![("n1".to_string(), Value::from(1))];
         assert_eq!(render(&answers, false, Format::Yaml).unwrap(), "1\n");
         assert_eq!(render(&answers, true, Format::Yaml).unwrap(), "n1: 1\n");
-        assert_eq!(
-            render(&[("n1".into(), Value::Null)], false, Format::Yaml).unwrap(),
-            ""
-        );
+        for format in [Format::Yaml, Format::Json, Format::Table] {
+            for keyed in [false, true] {
+                let nulls = [("n1".into(), Value::Null), ("n2".into(), Value::Null)];
+                assert_eq!(render(&nulls, keyed, format).unwrap(), "", "{keyed}");
+            }
+        }
     }
 }

@@ -28,6 +28,7 @@ errors as `lutf lnet` on the command line. It answers in JSON.
 
 import json
 import os
+import socket
 
 from . import errors, process
 
@@ -70,6 +71,9 @@ __all__ = [
 
 #: The kinds of failure that mean "LNet cannot be used here", for which `require()` SKIPs.
 ABSENT = ("no_lustre", "lnet_not_loaded", "unknown_version")
+
+#: ENETDOWN, LNet's answer to a show on a node where it is loaded but not configured.
+NOT_CONFIGURED = -100
 
 
 class LnetError(Exception):
@@ -177,13 +181,19 @@ def _result(name, **args):
 
 def require():
     """The node's networks (as `show_net()`), or SKIP the test with the reason LNet cannot
-    be used here: Lustre not installed, LNet not loaded, or a Lustre version lutf cannot
-    call. Other failures raise `LnetError`."""
+    be used here: Lustre not installed, LNet not loaded or not configured, or a Lustre
+    version lutf cannot call. Other failures raise `LnetError`."""
     try:
         return show_net()
     except LnetError as e:
         if e.kind in ABSENT:
             raise errors.Skipped(e.message) from None
+        if e.kind == "lnet" and e.errno == NOT_CONFIGURED:
+            raise errors.Skipped(
+                "LNet is loaded but not configured on {} (lnetctl lnet configure)".format(
+                    _hostname()
+                )
+            ) from None
         raise
 
 
@@ -449,3 +459,7 @@ class Selftest:
     def command(self, *args):
         """Any other lst command in the session; returns what it printed."""
         return self._do("command", argv=[str(a) for a in args])["text"]
+
+
+def _hostname():
+    return socket.gethostname()
