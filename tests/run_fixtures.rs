@@ -225,3 +225,38 @@ fn excepted_tests_are_reported_skipped() {
     assert_eq!(subs[0].2, "excluded by --except");
     assert_eq!(subs[3].2, "this fixture always skips");
 }
+
+#[test]
+fn a_background_step_that_will_not_stop_is_killed_and_fails() {
+    need_python!();
+    let s = Scratch::new();
+    let run = s.run(&fixtures(), &["--suite", "failures", "--only", "08"]);
+    assert_eq!(run.code, 1, "{run}");
+    let rj = s.run_json();
+    let t = test(&rj, "failures", "08");
+    assert_eq!(t.status, Status::Fail, "{run}");
+    let deaf = t.steps.iter().find(|s| s.name == "deaf").unwrap();
+    assert_eq!(deaf.status, Status::Fail, "{deaf:?}");
+    let f = deaf.failure.as_ref().unwrap();
+    assert_eq!(f.kind, FailureKind::Killed);
+    assert_eq!(
+        f.message,
+        "step deaf did not stop within 2 s of SIGTERM and was killed"
+    );
+    assert!(deaf
+        .log
+        .data
+        .to_string_lossy()
+        .contains("LUTF-FIXTURE-DEAF-STARTED"));
+    assert_eq!(deaf.value, None);
+    let go = t.steps.iter().find(|s| s.name == "go").unwrap();
+    assert_eq!(go.status, Status::Pass);
+    assert!(
+        t.error
+            .starts_with("step deaf on local did not stop within 2 s of SIGTERM"),
+        "{}",
+        t.error
+    );
+    let subs = subtests(&s.results_yml(), "failures");
+    assert_eq!(subs[0].1, "FAIL", "{subs:?}");
+}

@@ -333,15 +333,21 @@ pub fn step_outcome(
                 (None, Some(s)) => format!("python was killed by signal {s} without a result"),
                 _ => "python ended without a result".to_string(),
             };
-            let message = match killed_after {
-                Some(g) if f.exit.signal == Some(libc::SIGKILL) => format!(
-                    "step {} did not stop within {g} s of SIGTERM and was killed",
-                    args.step
+            let (kind, message) = match killed_after {
+                Some(g) if f.exit.signal == Some(libc::SIGKILL) => (
+                    FailureKind::Killed,
+                    format!(
+                        "step {} did not stop within {g} s of SIGTERM and was killed",
+                        args.step
+                    ),
                 ),
-                Some(_) => format!("step {} was stopped: {how}", args.step),
-                None => format!("step {}: {how}", args.step),
+                Some(_) => (
+                    FailureKind::Crash,
+                    format!("step {} was stopped: {how}", args.step),
+                ),
+                None => (FailureKind::Crash, format!("step {}: {how}", args.step)),
             };
-            fail(FailureKind::Crash, message, None)
+            fail(kind, message, None)
         }
     }
 }
@@ -400,6 +406,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let msg = |f: Finished, k: Option<f64>| match step_outcome(&args(), dir.path(), &f, k) {
             StepOutcome::Fail { failure } if failure.kind == FailureKind::Crash => failure.message,
+            // Killed because it would not stop: a kind of its own.
+            StepOutcome::Fail { failure } if failure.kind == FailureKind::Killed => failure.message,
             o => panic!("{o:?}"),
         };
         assert_eq!(

@@ -469,14 +469,15 @@ impl Sequencer<'_> {
                     r.log,
                 ),
             },
-            // Stopped as planned: whatever the signal did to it, it did its job.
-            Ok(Ended::StoppedRunning(r)) => {
-                let value = match r.outcome {
-                    StepOutcome::Pass { value } => Some(value),
-                    _ => None,
-                };
-                (Status::Pass, None, value, r.log)
-            }
+            // Stopped as planned: whatever the signal did to it, it did its job, unless it
+            // would not stop and had to be killed, which fails any step.
+            Ok(Ended::StoppedRunning(r)) => match r.outcome {
+                StepOutcome::Fail { failure } if failure.kind == FailureKind::Killed => {
+                    (Status::Fail, Some(failure), None, r.log)
+                }
+                StepOutcome::Pass { value } => (Status::Pass, None, Some(value), r.log),
+                _ => (Status::Pass, None, None, r.log),
+            },
             Ok(Ended::NoResult) => (
                 Status::Fail,
                 Some(Failure {
