@@ -260,3 +260,48 @@ fn a_background_step_that_will_not_stop_is_killed_and_fails() {
     let subs = subtests(&s.results_yml(), "failures");
     assert_eq!(subs[0].1, "FAIL", "{subs:?}");
 }
+
+#[test]
+fn a_timeout_says_where_the_step_hung_in_every_thread() {
+    need_python!();
+    let s = Scratch::new();
+    let run = s.run(&fixtures(), &["--suite", "failures", "--only", "09"]);
+    assert_eq!(run.code, 1, "{run}");
+    let rj = s.run_json();
+    let t = test(&rj, "failures", "09");
+    let hang = &t.steps[0];
+    let f = hang.failure.as_ref().unwrap();
+    assert_eq!(f.kind, FailureKind::Timeout);
+    assert_eq!(
+        f.message,
+        "step hang timed out after 2 s in wait_for_peer (failures/test_09.py:17)"
+    );
+    // Every thread: the step's own, and the one it started.
+    let tb = f.traceback.as_deref().unwrap_or_default();
+    assert!(
+        tb.contains("test_09.py\", line 17 in wait_for_peer"),
+        "{tb}"
+    );
+    assert!(tb.contains("test_09.py\", line 29 in hang"), "{tb}");
+    assert!(tb.contains("test_09.py\", line 22 in spin"), "{tb}");
+    // The test's error, results.yml and the test log say so too.
+    assert!(
+        t.error.starts_with(
+            "step hang on local timed out after 2 s in wait_for_peer (failures/test_09.py:17)"
+        ),
+        "{}",
+        t.error
+    );
+    assert!(t.error.contains("line 22 in spin"), "{}", t.error);
+    let subs = subtests(&s.results_yml(), "failures");
+    assert!(subs[0].2.contains("in wait_for_peer"), "{subs:?}");
+    let log = std::fs::read_dir(s.latest())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("failures.test_09.test_log."))
+        .expect("the test log");
+    let log = std::fs::read_to_string(log).unwrap();
+    assert!(log.contains("LUTF-FIXTURE-HANG-STARTED"), "{log}");
+    assert!(log.contains("line 17 in wait_for_peer"), "{log}");
+    assert!(log.contains("line 22 in spin"), "{log}");
+}
