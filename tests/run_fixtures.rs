@@ -167,19 +167,33 @@ fn params_reach_steps_and_broken_imports_fail_with_the_run_going_on() {
             "features,failures",
             "--only",
             "01,04",
-            "--param",
+            "--param-json",
             "count=3",
             "--param",
             "net=tcp",
+            // Strings as given: a version is not the float 2.1, a long number loses nothing.
+            "--param",
+            "version=2.10",
+            "--param",
+            "serial=12345678901234567890123",
+            "--param-json",
+            r#"nets=["tcp", "o2ib"]"#,
+            "--param-json",
+            "ratio=2.50",
         ],
     );
     assert_eq!(run.code, 1, "{run}");
     let rj = s.run_json();
     let f = test(&rj, "features", "01");
     assert_eq!(f.status, Status::Pass, "{}", f.error);
+    // The values as the step saw them in Python (it returns `ctx.params`).
     let value = f.steps[0].value.as_ref().unwrap();
     assert_eq!(value["params"]["count"], 3);
     assert_eq!(value["params"]["net"], "tcp");
+    assert_eq!(value["params"]["version"], "2.10");
+    assert_eq!(value["params"]["serial"], "12345678901234567890123");
+    assert_eq!(value["params"]["nets"], serde_json::json!(["tcp", "o2ib"]));
+    assert_eq!(value["params"]["ratio"], 2.5);
     let broken = test(&rj, "failures", "01");
     assert_eq!(broken.status, Status::Fail);
     assert!(
@@ -304,4 +318,51 @@ fn a_timeout_says_where_the_step_hung_in_every_thread() {
     assert!(log.contains("LUTF-FIXTURE-HANG-STARTED"), "{log}");
     assert!(log.contains("line 17 in wait_for_peer"), "{log}");
     assert!(log.contains("line 22 in spin"), "{log}");
+}
+
+#[test]
+fn a_typed_param_that_would_lose_digits_is_refused_before_anything_runs() {
+    need_python!();
+    let s = Scratch::new();
+    let run = s.run(
+        &fixtures(),
+        &[
+            "--suite",
+            "features",
+            "--only",
+            "01",
+            "--param-json",
+            "serial=12345678901234567890123",
+        ],
+    );
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.stderr
+            .contains("the number 12345678901234567890123 does not fit a 64-bit integer"),
+        "{run}"
+    );
+    assert!(
+        run.stderr
+            .contains("--param serial=12345678901234567890123"),
+        "{run}"
+    );
+    assert!(!s.results().exists(), "nothing ran: {run}");
+    // One key, two options: which one was meant is not guessed.
+    let run = s.run(
+        &fixtures(),
+        &[
+            "--suite",
+            "features",
+            "--param",
+            "n=1",
+            "--param-json",
+            "n=1",
+        ],
+    );
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.stderr
+            .contains("\"n\" is given with both --param and --param-json"),
+        "{run}"
+    );
 }

@@ -129,8 +129,8 @@ impl HoldRun {
             .arg(root().join("tests/fixtures/runner-suites"))
             .args(["--suite", "hold", "--results"])
             .arg(hosts.dir.path().join("results"))
-            // A JSON string: a number would lose digits on its way to `sleep`.
-            .arg(format!("--param=marker=\"300.{m}\""))
+            // A string, as every --param is: `sleep` gets its digits as written.
+            .arg(format!("--param=marker=300.{m}"))
             .arg(format!("--param=held={node_marks}/lutf-held-{m}"))
             .args(extra)
             .current_dir(hosts.dir.path())

@@ -116,6 +116,7 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
     let started = now_rfc3339();
     // Before anything connects: a secret that is not set is a usage error.
     let secrets = crate::secrets::from_env(&args.secret_env)?;
+    let params = args.all_params().map_err(anyhow::Error::msg)?;
     crate::secrets::install(&secrets);
     let cluster = super::cluster(global)?;
     let (dir, suites) = if args.rerun_failed {
@@ -238,7 +239,7 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
     ));
     let config = RunConfig {
         timeout: args.timeout,
-        params: args.params.iter().cloned().collect::<BTreeMap<_, _>>(),
+        params,
         fail_fast: args.fail_fast,
         repeat: args.repeat,
         output_limit: None,
