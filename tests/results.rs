@@ -93,6 +93,7 @@ fn step(
         status,
         failure: None,
         value: None,
+        large_value: None,
         log: Captured::default(),
     }
 }

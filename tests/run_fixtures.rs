@@ -366,3 +366,85 @@ fn a_typed_param_that_would_lose_digits_is_refused_before_anything_runs() {
         "{run}"
     );
 }
+
+#[test]
+fn a_large_value_reaches_the_next_step_whole_and_the_results_show_it_bounded() {
+    need_python!();
+    let s = Scratch::new();
+    let run = s.run(&fixtures(), &["--suite", "features", "--only", "03"]);
+    assert_eq!(run.code, 0, "{run}");
+    // What `big` returned, as the fixture builds it.
+    let whole = format!(
+        "LUTF-HEAD-{}-LUTF-TAIL",
+        "0123456789abcdef".repeat(7 * 65536)
+    );
+    let rj = s.run_json();
+    let t = test(&rj, "features", "03");
+    assert_eq!(t.status, Status::Pass, "{}", t.error);
+    let step = |n: &str| t.steps.iter().find(|s| s.name == n).unwrap();
+
+    // The step after it got it whole.
+    let checked = step("check").value.clone().unwrap();
+    assert_eq!(checked["length"], whole.len());
+    let sha = {
+        use sha2::Digest;
+        sha2::Sha256::digest(whole.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    assert_eq!(checked["sha256"], sha);
+
+    // The results keep its head, its tail and its size, not the value.
+    let big = step("big");
+    assert_eq!(big.value, None);
+    let large = big.large_value.as_ref().expect("a bounded value");
+    let json_len = whole.len() as u64 + 2; // the JSON string's quotes
+    assert_eq!(large.bytes, json_len);
+    assert!(
+        large.head.starts_with("\"LUTF-HEAD-0123"),
+        "{}",
+        &large.head[..20]
+    );
+    assert!(
+        large.tail.ends_with("cdef-LUTF-TAIL\""),
+        "{}",
+        &large.tail[large.tail.len() - 20..]
+    );
+    let bound = lutf::outcome::MAX_SHOWN_VALUE;
+    assert!(large.head.len() + large.tail.len() <= bound);
+
+    // Every file stays small: well under the value's 7 MiB.
+    let dir = s.latest();
+    let log = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("features.test_03.test_log."))
+        .expect("the test log");
+    for file in [
+        log.clone(),
+        dir.join("junit.xml"),
+        dir.join("run.json"),
+        dir.join("report.html"),
+    ] {
+        let size = std::fs::metadata(&file).unwrap().len();
+        assert!(
+            size < 4 * bound as u64 + 64 * 1024,
+            "{}: {size} bytes",
+            file.display()
+        );
+    }
+    // The test log says how large it was, with both ends.
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("returned: \"LUTF-HEAD-"), "{}", &text[..500]);
+    assert!(
+        text.contains(&format!("[lutf: {json_len} bytes of JSON;")),
+        "no size"
+    );
+    assert!(text.contains("-LUTF-TAIL\""), "no tail");
+    let report = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(
+        report.contains(&format!("({json_len} bytes of JSON)")),
+        "no size in the report"
+    );
+}

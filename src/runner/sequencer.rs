@@ -548,12 +548,15 @@ impl Sequencer<'_> {
                 traceback: f.traceback,
             }),
             value,
+            large_value: None,
             log,
         };
         crate::secrets::redact_record(&self.redactor, &mut record);
         s.st = St::Done;
         s.passed = status == Status::Pass;
-        s.value = record.value.clone();
+        // The steps after it get the value whole; the results show a bounded one.
+        s.value = record.value.take();
+        record.set_value(s.value.as_ref());
         match status {
             Status::Fail => self.failures.push(i),
             Status::Skip if !s.plan.cleanup && self.skip.is_none() => {
@@ -593,6 +596,7 @@ impl Sequencer<'_> {
                 traceback: None,
             }),
             value: None,
+            large_value: None,
             log: Captured::default(),
         };
         self.ctx.reporter.event(&Event::StepFinished {
@@ -647,6 +651,7 @@ impl Sequencer<'_> {
                         traceback: None,
                     }),
                     value: None,
+                    large_value: None,
                     log: Captured::default(),
                 }),
             }
