@@ -129,6 +129,7 @@ fn a_second_sigint_still_writes_every_finished_test_and_the_summary() {
     let s = Scratch::new();
     let started = s.dir.path().join("started");
     let tidying = s.dir.path().join("tidying");
+    let late = s.dir.path().join("late");
     let mut child = Command::new(env!("CARGO_BIN_EXE_lutf"))
         .arg("run")
         .arg("--suites")
@@ -140,6 +141,7 @@ fn a_second_sigint_still_writes_every_finished_test_and_the_summary() {
         .arg(s.dir.path().join("work"))
         .arg(format!("--param=started={}", started.display()))
         .arg(format!("--param=tidying={}", tidying.display()))
+        .arg(format!("--param=late={}", late.display()))
         .current_dir(s.dir.path())
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
@@ -172,6 +174,24 @@ fn a_second_sigint_still_writes_every_finished_test_and_the_summary() {
         run.stderr.contains("interrupted again"),
         "the second SIGINT was seen: {run}"
     );
+
+    // No step starts once lutf quits: the cleanup after the killed one never runs (a job
+    // of the local transport has no owner to outlive, so it would run on for its timeout).
+    // Its mark would come within a second of its start; none comes.
+    let t2 = Instant::now();
+    while t2.elapsed() < Duration::from_secs(3) && !late.exists() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if let Ok(pid) = std::fs::read_to_string(&late) {
+        if let Ok(pid) = pid.trim().parse::<i32>() {
+            if pid > 1 {
+                // SAFETY: plain kill(2) of the step lutf left behind, so the test leaves
+                // nothing running.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+        panic!("cleanup `late` started after the second SIGINT: {run}");
+    }
 
     // Every finished test is in run.json, marked as an interrupted run: test_01, and
     // test_02 when killing its cleanup let it end before lutf quit.

@@ -507,7 +507,11 @@ pub async fn watch_signals(
                 }
             });
             tokio::select! {
-                _ = words => return, // the run had ended: it quits by itself
+                done = words => {
+                    if done.is_ok() {
+                        return; // the run had ended: it quits by itself
+                    }
+                }
                 _ = int.recv() => {}
                 _ = term.recv() => {}
             }
