@@ -1,5 +1,6 @@
 //! The command line: every subcommand's arguments, with `--help` text and examples.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -162,7 +163,7 @@ pub enum Command {
   lutf run --suite samples --only 01,03     two of them
   lutf run --suite dlc --except 18a         all but one
   lutf run --dry-run                        the plans and role bindings, running nothing
-  lutf run --param nettype=tcp --param count=3
+  lutf run --param nettype=tcp --param-json count=3
   lutf run --rerun-failed                   the tests that failed in results/latest
   lutf run --secret-env LNET_KEY            ctx.secrets['LNET_KEY'] from $LNET_KEY
 Each test is `suites/<suite>/test_<id>.py`; `01` and `test_01` both name it.")]
@@ -369,10 +370,17 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR", default_value = "results")]
     pub results: PathBuf,
 
-    /// A parameter for every step (`ctx.params`); VALUE is read as JSON when it parses
-    /// (`3`, `true`, `[1,2]`), else taken as a string. Repeatable.
+    /// A parameter for every step (`ctx.params[KEY]`): VALUE as a string, exactly as given
+    /// (`version=2.10` is "2.10"). Repeatable.
     #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
     pub params: Vec<(String, serde_json::Value)>,
+
+    /// A typed parameter for every step: VALUE is JSON (`count=3`, `slow=true`,
+    /// `nets=["tcp","o2ib"]`, `version="2.10"`). A number that would lose digits on its way
+    /// (beyond 64-bit integers, more precise than a double) is refused: pass it as a
+    /// string. Repeatable; a KEY may not be given with --param too.
+    #[arg(long = "param-json", value_name = "KEY=JSON", value_parser = parse_param_json)]
+    pub params_json: Vec<(String, serde_json::Value)>,
 
     /// Hand every step the secret `ctx.secrets[NAME]`: the value of the environment variable
     /// NAME, read from lutf's own environment (never from the command line, where `ps` and
@@ -392,6 +400,24 @@ pub struct RunArgs {
     pub rerun_failed: bool,
 }
 
+impl RunArgs {
+    /// The parameters of `--param` and `--param-json` by key (the last of a key given twice
+    /// with the same option wins); a key given with both options is an error.
+    pub fn all_params(&self) -> Result<BTreeMap<String, serde_json::Value>, String> {
+        let strings: BTreeMap<_, _> = self.params.iter().cloned().collect();
+        let mut all = strings.clone();
+        for (key, value) in &self.params_json {
+            if strings.contains_key(key) {
+                return Err(format!(
+                    "parameter {key:?} is given with both --param and --param-json; give it once"
+                ));
+            }
+            all.insert(key.clone(), value.clone());
+        }
+        Ok(all)
+    }
+}
+
 fn positive_secs(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
@@ -399,8 +425,8 @@ fn positive_secs(s: &str) -> Result<f64, String> {
     }
 }
 
-/// Reads `KEY=VALUE`: the value as JSON when it is JSON, else as a string.
-pub fn parse_param(s: &str) -> Result<(String, serde_json::Value), String> {
+/// Splits `KEY=VALUE` (the key trimmed, never empty).
+fn key_value(s: &str) -> Result<(&str, &str), String> {
     let (key, value) = s
         .split_once('=')
         .ok_or_else(|| format!("{s:?} is not KEY=VALUE"))?;
@@ -408,9 +434,104 @@ pub fn parse_param(s: &str) -> Result<(String, serde_json::Value), String> {
     if key.is_empty() {
         return Err(format!("{s:?} has an empty KEY"));
     }
-    let value = serde_json::from_str(value)
-        .unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
+    Ok((key, value))
+}
+
+/// Reads `--param KEY=VALUE`: the value is a string, as given.
+pub fn parse_param(s: &str) -> Result<(String, serde_json::Value), String> {
+    let (key, value) = key_value(s)?;
+    Ok((
+        key.to_string(),
+        serde_json::Value::String(value.to_string()),
+    ))
+}
+
+/// Reads `--param-json KEY=JSON`: the value is JSON, and no number in it may lose digits
+/// (see [`lossy_number`]).
+pub fn parse_param_json(s: &str) -> Result<(String, serde_json::Value), String> {
+    let (key, text) = key_value(s)?;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("{key}: {text:?} is not JSON: {e}"))?;
+    if let Some((number, why)) = lossy_number(text) {
+        return Err(format!(
+            "{key}: the number {number} {why}; to keep it exactly, pass it as a string \
+             (--param {key}={number}, or \"{number}\" in JSON)"
+        ));
+    }
     Ok((key.to_string(), value))
+}
+
+/// The first number of the JSON `text` that would not arrive as written, with why: an
+/// integer beyond 64 bits (it would become a float), or a number with more digits than
+/// a double holds. Numbers in strings are not numbers.
+pub fn lossy_number(text: &str) -> Option<(&str, &'static str)> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let mut in_string = false;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if in_string {
+            match c {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        if c == b'"' {
+            in_string = true;
+            i += 1;
+            continue;
+        }
+        if c == b'-' || c.is_ascii_digit() {
+            let start = i;
+            while i < bytes.len()
+                && matches!(bytes[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+            {
+                i += 1;
+            }
+            let number = &text[start..i];
+            if !number.contains(['.', 'e', 'E']) {
+                if number.parse::<i64>().is_err() && number.parse::<u64>().is_err() {
+                    return Some((number, "does not fit a 64-bit integer"));
+                }
+            } else {
+                let exact = number
+                    .parse::<f64>()
+                    .is_ok_and(|f| f.is_finite() && decimal(&format!("{f:e}")) == decimal(number));
+                if !exact {
+                    return Some((number, "has more digits than a double holds"));
+                }
+            }
+            continue;
+        }
+        i += 1;
+    }
+    None
+}
+
+/// A JSON number's decimal value as (negative, significant digits, power of ten), so that
+/// `2.10`, `2.1` and `21e-1` compare equal.
+fn decimal(number: &str) -> (bool, String, i64) {
+    let (negative, rest) = match number.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, number),
+    };
+    let (mantissa, exp) = match rest.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.trim_start_matches('+').parse::<i64>().unwrap_or(0)),
+        None => (rest, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all = format!("{int}{frac}");
+    let mut exp = exp - frac.len() as i64;
+    let digits = all.trim_start_matches('0');
+    let trimmed = digits.trim_end_matches('0');
+    exp += (digits.len() - trimmed.len()) as i64;
+    if trimmed.is_empty() {
+        return (false, String::new(), 0);
+    }
+    (negative, trimmed.to_string(), exp)
 }
 
 /// `lutf lnet`.
@@ -877,22 +998,59 @@ mod tests {
     }
 
     #[test]
-    fn params_are_json_when_they_parse() {
+    fn params_are_strings_as_given() {
         use serde_json::json;
-        assert_eq!(parse_param("n=3").unwrap(), ("n".into(), json!(3)));
+        assert_eq!(parse_param("n=3").unwrap(), ("n".into(), json!("3")));
         assert_eq!(
-            parse_param("net=tcp").unwrap(),
-            ("net".into(), json!("tcp"))
+            parse_param("version=2.10").unwrap(),
+            ("version".into(), json!("2.10"))
+        );
+        assert_eq!(
+            parse_param("big=12345678901234567890123").unwrap(),
+            ("big".into(), json!("12345678901234567890123"))
         );
         assert_eq!(
             parse_param("l=[1, 2]").unwrap(),
-            ("l".into(), json!([1, 2]))
+            ("l".into(), json!("[1, 2]"))
         );
-        assert_eq!(parse_param("s=\"3\"").unwrap(), ("s".into(), json!("3")));
+        assert_eq!(
+            parse_param("s=\"3\"").unwrap(),
+            ("s".into(), json!("\"3\""))
+        );
         assert_eq!(parse_param("e=").unwrap(), ("e".into(), json!("")));
         assert_eq!(parse_param("x=a=b").unwrap(), ("x".into(), json!("a=b")));
         assert!(parse_param("novalue").is_err());
         assert!(parse_param("=3").is_err());
+    }
+
+    #[test]
+    fn json_params_are_typed_and_never_lossy() {
+        use serde_json::json;
+        let p = |s: &str| parse_param_json(s).map(|(_, v)| v);
+        assert_eq!(p("n=3").unwrap(), json!(3));
+        assert_eq!(p("n=-9223372036854775808").unwrap(), json!(i64::MIN));
+        assert_eq!(p("n=18446744073709551615").unwrap(), json!(u64::MAX));
+        assert_eq!(p("v=2.10").unwrap(), json!(2.1));
+        assert_eq!(p("v=1e3").unwrap(), json!(1000.0));
+        assert_eq!(p("v=\"2.10\"").unwrap(), json!("2.10"));
+        assert_eq!(p("l=[1, true, null]").unwrap(), json!([1, true, null]));
+        // Digits in strings are not numbers.
+        assert_eq!(
+            p(r#"m={"id": "12345678901234567890123", "a\"1": 2}"#).unwrap(),
+            json!({"id": "12345678901234567890123", "a\"1": 2})
+        );
+        let e = p("big=12345678901234567890123").unwrap_err();
+        assert!(
+            e.contains("12345678901234567890123 does not fit a 64-bit integer"),
+            "{e}"
+        );
+        assert!(e.contains("--param big=12345678901234567890123"), "{e}");
+        let e = p("l=[1, 18446744073709551616]").unwrap_err();
+        assert!(e.contains("18446744073709551616"), "{e}");
+        let e = p("pi=3.14159265358979323846").unwrap_err();
+        assert!(e.contains("more digits than a double holds"), "{e}");
+        assert!(p("v=tcp").unwrap_err().contains("is not JSON"));
+        assert!(p("novalue").is_err());
     }
 
     #[test]
@@ -920,7 +1078,7 @@ mod tests {
         assert_eq!(r.suite, ["a,b", "c"]);
         assert_eq!(r.timeout, 2.5);
         assert_eq!(r.repeat, 1);
-        assert_eq!(r.params, [("k".to_string(), serde_json::json!(1))]);
+        assert_eq!(r.params, [("k".to_string(), serde_json::json!("1"))]);
         assert_eq!(
             cli.global.suites.as_deref(),
             Some(std::path::Path::new("/s"))

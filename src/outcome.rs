@@ -189,12 +189,78 @@ pub struct StepRecord {
     /// Why it failed, or why it was skipped / not run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<StepFailure>,
-    /// Its return value on PASS.
+    /// Its return value on PASS, when its JSON is at most [`MAX_SHOWN_VALUE`] bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<serde_json::Value>,
+    /// A larger return value, as the results show it: the head and tail of its JSON and its
+    /// size (the steps after it got it whole).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub large_value: Option<LargeValue>,
     /// Its output (stdout and stderr interleaved), bounded.
     #[serde(default)]
     pub log: Captured,
+}
+
+/// The most bytes of a return value's JSON that the results keep: a larger value keeps its
+/// first and last [`MAX_SHOWN_VALUE`]` / 2` bytes and its size, as step output does.
+pub const MAX_SHOWN_VALUE: usize = 64 * 1024;
+
+/// A return value too large for the results, as they show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LargeValue {
+    /// The size of its JSON, in bytes.
+    pub bytes: u64,
+    /// The start of its JSON.
+    pub head: String,
+    /// The end of its JSON.
+    pub tail: String,
+}
+
+impl StepRecord {
+    /// Sets the return value as the results show it: whole when its JSON is at most
+    /// [`MAX_SHOWN_VALUE`] bytes, else as a [`LargeValue`].
+    pub fn set_value(&mut self, value: Option<&serde_json::Value>) {
+        self.large_value = None;
+        self.value = None;
+        let Some(v) = value else {
+            return;
+        };
+        let json = v.to_string();
+        if json.len() <= MAX_SHOWN_VALUE {
+            self.value = Some(v.clone());
+            return;
+        }
+        let half = MAX_SHOWN_VALUE / 2;
+        let head_end = (0..=half)
+            .rev()
+            .find(|&i| json.is_char_boundary(i))
+            .unwrap_or(0);
+        let tail_start = (json.len() - half..json.len())
+            .find(|&i| json.is_char_boundary(i))
+            .unwrap_or(json.len());
+        self.large_value = Some(LargeValue {
+            bytes: json.len() as u64,
+            head: json[..head_end].to_string(),
+            tail: json[tail_start..].to_string(),
+        });
+    }
+
+    /// The return value for people: its JSON, or a large value's head and tail around a
+    /// line giving its size; `None` without a value (or with `null`).
+    pub fn value_text(&self) -> Option<String> {
+        if let Some(l) = &self.large_value {
+            let left_out = l.bytes - (l.head.len() + l.tail.len()) as u64;
+            return Some(format!(
+                "{}\n[lutf: {} bytes of JSON; {left_out} bytes left out here, the steps after \
+                 it got all of it]\n{}",
+                l.head, l.bytes, l.tail
+            ));
+        }
+        self.value
+            .as_ref()
+            .filter(|v| !v.is_null())
+            .map(|v| v.to_string())
+    }
 }
 
 /// Why a step did not pass.
@@ -207,4 +273,56 @@ pub struct StepFailure {
     /// A traceback, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traceback: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn record() -> StepRecord {
+        StepRecord {
+            name: "s".into(),
+            role: "r".into(),
+            node: "n".into(),
+            cleanup: false,
+            background: false,
+            start: 0.0,
+            duration: 0.0,
+            status: Status::Pass,
+            failure: None,
+            value: None,
+            large_value: None,
+            log: Captured::default(),
+        }
+    }
+
+    #[test]
+    fn small_values_are_kept_large_ones_bounded_on_char_boundaries() {
+        let mut r = record();
+        r.set_value(Some(&json!({"a": [1, 2]})));
+        assert_eq!(r.value, Some(json!({"a": [1, 2]})));
+        assert_eq!(r.value_text().as_deref(), Some(r#"{"a":[1,2]}"#));
+        r.set_value(Some(&json!(null)));
+        assert_eq!(r.value_text(), None);
+
+        // Three-byte characters: no cut may split one.
+        let big = json!("é€".repeat(MAX_SHOWN_VALUE));
+        r.set_value(Some(&big));
+        assert_eq!(r.value, None);
+        let l = r.large_value.clone().unwrap();
+        assert_eq!(l.bytes, big.to_string().len() as u64);
+        assert!(l.head.len() + l.tail.len() <= MAX_SHOWN_VALUE);
+        assert!(l.head.starts_with("\"é€"));
+        assert!(l.tail.ends_with("€\""));
+        let text = r.value_text().unwrap();
+        assert!(
+            text.contains(&format!("[lutf: {} bytes of JSON;", l.bytes)),
+            "{}",
+            &text[..40]
+        );
+        // A value set again replaces the large one.
+        r.set_value(Some(&json!(1)));
+        assert_eq!((r.value, r.large_value), (Some(json!(1)), None));
+    }
 }

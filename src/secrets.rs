@@ -194,6 +194,10 @@ pub fn redact_record(r: &Redactor, record: &mut StepRecord) {
     if let Some(v) = &mut record.value {
         r.json(v);
     }
+    if let Some(l) = &mut record.large_value {
+        l.head = r.text(&l.head);
+        l.tail = r.text(&l.tail);
+    }
     r.captured(&mut record.log);
 }
 

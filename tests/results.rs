@@ -95,6 +95,7 @@ fn step(
         status,
         failure: None,
         value: None,
+        large_value: None,
         log: Captured::default(),
     }
 }
@@ -1196,5 +1197,37 @@ fn run_json_round_trips() {
     assert_eq!(
         conf.log.data.as_slice(),
         b"\x1b[31mred\x1b[0m nul\0 bad\xff utf8\n"
+    );
+}
+
+#[test]
+fn shared_results_take_one_last_write_and_nothing_after_it() {
+    let root = tempfile::tempdir().unwrap();
+    let run = sample_run();
+    let empty = empty_like(&run);
+    let dir = ResultsDir::create(root.path(), &empty).unwrap();
+    let shared = results::SharedResults::new(dir, &empty);
+    shared.record(&run).unwrap();
+    // The quitting side completes the run as last recorded.
+    let (last, written) = shared
+        .close(|last| {
+            last.interrupted = true;
+            last.finished = "2026-01-05T10:00:09Z".into();
+        })
+        .unwrap();
+    written.unwrap();
+    assert!(last.interrupted);
+    assert_eq!(last.tests().count(), run.tests().count());
+    // The other side finds it closed, and writes nothing more.
+    assert!(shared.close(|_| panic!("closed")).is_none());
+    shared.record(&empty).unwrap();
+    let stored = results::load_run(&shared.path()).unwrap();
+    assert!(stored.interrupted);
+    assert_eq!(stored.finished, "2026-01-05T10:00:09Z");
+    assert_eq!(stored.tests().count(), run.tests().count());
+    assert!(
+        files(&shared.path()).iter().all(|f| !f.starts_with('.')),
+        "{:?}",
+        files(&shared.path())
     );
 }

@@ -167,19 +167,33 @@ fn params_reach_steps_and_broken_imports_fail_with_the_run_going_on() {
             "features,failures",
             "--only",
             "01,04",
-            "--param",
+            "--param-json",
             "count=3",
             "--param",
             "net=tcp",
+            // Strings as given: a version is not the float 2.1, a long number loses nothing.
+            "--param",
+            "version=2.10",
+            "--param",
+            "serial=12345678901234567890123",
+            "--param-json",
+            r#"nets=["tcp", "o2ib"]"#,
+            "--param-json",
+            "ratio=2.50",
         ],
     );
     assert_eq!(run.code, 1, "{run}");
     let rj = s.run_json();
     let f = test(&rj, "features", "01");
     assert_eq!(f.status, Status::Pass, "{}", f.error);
+    // The values as the step saw them in Python (it returns `ctx.params`).
     let value = f.steps[0].value.as_ref().unwrap();
     assert_eq!(value["params"]["count"], 3);
     assert_eq!(value["params"]["net"], "tcp");
+    assert_eq!(value["params"]["version"], "2.10");
+    assert_eq!(value["params"]["serial"], "12345678901234567890123");
+    assert_eq!(value["params"]["nets"], serde_json::json!(["tcp", "o2ib"]));
+    assert_eq!(value["params"]["ratio"], 2.5);
     let broken = test(&rj, "failures", "01");
     assert_eq!(broken.status, Status::Fail);
     assert!(
@@ -224,4 +238,213 @@ fn excepted_tests_are_reported_skipped() {
     assert_eq!(subs[0].1, "SKIP");
     assert_eq!(subs[0].2, "excluded by --except");
     assert_eq!(subs[3].2, "this fixture always skips");
+}
+
+#[test]
+fn a_background_step_that_will_not_stop_is_killed_and_fails() {
+    need_python!();
+    let s = Scratch::new();
+    let run = s.run(&fixtures(), &["--suite", "failures", "--only", "08"]);
+    assert_eq!(run.code, 1, "{run}");
+    let rj = s.run_json();
+    let t = test(&rj, "failures", "08");
+    assert_eq!(t.status, Status::Fail, "{run}");
+    let deaf = t.steps.iter().find(|s| s.name == "deaf").unwrap();
+    assert_eq!(deaf.status, Status::Fail, "{deaf:?}");
+    let f = deaf.failure.as_ref().unwrap();
+    assert_eq!(f.kind, FailureKind::Killed);
+    assert_eq!(
+        f.message,
+        "step deaf did not stop within 2 s of SIGTERM and was killed"
+    );
+    assert!(deaf
+        .log
+        .data
+        .to_string_lossy()
+        .contains("LUTF-FIXTURE-DEAF-STARTED"));
+    assert_eq!(deaf.value, None);
+    let go = t.steps.iter().find(|s| s.name == "go").unwrap();
+    assert_eq!(go.status, Status::Pass);
+    assert!(
+        t.error
+            .starts_with("step deaf on local did not stop within 2 s of SIGTERM"),
+        "{}",
+        t.error
+    );
+    let subs = subtests(&s.results_yml(), "failures");
+    assert_eq!(subs[0].1, "FAIL", "{subs:?}");
+}
+
+#[test]
+fn a_timeout_says_where_the_step_hung_in_every_thread() {
+    need_python!();
+    let s = Scratch::new();
+    let run = s.run(&fixtures(), &["--suite", "failures", "--only", "09"]);
+    assert_eq!(run.code, 1, "{run}");
+    let rj = s.run_json();
+    let t = test(&rj, "failures", "09");
+    let hang = &t.steps[0];
+    let f = hang.failure.as_ref().unwrap();
+    assert_eq!(f.kind, FailureKind::Timeout);
+    assert_eq!(
+        f.message,
+        "step hang timed out after 2 s in wait_for_peer (failures/test_09.py:17)"
+    );
+    // Every thread: the step's own, and the one it started.
+    let tb = f.traceback.as_deref().unwrap_or_default();
+    assert!(
+        tb.contains("test_09.py\", line 17 in wait_for_peer"),
+        "{tb}"
+    );
+    assert!(tb.contains("test_09.py\", line 29 in hang"), "{tb}");
+    assert!(tb.contains("test_09.py\", line 22 in spin"), "{tb}");
+    // The test's error, results.yml and the test log say so too.
+    assert!(
+        t.error.starts_with(
+            "step hang on local timed out after 2 s in wait_for_peer (failures/test_09.py:17)"
+        ),
+        "{}",
+        t.error
+    );
+    assert!(t.error.contains("line 22 in spin"), "{}", t.error);
+    let subs = subtests(&s.results_yml(), "failures");
+    assert!(subs[0].2.contains("in wait_for_peer"), "{subs:?}");
+    let log = std::fs::read_dir(s.latest())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("failures.test_09.test_log."))
+        .expect("the test log");
+    let log = std::fs::read_to_string(log).unwrap();
+    assert!(log.contains("LUTF-FIXTURE-HANG-STARTED"), "{log}");
+    assert!(log.contains("line 17 in wait_for_peer"), "{log}");
+    assert!(log.contains("line 22 in spin"), "{log}");
+}
+
+#[test]
+fn a_typed_param_that_would_lose_digits_is_refused_before_anything_runs() {
+    need_python!();
+    let s = Scratch::new();
+    let run = s.run(
+        &fixtures(),
+        &[
+            "--suite",
+            "features",
+            "--only",
+            "01",
+            "--param-json",
+            "serial=12345678901234567890123",
+        ],
+    );
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.stderr
+            .contains("the number 12345678901234567890123 does not fit a 64-bit integer"),
+        "{run}"
+    );
+    assert!(
+        run.stderr
+            .contains("--param serial=12345678901234567890123"),
+        "{run}"
+    );
+    assert!(!s.results().exists(), "nothing ran: {run}");
+    // One key, two options: which one was meant is not guessed.
+    let run = s.run(
+        &fixtures(),
+        &[
+            "--suite",
+            "features",
+            "--param",
+            "n=1",
+            "--param-json",
+            "n=1",
+        ],
+    );
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.stderr
+            .contains("\"n\" is given with both --param and --param-json"),
+        "{run}"
+    );
+}
+
+#[test]
+fn a_large_value_reaches_the_next_step_whole_and_the_results_show_it_bounded() {
+    need_python!();
+    let s = Scratch::new();
+    let run = s.run(&fixtures(), &["--suite", "features", "--only", "03"]);
+    assert_eq!(run.code, 0, "{run}");
+    // What `big` returned, as the fixture builds it.
+    let whole = format!(
+        "LUTF-HEAD-{}-LUTF-TAIL",
+        "0123456789abcdef".repeat(7 * 65536)
+    );
+    let rj = s.run_json();
+    let t = test(&rj, "features", "03");
+    assert_eq!(t.status, Status::Pass, "{}", t.error);
+    let step = |n: &str| t.steps.iter().find(|s| s.name == n).unwrap();
+
+    // The step after it got it whole.
+    let checked = step("check").value.clone().unwrap();
+    assert_eq!(checked["length"], whole.len());
+    let sha = {
+        use sha2::Digest;
+        sha2::Sha256::digest(whole.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    assert_eq!(checked["sha256"], sha);
+
+    // The results keep its head, its tail and its size, not the value.
+    let big = step("big");
+    assert_eq!(big.value, None);
+    let large = big.large_value.as_ref().expect("a bounded value");
+    let json_len = whole.len() as u64 + 2; // the JSON string's quotes
+    assert_eq!(large.bytes, json_len);
+    assert!(
+        large.head.starts_with("\"LUTF-HEAD-0123"),
+        "{}",
+        &large.head[..20]
+    );
+    assert!(
+        large.tail.ends_with("cdef-LUTF-TAIL\""),
+        "{}",
+        &large.tail[large.tail.len() - 20..]
+    );
+    let bound = lutf::outcome::MAX_SHOWN_VALUE;
+    assert!(large.head.len() + large.tail.len() <= bound);
+
+    // Every file stays small: well under the value's 7 MiB.
+    let dir = s.latest();
+    let log = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("features.test_03.test_log."))
+        .expect("the test log");
+    for file in [
+        log.clone(),
+        dir.join("junit.xml"),
+        dir.join("run.json"),
+        dir.join("report.html"),
+    ] {
+        let size = std::fs::metadata(&file).unwrap().len();
+        assert!(
+            size < 4 * bound as u64 + 64 * 1024,
+            "{}: {size} bytes",
+            file.display()
+        );
+    }
+    // The test log says how large it was, with both ends.
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("returned: \"LUTF-HEAD-"), "{}", &text[..500]);
+    assert!(
+        text.contains(&format!("[lutf: {json_len} bytes of JSON;")),
+        "no size"
+    );
+    assert!(text.contains("-LUTF-TAIL\""), "no tail");
+    let report = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(
+        report.contains(&format!("({json_len} bytes of JSON)")),
+        "no size in the report"
+    );
 }

@@ -64,6 +64,7 @@ pub fn call(
         Limits {
             timeout: Some(timeout),
             grace: GRACE,
+            dump: None,
         },
         |_| {},
     )?;
@@ -148,6 +149,7 @@ pub fn node_glibc() -> Option<String> {
         Limits {
             timeout: Some(Duration::from_secs(10)),
             grace: Duration::from_secs(1),
+            dump: None,
         },
         |_| {},
     )

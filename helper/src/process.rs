@@ -71,12 +71,69 @@ pub enum Output {
 }
 
 /// Time limits.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Limits {
     /// When the group gets SIGTERM (`None`: never).
     pub timeout: Option<Duration>,
     /// From SIGTERM to SIGKILL.
     pub grace: Duration,
+    /// When the timeout expires, first ask the command where it is (see [`Dump`]).
+    pub dump: Option<Dump>,
+}
+
+/// Before a command is stopped for its timeout: `signal` goes to the command alone (not
+/// its group), which answers by writing where it is (its stack) into `file`; the group
+/// gets SIGTERM once that file has stopped growing, or after `wait` at most.
+#[derive(Debug, Clone)]
+pub struct Dump {
+    /// The signal the command writes its stack on.
+    pub signal: i32,
+    /// Where it writes it.
+    pub file: PathBuf,
+    /// The longest wait for it.
+    pub wait: Duration,
+}
+
+/// How long a dump file must keep its size to count as written.
+const DUMP_QUIET: Duration = Duration::from_millis(50);
+
+/// A dump being waited for.
+struct Dumping {
+    file: PathBuf,
+    until: Instant,
+    /// The file's last size seen, and since when.
+    size: Option<(u64, Instant)>,
+}
+
+impl Dumping {
+    /// Whether to stop waiting: the file has something and kept its size for
+    /// [`DUMP_QUIET`], or the wait is over.
+    fn done(&mut self, now: Instant) -> bool {
+        if now >= self.until {
+            return true;
+        }
+        let len = std::fs::metadata(&self.file).map_or(0, |m| m.len());
+        match self.size {
+            Some((last, since)) if last == len => len > 0 && now >= since + DUMP_QUIET,
+            _ => {
+                self.size = Some((len, now));
+                false
+            }
+        }
+    }
+}
+
+/// SIGTERM (then SIGCONT, for a stopped group) to group `pgid`, or SIGKILL at once when
+/// `grace` is zero; answers when SIGKILL is due.
+fn stop_group(pgid: i32, grace: Duration, now: Instant) -> Option<Instant> {
+    if grace.is_zero() {
+        pgroup::signal(pgid, libc::SIGKILL);
+        None
+    } else {
+        pgroup::signal(pgid, libc::SIGTERM);
+        pgroup::signal(pgid, libc::SIGCONT);
+        Some(now + grace)
+    }
 }
 
 /// How a command ended.
@@ -373,6 +430,7 @@ pub fn run(
     let sweep = reaper::adopting();
     let mut next_reap = start + reaper::REAP_EVERY;
     let mut timed_out = false;
+    let mut dumping: Option<Dumping> = None;
     let mut kill_at: Option<Instant> = None;
     let mut ended: Option<(ExitStatus, Instant)> = None;
     let mut drain_until = None;
@@ -382,13 +440,22 @@ pub fn run(
         if ended.is_none() {
             if !timed_out && deadline.is_some_and(|d| now >= d) {
                 timed_out = true;
-                if limits.grace.is_zero() {
-                    pgroup::signal(pgid, libc::SIGKILL);
-                } else {
-                    pgroup::signal(pgid, libc::SIGTERM);
-                    pgroup::signal(pgid, libc::SIGCONT);
-                    kill_at = Some(now + limits.grace);
+                match &limits.dump {
+                    // SAFETY: kill has no memory-safety preconditions; the target is the
+                    // command we started (its leader; the group keeps running meanwhile).
+                    Some(d) if unsafe { libc::kill(pgid, d.signal) } == 0 => {
+                        dumping = Some(Dumping {
+                            file: d.file.clone(),
+                            until: now + d.wait,
+                            size: None,
+                        });
+                    }
+                    _ => kill_at = stop_group(pgid, limits.grace, now),
                 }
+            }
+            if dumping.as_mut().is_some_and(|d| d.done(now)) {
+                dumping = None;
+                kill_at = stop_group(pgid, limits.grace, now);
             }
             if kill_at.is_some_and(|k| now >= k) {
                 pgroup::signal(pgid, libc::SIGKILL);
@@ -415,6 +482,11 @@ pub fn run(
         let mut next: Option<Instant> = None;
         for t in [
             deadline.filter(|_| !timed_out && ended.is_none()),
+            // A dump being written is looked at often.
+            dumping
+                .as_ref()
+                .filter(|_| ended.is_none())
+                .map(|_| now + DUMP_QUIET / 5),
             kill_at,
             drain_until,
             Some(next_reap).filter(|_| sweep && ended.is_none()),
@@ -479,6 +551,7 @@ pub fn run(
                         drain_until = Some(at + DRAIN);
                         feeder.file = None;
                         kill_at = None;
+                        dumping = None;
                         if pgroup::alive(pgid) {
                             pgroup::signal(pgid, libc::SIGTERM);
                             pgroup::signal(pgid, libc::SIGCONT);
@@ -535,6 +608,7 @@ mod tests {
         Limits {
             timeout: timeout.map(Duration::from_secs_f64),
             grace: Duration::from_millis(500),
+            dump: None,
         }
     }
 

@@ -77,6 +77,7 @@ pub fn info(bundle_dir: &Path) -> PythonInfo {
     let limits = Limits {
         timeout: Some(PROBE_TIMEOUT),
         grace: Duration::from_secs(1),
+        dump: None,
     };
     let mut info = PythonInfo {
         path: Some(path.display().to_string()),

@@ -17,7 +17,7 @@ use std::time::Duration;
 use lutf_protocol::{ErrorKind, ErrorReply, Failure, FailureKind, StepArgs, StepOutcome, TestPlan};
 use serde::Deserialize;
 
-use crate::process::{CommandSpec, Finished, Limits};
+use crate::process::{CommandSpec, Dump, Finished, Limits};
 use crate::Env;
 
 /// How long reading a test's plan may take.
@@ -27,12 +27,26 @@ pub const PLAN_TIMEOUT: Duration = Duration::from_secs(60);
 /// `Stopped` exception, run the step's `finally` blocks and write its result.
 pub const GRACE: Duration = Duration::from_secs(2);
 
+/// The signal on which the runner writes every thread's Python stack (`faulthandler`) into
+/// [`file::STACK`]: sent to it when the step's timeout expires, before it is stopped.
+pub const DUMP_SIGNAL: i32 = libc::SIGUSR2;
+
+/// The longest wait for that stack before the step is stopped anyway (a process that
+/// cannot take signals, say in uninterruptible sleep).
+pub const DUMP_WAIT: Duration = Duration::from_secs(1);
+
+/// The most of a stack dump kept (head and tail) in the failure: a step with hundreds of
+/// threads must not make its result large.
+const MAX_STACK_BYTES: usize = 64 * 1024;
+
 /// File names in a step's folder (a scratch folder, or the job folder for `spawn_step`).
 pub mod file {
     /// The step's context, JSON.
     pub const CONTEXT: &str = "context.json";
     /// The runner's result, JSON.
     pub const RESULT: &str = "result.json";
+    /// Where the runner writes its stack on [`super::DUMP_SIGNAL`], beside the result.
+    pub const STACK: &str = "stack.txt";
     /// The step's working directory.
     pub const CWD: &str = "cwd";
 }
@@ -254,12 +268,60 @@ pub fn step_command(env: &Env, args: &StepArgs, dir: &Path) -> Result<CommandSpe
     )
 }
 
-/// The step's time limits.
-pub fn limits(args: &StepArgs) -> Limits {
+/// The step's time limits, for a step whose folder is `dir`: at its timeout its stack is
+/// asked for first, so that the failure says where it hung.
+pub fn limits(args: &StepArgs, dir: &Path) -> Limits {
     Limits {
         timeout: args.timeout.map(Duration::from_secs_f64),
         grace: GRACE,
+        dump: Some(Dump {
+            signal: DUMP_SIGNAL,
+            file: dir.join(file::STACK),
+            wait: DUMP_WAIT,
+        }),
     }
+}
+
+/// Where the step's own thread was in its test file, from a `faulthandler` dump: `in FUNC
+/// (suite/test_01.py:LINE)`, for the innermost frame of `test_file` in the thread that runs
+/// the step (the one whose stack goes through the runner's `run_step`).
+fn hung_at(stack: &str, test_file: &Path) -> Option<String> {
+    let name = test_file.file_name()?.to_string_lossy().into_owned();
+    let shown = match test_file.parent().and_then(Path::file_name) {
+        Some(suite) => format!("{}/{name}", suite.to_string_lossy()),
+        None => name.clone(),
+    };
+    let suffix = format!("/{shown}\"");
+    // Threads are blocks of lines, separated by blank lines.
+    let step_thread = stack.split("\n\n").find(|block| {
+        block
+            .lines()
+            .any(|l| l.trim_end().ends_with(" in run_step"))
+    })?;
+    step_thread.lines().find_map(|l| {
+        // `  File "/path/suite/test_01.py", line 17 in wait_for_peer`
+        let rest = l.trim().strip_prefix("File \"")?;
+        let (path, rest) = rest.split_once("\", line ")?;
+        if !format!("/{path}\"").ends_with(&suffix) {
+            return None;
+        }
+        let (line, func) = rest.split_once(" in ")?;
+        Some(format!("in {func} ({shown}:{line})"))
+    })
+}
+
+/// The stack the runner wrote into `dir` when its timeout expired, bounded (head and tail),
+/// or `None` when it wrote none.
+fn stack_dump(dir: &Path) -> Option<String> {
+    let data = std::fs::read(dir.join(file::STACK)).ok()?;
+    let text = String::from_utf8_lossy(&data);
+    let text = text.trim_end();
+    if text.is_empty() {
+        return None;
+    }
+    let mut capture = crate::capture::Capture::new(MAX_STACK_BYTES as u64);
+    capture.push(text.as_bytes());
+    Some(capture.finish().data.to_string_lossy())
 }
 
 /// What the runner wrote for `step`.
@@ -309,18 +371,34 @@ pub fn step_outcome(
         ))),
     };
     if f.timed_out {
-        // Whatever the runner managed to write, the verdict is the timeout; its
-        // traceback (where the step was when stopped) is worth keeping.
-        let traceback = match &written {
+        // Whatever the runner managed to write, the verdict is the timeout. Where the step
+        // hung is the stack it dumped when the timeout expired; the traceback of its
+        // failure once stopped (its `finally` blocks, say) is worth keeping too.
+        let stack = stack_dump(dir);
+        let shown = stack.as_deref().map(|s| {
+            format!(
+                "Every thread's stack when the timeout expired (most recent call first):\n{s}\n"
+            )
+        });
+        let stopped = match &written {
             Some(Ok(StepFile {
                 outcome: StepOutcome::Fail { failure },
             })) => failure.traceback.clone(),
             _ => None,
         };
+        let traceback = match (shown, stopped) {
+            (Some(s), Some(t)) => Some(format!("{s}\nOnce stopped, the step failed:\n{t}")),
+            (s, t) => s.or(t),
+        };
         let secs = args.timeout.unwrap_or_default();
+        let at = stack
+            .as_deref()
+            .and_then(|s| hung_at(s, Path::new(&args.file)))
+            .map(|at| format!(" {at}"))
+            .unwrap_or_default();
         return fail(
             FailureKind::Timeout,
-            format!("step {} timed out after {secs} s", args.step),
+            format!("step {} timed out after {secs} s{at}", args.step),
             traceback,
         );
     }
@@ -333,15 +411,21 @@ pub fn step_outcome(
                 (None, Some(s)) => format!("python was killed by signal {s} without a result"),
                 _ => "python ended without a result".to_string(),
             };
-            let message = match killed_after {
-                Some(g) if f.exit.signal == Some(libc::SIGKILL) => format!(
-                    "step {} did not stop within {g} s of SIGTERM and was killed",
-                    args.step
+            let (kind, message) = match killed_after {
+                Some(g) if f.exit.signal == Some(libc::SIGKILL) => (
+                    FailureKind::Killed,
+                    format!(
+                        "step {} did not stop within {g} s of SIGTERM and was killed",
+                        args.step
+                    ),
                 ),
-                Some(_) => format!("step {} was stopped: {how}", args.step),
-                None => format!("step {}: {how}", args.step),
+                Some(_) => (
+                    FailureKind::Crash,
+                    format!("step {} was stopped: {how}", args.step),
+                ),
+                None => (FailureKind::Crash, format!("step {}: {how}", args.step)),
             };
-            fail(FailureKind::Crash, message, None)
+            fail(kind, message, None)
         }
     }
 }
@@ -396,10 +480,60 @@ mod tests {
     }
 
     #[test]
+    fn a_timeout_names_where_the_step_hung_from_its_stack() {
+        let stack = "Thread 0x00007f8475bdd6c0 (most recent call first):
+  File \"/w/suites/broken/test_05.py\", line 22 in spin
+  File \"/usr/lib/python3.11/threading.py\", line 982 in run
+
+Current thread 0x00007f8476c66b80 (most recent call first):
+  File \"/usr/lib/python3.11/socket.py\", line 300 in recv
+  File \"/w/suites/broken/test_05.py\", line 17 in wait_for_peer
+  File \"/w/suites/broken/test_05.py\", line 29 in hang
+  File \"/w/python/lutf/runner.py\", line 398 in run_step
+  File \"/w/python/lutf/runner.py\", line 441 in _step";
+        assert_eq!(
+            hung_at(stack, Path::new("broken/test_05.py")).as_deref(),
+            Some("in wait_for_peer (broken/test_05.py:17)")
+        );
+        // Not the same file name in another suite; no step thread: nothing said.
+        assert_eq!(hung_at(stack, Path::new("other/test_05.py")), None);
+        assert_eq!(
+            hung_at(
+                "Current thread 0x1:\n  File \"x\", line 1 in f",
+                Path::new("broken/test_05.py")
+            ),
+            None
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(file::STACK), stack).unwrap();
+        let mut a = args();
+        a.file = "broken/test_05.py".into();
+        let StepOutcome::Fail { failure } =
+            step_outcome(&a, dir.path(), &finished(None, Some(15), true), None)
+        else {
+            panic!()
+        };
+        assert_eq!(failure.kind, FailureKind::Timeout);
+        assert_eq!(
+            failure.message,
+            "step setup timed out after 5 s in wait_for_peer (broken/test_05.py:17)"
+        );
+        let tb = failure.traceback.unwrap();
+        assert!(
+            tb.starts_with("Every thread's stack when the timeout expired"),
+            "{tb}"
+        );
+        assert!(tb.contains("line 22 in spin"), "{tb}");
+    }
+
+    #[test]
     fn no_result_is_a_crash_saying_how() {
         let dir = tempfile::tempdir().unwrap();
         let msg = |f: Finished, k: Option<f64>| match step_outcome(&args(), dir.path(), &f, k) {
             StepOutcome::Fail { failure } if failure.kind == FailureKind::Crash => failure.message,
+            // Killed because it would not stop: a kind of its own.
+            StepOutcome::Fail { failure } if failure.kind == FailureKind::Killed => failure.message,
             o => panic!("{o:?}"),
         };
         assert_eq!(

@@ -130,7 +130,7 @@ fn run(env: &Env, dir: &Path) -> Result<(), ErrorReply> {
                 stdout: create(&job.file(file::LOG))?,
                 stderr: None,
             };
-            let f = process::run(&cmd, output, crate::step::limits(args), on_start)?;
+            let f = process::run(&cmd, output, crate::step::limits(args, dir), on_start)?;
             let killed_after = std::fs::read_to_string(job.file(file::KILLED))
                 .ok()
                 .and_then(|t| t.trim().parse().ok());

@@ -265,7 +265,16 @@ fn infinite_loops_time_out_even_when_they_swallow_sigterm() {
         assert!(start.elapsed() < Duration::from_secs(30), "{step}");
         let f = failure(&r.outcome);
         assert_eq!(f.kind, FailureKind::Timeout, "{step}: {f:?}");
-        assert_eq!(f.message, format!("step {step} timed out after 2 s"));
+        // Where it was when the timeout expired, from its stack (taken before the kill).
+        assert!(
+            f.message
+                .starts_with(&format!("step {step} timed out after 2 s in {step} (")),
+            "{}",
+            f.message
+        );
+        assert!(f.message.contains("test_hostile.py:"), "{}", f.message);
+        let tb = f.traceback.as_deref().unwrap_or_default();
+        assert!(tb.contains(&format!(" in {step}\n")), "{tb}");
         assert!(log(&r).contains(marker), "{step}: {}", log(&r));
     }
 }

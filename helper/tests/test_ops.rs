@@ -80,7 +80,11 @@ fn a_hanging_step_is_killed_at_its_timeout() {
     assert!(start.elapsed() < Duration::from_secs(20));
     let f = failure(&r.outcome);
     assert_eq!(f.kind, FailureKind::Timeout);
-    assert_eq!(f.message, "step hang timed out after 3 s");
+    // broken/test_03.py sleeps in `hang`, at line 16.
+    assert_eq!(
+        f.message,
+        "step hang timed out after 3 s in hang (broken/test_03.py:16)"
+    );
     assert!(r
         .log
         .data

@@ -148,6 +148,9 @@ pub enum FailureKind {
     Timeout,
     /// Its Python process died without a result (killed, crashed, out of memory).
     Crash,
+    /// Asked to stop (SIGTERM), it did not within the grace period and was killed
+    /// (SIGKILL): a step that will not stop fails, background or not.
+    Killed,
     /// Its node stopped answering.
     Lost,
     /// A step it depends on failed, so it did not run.

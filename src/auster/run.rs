@@ -247,7 +247,7 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
     let mut write_error: Option<String> = None;
     let executor = Arc::new(NodeExecutor::new(&nodes).with_origin(me));
     let (tx, rx) = watch::channel(false);
-    let signals = tokio::spawn(watch_signals(tx, executor.clone()));
+    let signals = tokio::spawn(watch_signals(tx, executor.clone(), || true));
     let config = RunConfig {
         secrets,
         params: env.params(),

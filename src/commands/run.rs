@@ -18,7 +18,7 @@ use crate::outcome::{NodeRecord, RunOutcome, Status};
 use crate::plan::{self, bind, describe_needs, NodeStatus};
 use crate::protocol::{Facts, Op, StepPlan};
 use crate::reporter::{self, Display};
-use crate::results::ResultsDir;
+use crate::results::{ResultsDir, SharedResults};
 use crate::runner::{
     now_rfc3339, NodeExecutor, PlannedSuite, PlannedTest, RunConfig, Runner, Stop,
 };
@@ -116,6 +116,7 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
     let started = now_rfc3339();
     // Before anything connects: a secret that is not set is a usage error.
     let secrets = crate::secrets::from_env(&args.secret_env)?;
+    let params = args.all_params().map_err(anyhow::Error::msg)?;
     crate::secrets::install(&secrets);
     let cluster = super::cluster(global)?;
     let (dir, suites) = if args.rerun_failed {
@@ -220,19 +221,25 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
     };
     let me = crate::leftovers::this_master(Some(&run.id));
     reap_leftovers(&nodes, &statuses, &me, &mut run).await;
-    let mut results = ResultsDir::create(&args.results, &run).with_context(|| {
+    let dir = ResultsDir::create(&args.results, &run).with_context(|| {
         format!(
             "cannot create a results folder under {}",
             args.results.display()
         )
     })?;
+    let results = SharedResults::new(dir, &run);
 
     let executor = Arc::new(NodeExecutor::new(&nodes).with_origin(me));
     let (tx, rx) = watch::channel(false);
-    let signals = tokio::spawn(watch_signals(tx, executor.clone()));
+    let total = count * args.repeat.max(1) as usize;
+    let signals = tokio::spawn(watch_signals(
+        tx,
+        executor.clone(),
+        quit_results(results.clone(), total, t0),
+    ));
     let config = RunConfig {
         timeout: args.timeout,
-        params: args.params.iter().cloned().collect::<BTreeMap<_, _>>(),
+        params,
         fail_fast: args.fail_fast,
         repeat: args.repeat,
         output_limit: None,
@@ -269,11 +276,15 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
         }
     }
     run.finished = now_rfc3339();
-    if let Err(e) = results.record(&run) {
+    let Some((_, written)) = results.close(|last| *last = run.clone()) else {
+        // A second Ctrl-C came first: the signal watcher writes the results and quits.
+        return std::future::pending().await;
+    };
+    if let Err(e) = written {
         reporter::eprintln(&format!("lutf: warning: writing results failed: {e}"));
     }
 
-    reporter::eprint(&summary(&run, end.not_run, end.stopped, results.path()));
+    reporter::eprint(&summary(&run, end.not_run, end.stopped, &results.path()));
     for w in warnings {
         reporter::eprintln(&w);
     }
@@ -411,11 +422,48 @@ fn interrupted_in_setup() -> i32 {
     EXIT_INTERRUPTED
 }
 
+/// What a second Ctrl-C does for `lutf run` before it quits: writes the results of every
+/// finished test (`results` as last recorded, marked interrupted) and prints the summary,
+/// `total` being the tests of the run and `t0` its start. `false` when the run had ended
+/// and written them itself.
+fn quit_results(
+    results: SharedResults,
+    total: usize,
+    t0: std::time::Instant,
+) -> impl FnOnce() -> bool + Send + 'static {
+    move || {
+        let Some((run, written)) = results.close(|last| {
+            last.interrupted = true;
+            last.finished = now_rfc3339();
+            last.duration = t0.elapsed().as_secs_f64();
+        }) else {
+            return false;
+        };
+        if let Err(e) = written {
+            reporter::eprintln(&format!("lutf: warning: writing results failed: {e}"));
+        }
+        let not_run = total.saturating_sub(run.tests().count());
+        reporter::eprint(&summary(
+            &run,
+            not_run,
+            Some(Stop::Interrupted),
+            &results.path(),
+        ));
+        true
+    }
+}
+
 /// Waits for SIGINT or SIGTERM. The first asks the run to stop cleanly (the runner stops
 /// the running steps, runs cleanup with a short bound and writes the results). The second
 /// quits at once, after a last, bounded kill of every job `executor` still has on the
-/// nodes, so that no step is left running there.
-pub async fn watch_signals(tx: watch::Sender<bool>, executor: Arc<NodeExecutor>) {
+/// nodes, so that no step is left running there, and after `last_words` (writing what
+/// the run has, on a blocking thread; a third signal does not wait for it), which answers
+/// whether to quit (`false`: the run has ended meanwhile, and quits by itself).
+pub async fn watch_signals(
+    tx: watch::Sender<bool>,
+    executor: Arc<NodeExecutor>,
+    last_words: impl FnOnce() -> bool + Send + 'static,
+) {
     use tokio::signal::unix::{signal, SignalKind};
     let (Ok(mut int), Ok(mut term)) = (
         signal(SignalKind::interrupt()),
@@ -425,6 +473,7 @@ pub async fn watch_signals(tx: watch::Sender<bool>, executor: Arc<NodeExecutor>)
         return;
     };
     let mut seen = 0;
+    let mut last_words = Some(last_words);
     loop {
         tokio::select! {
             _ = int.recv() => {}
@@ -447,6 +496,25 @@ pub async fn watch_signals(tx: watch::Sender<bool>, executor: Arc<NodeExecutor>)
                 _ = term.recv() => {}
             }
             reporter::abandon();
+            let Some(words) = last_words.take() else {
+                continue;
+            };
+            // On a thread of its own, which quits even if the run ends meanwhile and aborts
+            // this task. Local writes, short; a third signal does not wait for them.
+            let words = tokio::task::spawn_blocking(move || {
+                if words() {
+                    std::process::exit(EXIT_INTERRUPTED);
+                }
+            });
+            tokio::select! {
+                done = words => {
+                    if done.is_ok() {
+                        return; // the run had ended: it quits by itself
+                    }
+                }
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
             std::process::exit(EXIT_INTERRUPTED);
         }
     }

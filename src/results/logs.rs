@@ -232,10 +232,8 @@ fn write_step(out: &mut String, step: &StepRecord) {
                 out.push('\n');
             }
         }
-    } else if let Some(v) = &step.value {
-        if !v.is_null() {
-            let _ = writeln!(out, "returned: {v}");
-        }
+    } else if let Some(v) = step.value_text() {
+        let _ = writeln!(out, "returned: {v}");
     }
 }
 

@@ -25,6 +25,7 @@ pub mod summary;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use crate::outcome::RunOutcome;
 
@@ -194,6 +195,71 @@ impl ResultsDir {
             report::render(run, &labels)?.as_bytes(),
         )?;
         Ok(())
+    }
+}
+
+/// A run's results folder shared by the run, which records it after every test, and by
+/// the signal watcher, which writes it one last time when lutf must quit at once (a second
+/// Ctrl-C). One write at a time: quitting waits for a write under way instead of cutting it
+/// short (which left a `.run.json.tmp-*` beside a stale `run.json`), and nothing is written
+/// after the last one.
+#[derive(Debug, Clone)]
+pub struct SharedResults(Arc<Mutex<Shared>>);
+
+#[derive(Debug)]
+struct Shared {
+    dir: ResultsDir,
+    /// The run as last recorded: every finished test.
+    last: RunOutcome,
+    /// The last write is done: record nothing more.
+    closed: bool,
+}
+
+impl SharedResults {
+    /// Shares `dir`, whose files hold `run`.
+    pub fn new(dir: ResultsDir, run: &RunOutcome) -> SharedResults {
+        SharedResults(Arc::new(Mutex::new(Shared {
+            dir,
+            last: run.clone(),
+            closed: false,
+        })))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The run's folder.
+    pub fn path(&self) -> PathBuf {
+        self.lock().dir.path().to_path_buf()
+    }
+
+    /// [`ResultsDir::record`], and keeps `run` for the last write; nothing once closed.
+    pub fn record(&self, run: &RunOutcome) -> Result<(), ResultsError> {
+        let mut shared = self.lock();
+        if shared.closed {
+            return Ok(());
+        }
+        shared.last = run.clone();
+        shared.dir.record(run)
+    }
+
+    /// The last write: `finish` completes the run as last recorded, which is written and
+    /// answered with how writing went. `None` when the last write was done already (by the
+    /// other side).
+    pub fn close(
+        &self,
+        finish: impl FnOnce(&mut RunOutcome),
+    ) -> Option<(RunOutcome, Result<(), ResultsError>)> {
+        let mut shared = self.lock();
+        if shared.closed {
+            return None;
+        }
+        shared.closed = true;
+        let Shared { dir, last, .. } = &mut *shared;
+        finish(last);
+        let written = dir.record(last);
+        Some((last.clone(), written))
     }
 }
 

@@ -344,20 +344,21 @@ fn test_view(run: &RunOutcome, t: &TestOutcome, labels: &BTreeMap<String, String
                 class: step_class(s),
                 message,
                 traceback,
-                value: match &s.value {
-                    Some(v) if !v.is_null() => {
-                        let mut text = v.to_string();
-                        if text.len() > 400 {
-                            let cut = (0..=400)
-                                .rev()
-                                .find(|&i| text.is_char_boundary(i))
-                                .unwrap_or(0);
-                            text.truncate(cut);
-                            text.push('…');
+                value: match (s.value_text(), &s.large_value) {
+                    (Some(mut text), large) if text.len() > 400 => {
+                        let cut = (0..=400)
+                            .rev()
+                            .find(|&i| text.is_char_boundary(i))
+                            .unwrap_or(0);
+                        text.truncate(cut);
+                        text.push('…');
+                        if let Some(l) = large {
+                            text.push_str(&format!(" ({} bytes of JSON)", l.bytes));
                         }
                         text
                     }
-                    _ => String::new(),
+                    (Some(text), _) => text,
+                    (None, _) => String::new(),
                 },
                 log,
                 log_file,

@@ -103,6 +103,9 @@ pub struct NodeExecutor {
     origin: Option<Origin>,
     /// `forget` calls still under way (see [`NodeExecutor::settle`]).
     forgetting: Arc<Mutex<tokio::task::JoinSet<()>>>,
+    /// Set by [`NodeExecutor::kill_all`]: lutf quits, no step may start any more (a
+    /// cleanup starting after the last kill would be left running).
+    quitting: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl NodeExecutor {
@@ -113,6 +116,7 @@ impl NodeExecutor {
             jobs: Arc::default(),
             origin: None,
             forgetting: Arc::default(),
+            quitting: Arc::default(),
         }
     }
 
@@ -264,6 +268,8 @@ impl NodeExecutor {
     /// without cleanup (a second Ctrl-C). Answers how many jobs the nodes said they
     /// stopped or found ended.
     pub async fn kill_all(&self) -> usize {
+        self.quitting
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         let jobs: Vec<(String, String)> = self.jobs().keys().cloned().collect();
         let mut set = tokio::task::JoinSet::new();
         for (node, job) in jobs {
@@ -449,6 +455,13 @@ impl StepExecutor for NodeExecutor {
     ) -> BoxFuture<'a, Result<String, ExecError>> {
         Box::pin(async move {
             let n = self.node(node)?;
+            if self.quitting.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(ExecError::Failed(Failure {
+                    kind: FailureKind::Interrupted,
+                    message: "not started: lutf was interrupted again and quits".into(),
+                    traceback: None,
+                }));
+            }
             let mut args = args;
             args.origin.clone_from(&self.origin);
             let label = format!("{} {}", args.context.test, args.step);

@@ -469,14 +469,15 @@ impl Sequencer<'_> {
                     r.log,
                 ),
             },
-            // Stopped as planned: whatever the signal did to it, it did its job.
-            Ok(Ended::StoppedRunning(r)) => {
-                let value = match r.outcome {
-                    StepOutcome::Pass { value } => Some(value),
-                    _ => None,
-                };
-                (Status::Pass, None, value, r.log)
-            }
+            // Stopped as planned: whatever the signal did to it, it did its job, unless it
+            // would not stop and had to be killed, which fails any step.
+            Ok(Ended::StoppedRunning(r)) => match r.outcome {
+                StepOutcome::Fail { failure } if failure.kind == FailureKind::Killed => {
+                    (Status::Fail, Some(failure), None, r.log)
+                }
+                StepOutcome::Pass { value } => (Status::Pass, None, Some(value), r.log),
+                _ => (Status::Pass, None, None, r.log),
+            },
             Ok(Ended::NoResult) => (
                 Status::Fail,
                 Some(Failure {
@@ -547,12 +548,15 @@ impl Sequencer<'_> {
                 traceback: f.traceback,
             }),
             value,
+            large_value: None,
             log,
         };
         crate::secrets::redact_record(&self.redactor, &mut record);
         s.st = St::Done;
         s.passed = status == Status::Pass;
-        s.value = record.value.clone();
+        // The steps after it get the value whole; the results show a bounded one.
+        s.value = record.value.take();
+        record.set_value(s.value.as_ref());
         match status {
             Status::Fail => self.failures.push(i),
             Status::Skip if !s.plan.cleanup && self.skip.is_none() => {
@@ -592,6 +596,7 @@ impl Sequencer<'_> {
                 traceback: None,
             }),
             value: None,
+            large_value: None,
             log: Captured::default(),
         };
         self.ctx.reporter.event(&Event::StepFinished {
@@ -646,6 +651,7 @@ impl Sequencer<'_> {
                         traceback: None,
                     }),
                     value: None,
+                    large_value: None,
                     log: Captured::default(),
                 }),
             }

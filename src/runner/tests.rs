@@ -160,6 +160,14 @@ impl StepExecutor for Script {
                         value: json!({"lines": 3}),
                     })),
                 },
+                // ... one that ignores it and is killed after the grace period...
+                None if job == "deaf" => Stopped {
+                    was_running: true,
+                    result: Some(result(fail(
+                        FailureKind::Killed,
+                        "step deaf did not stop within 2 s of SIGTERM and was killed",
+                    ))),
+                },
                 // ... and one that dies of the signal.
                 None => Stopped {
                     was_running: true,
@@ -544,6 +552,34 @@ async fn background_steps_start_then_are_stopped() {
     assert!(r.background);
     assert_eq!(r.status, Status::Pass, "stopped while running is a pass");
     assert_eq!(r.node, "n1");
+}
+
+#[tokio::test]
+async fn a_background_step_killed_because_it_would_not_stop_fails_the_test() {
+    let script = Script::new(&[("deaf", Act::Bg(None))]);
+    let mut h = harness(script.clone(), &["n1"], RunConfig::default());
+    let t = run_one(
+        &mut h,
+        plan(
+            &["node1"],
+            vec![
+                background("deaf", "node1", &[]),
+                stops(step("work", "node1", &["deaf"]), &["deaf"]),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(t.status, Status::Fail);
+    let r = rec(&t, "deaf");
+    assert_eq!(r.status, Status::Fail);
+    assert_eq!(r.failure.as_ref().unwrap().kind, FailureKind::Killed);
+    assert!(
+        t.error
+            .starts_with("step deaf on n1 did not stop within 2 s of SIGTERM and was killed"),
+        "{}",
+        t.error
+    );
+    assert_eq!(rec(&t, "work").status, Status::Pass);
 }
 
 #[tokio::test]

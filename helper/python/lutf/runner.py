@@ -11,9 +11,12 @@
 It exits 0 once the result file is written, 2 on a usage error, 3 when it cannot write the
 result. The step's own stdout and stderr are its log; results travel only through the
 result file. SIGTERM raises `Stopped` inside the step: a stopped step is PASS with whatever it
-returned (None when `Stopped` propagated). The shapes are those of `protocol/src/test.rs`.
+returned (None when `Stopped` propagated). SIGUSR2 (sent when the step's timeout expires,
+before SIGTERM) writes every thread's stack into `stack.txt` beside the result file. The
+shapes are those of `protocol/src/test.rs`.
 """
 
+import faulthandler
 import io
 import json
 import math
@@ -45,6 +48,14 @@ MAX_MESSAGE_CHARS = 1000
 MAX_TRACEBACK_CHARS = 64 * 1024
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+# The helper's signal for "your timeout expired: say where you are" (lutf-helper's
+# step::DUMP_SIGNAL), and the file the stacks go into, beside the result file.
+DUMP_SIGNAL = signal.SIGUSR2
+STACK_FILE = "stack.txt"
+
+# The open stack file (faulthandler writes to its descriptor from the signal handler).
+_STACK = []
 
 USAGE = """usage:
   python3 -m lutf.runner plan <test-file> <result-file>
@@ -401,7 +412,22 @@ def _note_late_stop(signum, frame):
     pass  # the step has ended; its result is being written
 
 
+def _dump_stacks_on_signal(result_file):
+    """On DUMP_SIGNAL, every thread's stack goes into STACK_FILE beside `result_file`.
+
+    faulthandler writes from the signal handler itself, without waiting for the interpreter,
+    so a step stuck in C code (a blocking call, a lock) says where it is too."""
+    path = os.path.join(os.path.dirname(os.path.abspath(result_file)), STACK_FILE)
+    try:
+        stack = open(path, "w")
+        faulthandler.register(DUMP_SIGNAL, file=stack, all_threads=True)
+    except (OSError, ValueError, RuntimeError):
+        return  # no stack on a timeout; the step runs all the same
+    _STACK[:] = [stack]
+
+
 def _step(test_file, step_name, context_file, result_file):
+    _dump_stacks_on_signal(result_file)
     signal.signal(signal.SIGTERM, _raise_stopped)
     try:
         try:

@@ -70,6 +70,7 @@ pub fn limits(args: &ExecArgs) -> Limits {
     Limits {
         timeout: args.timeout.map(Duration::from_secs_f64),
         grace: GRACE,
+        dump: None,
     }
 }
 

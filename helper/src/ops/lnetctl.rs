@@ -87,6 +87,7 @@ pub fn run_tool(
         Limits {
             timeout: Some(timeout),
             grace: GRACE,
+            dump: None,
         },
         |_| {},
     )?;

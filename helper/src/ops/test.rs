@@ -23,6 +23,7 @@ pub fn plan(env: &Env, args: &PlanArgs) -> Result<TestPlan, ErrorReply> {
     let limits = Limits {
         timeout: Some(step::PLAN_TIMEOUT),
         grace: step::GRACE,
+        dump: None,
     };
     let f = process::run(
         &cmd,
@@ -40,7 +41,12 @@ pub fn step(env: &Env, args: &StepArgs) -> Result<StepResult, ErrorReply> {
     let scratch = Scratch::new(&env.workdir)?;
     let cmd = step::step_command(env, args, scratch.path())?;
     let limit = args.output_limit.unwrap_or(DEFAULT_OUTPUT_LIMIT);
-    let f = process::run(&cmd, Output::Merged { limit }, step::limits(args), |_| {})?;
+    let f = process::run(
+        &cmd,
+        Output::Merged { limit },
+        step::limits(args, scratch.path()),
+        |_| {},
+    )?;
     let mut r = StepResult {
         outcome: step::step_outcome(args, scratch.path(), &f, None),
         duration: f.duration,
