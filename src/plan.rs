@@ -325,7 +325,9 @@ pub async fn fetch_plans(node: &Node, tests: &[TestFile]) -> Vec<Result<TestPlan
     while let Some(joined) = set.join_next().await {
         match joined {
             Ok((i, res)) => out[i] = Some(res),
-            Err(e) => tracing::error!("plan task failed: {e}"),
+            Err(e) => {
+                crate::reporter::eprintln(&format!("lutf: error: planning a test failed: {e}"))
+            }
         }
     }
     out.into_iter()

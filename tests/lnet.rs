@@ -322,7 +322,7 @@ def errors(ctx):
     return seen
 "#;
 
-/// lnetctl failing as it does for an NI that exists (../shared/fixtures/lnet-2.17.57).
+/// lnetctl failing as it does for an NI that exists (tests/fixtures/lnet-2.17.57).
 const FAKE_LNETCTL: &str = "#!/bin/sh
 cat <<'EOF'
 add:
@@ -359,6 +359,8 @@ fn run_step(place: &Place, bundle_dir: &Path, python: &Path) -> StepResult {
             .env_clear()
             .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
             .env("LUTF_TEST_LNET_ROOT", &root)
+            // This test's lnetctl, whatever the machine has installed.
+            .env("LUTF_LNET_TOOLS", &bin)
             .arg("--workdir")
             .arg(place.path("work"))
             .stdin(std::process::Stdio::piped())

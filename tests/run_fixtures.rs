@@ -225,3 +225,25 @@ fn excepted_tests_are_reported_skipped() {
     assert_eq!(subs[0].2, "excluded by --except");
     assert_eq!(subs[3].2, "this fixture always skips");
 }
+
+#[test]
+fn list_exits_1_naming_the_tests_that_fail_to_load() {
+    need_python!();
+    let s = Scratch::new();
+    let list = s.lutf(&fixtures(), &["list", "--suite", "failures"]);
+    assert_eq!(list.code, 1, "{list}");
+    assert!(
+        list.stdout
+            .contains("  test_01 FAILS TO LOAD: failures/test_01.py:7: ModuleNotFoundError"),
+        "{list}"
+    );
+    assert!(
+        list.stderr
+            .contains("lutf: 2 tests fail to load: failures/test_01, failures/test_05"),
+        "{list}"
+    );
+    // Every test is still listed, the loading ones with their needs.
+    assert!(list.stdout.contains("  test_02 1 node "), "{list}");
+    let list = s.lutf(&fixtures(), &["list", "--suite", "deps"]);
+    assert_eq!(list.code, 0, "{list}");
+}

@@ -421,7 +421,9 @@ pub async fn watch_signals(tx: watch::Sender<bool>, executor: Arc<NodeExecutor>)
         signal(SignalKind::interrupt()),
         signal(SignalKind::terminate()),
     ) else {
-        tracing::warn!("cannot watch for signals; Ctrl-C will stop lutf without cleanup");
+        reporter::eprintln(
+            "lutf: warning: cannot watch for signals; Ctrl-C will stop lutf without cleanup",
+        );
         return;
     };
     let mut seen = 0;

@@ -240,9 +240,10 @@ impl Sequencer<'_> {
             match self.set.join_next().await {
                 None => break,
                 Some(Ok(msg)) => self.handle(msg),
-                Some(Err(e)) => {
-                    tracing::error!(test = %self.spec.test.full_name(), "step task failed: {e}")
-                }
+                Some(Err(e)) => crate::reporter::eprintln(&format!(
+                    "lutf: error: test {}: a step's task failed: {e}",
+                    self.spec.test.full_name()
+                )),
             }
         }
     }
