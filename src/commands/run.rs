@@ -237,6 +237,7 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
         repeat: args.repeat,
         output_limit: None,
         secrets,
+        sources: crate::sources::SourcePaths::new(bundle.id(), &dirs),
     };
     let usable: Vec<String> = statuses
         .iter()

@@ -551,6 +551,7 @@ impl Sequencer<'_> {
             log,
         };
         crate::secrets::redact_record(&self.redactor, &mut record);
+        self.ctx.config.sources.record(&mut record);
         s.st = St::Done;
         s.passed = status == Status::Pass;
         s.value = record.value.clone();
