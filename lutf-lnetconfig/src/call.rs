@@ -9,6 +9,20 @@ use lutf_protocol::lnet::DEFAULT_PING_TIMEOUT;
 use lutf_protocol::{ErrorKind, ErrorReply, LnetArgs, LnetCall, LnetFailure, LnetReply};
 use serde_yaml::Value;
 
+/// The environment variable naming the library to load when a call names none, instead of
+/// `liblnetconfig.so.4` from the loader's search path: a Lustre built but not installed, or
+/// a test's own library (or a missing one) whatever the machine has installed.
+pub const LIBRARY_VAR: &str = "LUTF_LNET_LIBRARY";
+
+/// The library a call names, else the one of [`LIBRARY_VAR`] when set and not empty.
+fn library(args: &LnetArgs) -> Option<PathBuf> {
+    args.library.as_ref().map(PathBuf::from).or_else(|| {
+        std::env::var_os(LIBRARY_VAR)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
+}
+
 /// Opens the library as `args` say and makes the call. `node` names this node in messages;
 /// `root` replaces `/` for the module and device checks (tests only).
 pub fn run(args: &LnetArgs, node: &str, root: Option<PathBuf>) -> Result<LnetReply, ErrorReply> {
@@ -24,7 +38,7 @@ pub fn run(args: &LnetArgs, node: &str, root: Option<PathBuf>) -> Result<LnetRep
     }
     let lib = Lnetconfig::open(Options {
         probe,
-        library: args.library.as_ref().map(PathBuf::from),
+        library: library(args),
         abi,
     })
     .map_err(|e| error(&e))?;
