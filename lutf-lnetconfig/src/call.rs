@@ -5,14 +5,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use lutf_lnet::{Abi, Error, Lnetconfig, NodeProbe, Options, RouteFilter};
-use lutf_protocol::lnet::DEFAULT_PING_TIMEOUT;
+use lutf_protocol::lnet::{DEFAULT_PING_TIMEOUT, LIBRARY_VAR};
 use lutf_protocol::{ErrorKind, ErrorReply, LnetArgs, LnetCall, LnetFailure, LnetReply};
 use serde_yaml::Value;
-
-/// The environment variable naming the library to load when a call names none, instead of
-/// `liblnetconfig.so.4` from the loader's search path: a Lustre built but not installed, or
-/// a test's own library (or a missing one) whatever the machine has installed.
-pub const LIBRARY_VAR: &str = "LUTF_LNET_LIBRARY";
 
 /// The library a call names, else the one of [`LIBRARY_VAR`] when set and not empty.
 fn library(args: &LnetArgs) -> Option<PathBuf> {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use lutf_lnet::lnetctl::LnetctlOutput;
-use lutf_protocol::lnet::DEFAULT_TOOL_TIMEOUT;
+use lutf_protocol::lnet::{DEFAULT_TOOL_TIMEOUT, TOOLS_VAR};
 use lutf_protocol::{ErrorKind, ErrorReply, LnetFailure, LnetctlArgs, LnetctlResult};
 use serde_yaml::Value;
 
@@ -16,11 +16,6 @@ pub const OUTPUT_LIMIT: u64 = 16 * 1024 * 1024;
 
 /// From SIGTERM to SIGKILL when a tool outlives its timeout.
 const GRACE: Duration = Duration::from_secs(2);
-
-/// The environment variable naming the folders (a `:` list) where `lnetctl` and `lst` are
-/// looked for instead of `PATH` and the standard folders: a Lustre built but not installed
-/// (`lustre/utils`), or a test's own tools whatever the machine has installed.
-pub const TOOLS_VAR: &str = "LUTF_LNET_TOOLS";
 
 /// Where `lnetctl` and `lst` are looked for: the folders of [`TOOLS_VAR`] when it is set and
 /// not empty, else `path` (the helper's `PATH`) then the standard folders, each once.
