@@ -149,7 +149,8 @@ pub enum Command {
   lutf results --archive=/tmp/run.tar.gz")]
     Results(ResultsArgs),
 
-    /// List the suites and their tests: id, needs, description.
+    /// List the suites and their tests: id, needs, description (exit code 1: a test file
+    /// does not load, named on stderr).
     #[command(after_help = "Examples:
   lutf list                         every suite
   lutf list --suite samples         one suite

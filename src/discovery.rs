@@ -246,10 +246,11 @@ pub struct Selection {
 
 impl Selection {
     /// A selection from repeatable, comma-separated option values
-    /// (`--suite a,b --suite c`): items are split on commas and blanks, empties dropped.
+    /// (`--suite a,b --suite c`), empties dropped: test ids are split on commas and blanks,
+    /// suites on commas only, since a suite folder's name may hold a blank.
     pub fn from_lists(suites: &[String], only: &[String], except: &[String]) -> Selection {
         Selection {
-            suites: split_list(suites),
+            suites: split_names(suites),
             only: split_list(only),
             except: split_list(except),
         }
@@ -261,6 +262,17 @@ pub fn split_list(values: &[String]) -> Vec<String> {
     values
         .iter()
         .flat_map(|v| v.split(|c: char| c == ',' || c.is_whitespace()))
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Splits every value on commas, trimming blanks around each item and dropping empty ones.
+pub fn split_names(values: &[String]) -> Vec<String> {
+    values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect()
@@ -547,5 +559,21 @@ mod tests {
     fn lists_split_on_commas_and_blanks() {
         let v = split_list(&["a,b".into(), " c  d ".into(), ",".into()]);
         assert_eq!(v, ["a", "b", "c", "d"]);
+        let v = split_names(&["a, my suite".into(), " c ".into(), ",".into()]);
+        assert_eq!(v, ["a", "my suite", "c"]);
+    }
+
+    #[test]
+    fn a_suite_whose_name_has_a_blank_is_selected() {
+        let dir = tree(&["my suite/test_01.py", "my/test_01.py", "other/test_01.py"]);
+        let suites = discover(dir.path()).unwrap();
+        let chosen = select(
+            dir.path(),
+            &suites,
+            &Selection::from_lists(&["my suite,other".into()], &[], &[]),
+        )
+        .unwrap();
+        let names: Vec<&str> = chosen.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["my suite", "other"]);
     }
 }

@@ -252,8 +252,12 @@ pub async fn reap(node: &Node, me: &Origin) -> Result<Reaped, String> {
                 || "an unknown master".to_string(),
                 |o| format!("lutf pid {} on {}", o.pid, o.host),
             );
-            tracing::warn!(node = %node.name, job = %j.job, what = %j.label(),
-                "a job started by {by} runs there; left alone");
+            crate::reporter::eprintln(&format!(
+                "lutf: node {}: {} (job {}) was started by {by} and still runs; left alone",
+                node.name,
+                j.label(),
+                j.job
+            ));
         }
         Ok(out)
     };
@@ -287,7 +291,9 @@ pub async fn reap_all(nodes: &[Node], me: &Origin) -> BTreeMap<String, String> {
                 }
             }
             // Not worth failing the run: its own calls will say what is wrong with the node.
-            Err(e) => tracing::warn!(node = %name, "could not check for leftover jobs: {e}"),
+            Err(e) => crate::reporter::eprintln(&format!(
+                "lutf: node {name}: could not check for jobs left by earlier runs: {e}"
+            )),
         }
     }
     notes

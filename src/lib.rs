@@ -4,7 +4,8 @@
 //! ([`cli`], [`cluster`]), suites are found ([`discovery`]), each test's plan is asked of a
 //! node and bound to nodes ([`plan`]), the steps are run ([`runner`]) through a
 //! [`transport`] to `lutf-helper` on each node (pushed there by [`bundle`]), and the
-//! outcomes are written ([`results`]), while [`reporter`] shows the run as it goes. The
+//! outcomes are written ([`results`], naming test files as [`sources`] says), while
+//! [`reporter`] shows the run as it goes. The
 //! request and reply types are in `lutf_protocol`.
 //! Under Lustre's auster, [`auster`] holds the hook scripts auster runs and what lutf
 //! reads from and writes into auster's files.
@@ -27,6 +28,7 @@ pub mod reporter;
 pub mod results;
 pub mod runner;
 pub mod secrets;
+pub mod sources;
 pub mod transport;
 
 pub use lutf_protocol as protocol;

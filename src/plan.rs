@@ -294,6 +294,35 @@ fn load_error(file: &str, message: &str) -> String {
     }
 }
 
+/// What to call a test whose file does not load: the first line of its module docstring
+/// when the file (read here, on this machine) starts with one, else the load error's first
+/// line.
+pub fn broken_description(test: &TestFile, e: &PlanError) -> String {
+    std::fs::read_to_string(&test.path)
+        .ok()
+        .and_then(|source| docstring_summary(&source))
+        .unwrap_or_else(|| e.message.lines().next().unwrap_or_default().to_string())
+}
+
+/// The first non-blank line of the docstring `source` opens with (after blank and comment
+/// lines), if it does.
+fn docstring_summary(source: &str) -> Option<String> {
+    let rest = source
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .skip_while(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let rest = rest.trim_start_matches(['r', 'R', 'u', 'U']);
+    let quote = ["\"\"\"", "'''", "\"", "'"]
+        .into_iter()
+        .find(|q| rest.starts_with(q))?;
+    let body = &rest[quote.len()..];
+    let body = body.find(quote).map_or(body, |end| &body[..end]);
+    let first = body.lines().map(str::trim).find(|l| !l.is_empty())?;
+    Some(first.to_string())
+}
+
 /// How many `plan` calls run at once.
 pub const PLAN_CONCURRENCY: usize = 4;
 
@@ -325,7 +354,9 @@ pub async fn fetch_plans(node: &Node, tests: &[TestFile]) -> Vec<Result<TestPlan
     while let Some(joined) = set.join_next().await {
         match joined {
             Ok((i, res)) => out[i] = Some(res),
-            Err(e) => tracing::error!("plan task failed: {e}"),
+            Err(e) => {
+                crate::reporter::eprintln(&format!("lutf: error: planning a test failed: {e}"))
+            }
         }
     }
     out.into_iter()
@@ -619,5 +650,23 @@ mod tests {
             describe_needs(&needs(&["server", "client"], 1, false)),
             "2 nodes (server, client), 1 interface each"
         );
+    }
+
+    #[test]
+    fn a_broken_files_docstring_is_read_here() {
+        assert_eq!(
+            docstring_summary(
+                "\n# a comment\n\"\"\"\n  Broken: imports nothing.\n\nMore.\n\"\"\"\nimport x y\n"
+            ),
+            Some("Broken: imports nothing.".into())
+        );
+        assert_eq!(
+            docstring_summary("r'''One line.'''"),
+            Some("One line.".into())
+        );
+        assert_eq!(docstring_summary("\"Short.\"\n"), Some("Short.".into()));
+        assert_eq!(docstring_summary("import x\n\"\"\"Late.\"\"\""), None);
+        assert_eq!(docstring_summary("\"\"\"   \"\"\""), None);
+        assert_eq!(docstring_summary(""), None);
     }
 }

@@ -102,11 +102,19 @@ fn the_next_run_kills_only_what_a_gone_master_here_left() {
         "a live master's job is left alone\n{}",
         show(&out)
     );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("killed"), "{}", show(&out));
+    // Said in a plain sentence, not as a tracing line.
+    let id = job.file_name().unwrap().to_string_lossy().into_owned();
     assert!(
-        !String::from_utf8_lossy(&out.stderr).contains("killed"),
+        err.contains(&format!(
+            "lutf: node local: leftover/test_01 hold (job {id}) was started by lutf pid {} on ",
+            first.id()
+        )) && err.contains("still runs; left alone"),
         "{}",
         show(&out)
     );
+    assert!(!err.contains("WARN"), "{}", show(&out));
 
     // The master dies; the local transport has no sshd session for the job to watch.
     first.kill().unwrap();
@@ -139,7 +147,6 @@ fn the_next_run_kills_only_what_a_gone_master_here_left() {
         t0.elapsed().as_secs_f64()
     );
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-    let id = job.file_name().unwrap().to_string_lossy().into_owned();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains(&format!(

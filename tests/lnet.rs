@@ -1,7 +1,9 @@
-//! `lutf lnet` end to end on a machine without Lustre: the real `lutf` binary, the static
-//! helper and its companion `lutf-lnetconfig` it embeds, deployed by the local transport.
+//! `lutf lnet` end to end, whatever Lustre the machine has: the real `lutf` binary, the
+//! static helper and its companion `lutf-lnetconfig` it embeds, deployed by the local
+//! transport.
 //!
-//! - With nothing installed, `lutf lnet show-net` says Lustre is missing and exits 1.
+//! - Without the library (`LUTF_LNET_LIBRARY` naming none), `lutf lnet show-net` says
+//!   Lustre is missing and exits 1.
 //! - With `liblnetconfig-abi-double` (the C stand-in, built once per ABI) as `--library`
 //!   and a fake `/sys` under `LUTF_TEST_LNET_ROOT`, every supported ABI is picked from the
 //!   version the node reports, and arguments and results travel the whole way: command line
@@ -106,25 +108,27 @@ fn text(b: &[u8]) -> String {
     out
 }
 
-fn lnetconfig_installed() -> bool {
-    Command::new("sh")
-        .args(["-c", "ldconfig -p | grep -q 'liblnetconfig.so.4 '"])
-        .status()
-        .is_ok_and(|s| s.success())
+/// A library path where there is none: Lustre "not installed", whatever the machine has
+/// (`LUTF_LNET_LIBRARY` replaces the loader's search for `liblnetconfig.so.4`).
+fn no_library(place: &Place) -> PathBuf {
+    place.path("no-lustre/liblnetconfig.so.4")
 }
 
 #[test]
 fn show_net_without_lustre_says_so_and_exits_1() {
-    if lnetconfig_installed() {
-        eprintln!("SKIP: liblnetconfig.so.4 is installed on this machine");
-        return;
-    }
     let place = Place::new();
-    let out = place.lutf(&["lnet", "show-net"], &[]);
+    let missing = no_library(&place);
+    let out = place.lutf(
+        &["lnet", "show-net"],
+        &[("LUTF_LNET_LIBRARY", missing.as_path())],
+    );
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("lutf: node local: liblnetconfig.so.4 not found: is Lustre installed on "),
+        err.contains(&format!(
+            "lutf: node local: {} not found: is Lustre installed on ",
+            missing.display()
+        )),
         "{err}"
     );
     assert!(err.trim_end().ends_with("[no_lustre]"), "{err}");
@@ -322,7 +326,7 @@ def errors(ctx):
     return seen
 "#;
 
-/// lnetctl failing as it does for an NI that exists (../shared/fixtures/lnet-2.17.57).
+/// lnetctl failing as it does for an NI that exists (tests/fixtures/lnet-2.17.57).
 const FAKE_LNETCTL: &str = "#!/bin/sh
 cat <<'EOF'
 add:
@@ -359,6 +363,9 @@ fn run_step(place: &Place, bundle_dir: &Path, python: &Path) -> StepResult {
             .env_clear()
             .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
             .env("LUTF_TEST_LNET_ROOT", &root)
+            // This test's lnetctl and no library, whatever the machine has installed.
+            .env("LUTF_LNET_TOOLS", &bin)
+            .env("LUTF_LNET_LIBRARY", no_library(place))
             .arg("--workdir")
             .arg(place.path("work"))
             .stdin(std::process::Stdio::piped())
@@ -429,13 +436,10 @@ fn a_python_step_gets_lnet_errors_typed() {
                 r.log.data.to_string_lossy()
             )
         };
-        let kind = &value["show_net"][0];
-        if !lnetconfig_installed() {
-            assert_eq!(kind, "no_lustre", "{python:?}: {value}");
-            assert_eq!(value["show_net"][1], serde_json::Value::Null);
-            let why = value["require"].as_str().unwrap_or_default();
-            assert!(why.contains("is Lustre installed on"), "{why}");
-        }
+        assert_eq!(value["show_net"][0], "no_lustre", "{python:?}: {value}");
+        assert_eq!(value["show_net"][1], serde_json::Value::Null);
+        let why = value["require"].as_str().unwrap_or_default();
+        assert!(why.contains("is Lustre installed on"), "{why}");
         assert_eq!(
             value["net_add"],
             serde_json::json!(["lnet", -17, "cannot add LNet NI", 234]),

@@ -448,3 +448,67 @@ fn a_large_value_reaches_the_next_step_whole_and_the_results_show_it_bounded() {
         "no size in the report"
     );
 }
+
+#[test]
+fn list_exits_1_naming_the_tests_that_fail_to_load() {
+    need_python!();
+    let s = Scratch::new();
+    let list = s.lutf(&fixtures(), &["list", "--suite", "failures"]);
+    assert_eq!(list.code, 1, "{list}");
+    assert!(
+        list.stdout
+            .contains("  test_01 FAILS TO LOAD: failures/test_01.py:7: ModuleNotFoundError"),
+        "{list}"
+    );
+    assert!(
+        list.stderr
+            .contains("lutf: 2 tests fail to load: failures/test_01, failures/test_05"),
+        "{list}"
+    );
+    // Every test is still listed, the loading ones with their needs.
+    assert!(list.stdout.contains("  test_02 1 node "), "{list}");
+    let list = s.lutf(&fixtures(), &["list", "--suite", "deps"]);
+    assert_eq!(list.code, 0, "{list}");
+}
+
+#[test]
+fn tracebacks_name_the_users_files_and_broken_tests_keep_a_description() {
+    need_python!();
+    let s = Scratch::new();
+    let run = s.run(&fixtures(), &["--suite", "failures", "--only", "01,02"]);
+    assert_eq!(run.code, 1, "{run}");
+    let rj = s.run_json();
+    let here = fixtures().join("failures");
+    // A step's traceback and a file that fails to import, in run.json and on the terminal.
+    let parse = test(&rj, "failures", "02");
+    let tb = parse.steps[0]
+        .failure
+        .as_ref()
+        .and_then(|f| f.traceback.as_deref())
+        .unwrap_or_default();
+    let file = format!("File \"{}\", line ", here.join("test_02.py").display());
+    assert!(tb.contains(&file), "{tb}");
+    assert!(parse.error.contains(&file), "{}", parse.error);
+    let broken = test(&rj, "failures", "01");
+    let file = format!("File \"{}\", line 7", here.join("test_01.py").display());
+    assert!(broken.error.contains(&file), "{}", broken.error);
+    assert!(run.stderr.contains(&file), "{run}");
+    // Nothing anywhere names the node-side copy under the work directory.
+    let work = s.dir.path().join("work").display().to_string();
+    assert!(!run.stderr.contains(&work), "{run}");
+    for entry in std::fs::read_dir(s.latest()).unwrap() {
+        let path = entry.unwrap().path();
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        assert!(!text.contains(&work), "{} names {work}", path.display());
+    }
+    // The test that does not load is described by its docstring.
+    assert_eq!(
+        broken.description,
+        "Broken: imports a module that does not exist."
+    );
+    let html = std::fs::read_to_string(s.latest().join("report.html")).unwrap();
+    assert!(
+        html.contains("Broken: imports a module that does not exist."),
+        "report.html describes the broken test"
+    );
+}

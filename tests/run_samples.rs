@@ -143,14 +143,34 @@ fn list_shows_every_sample() {
             .unwrap()
             .trim_end_matches("\"\"\"")
             .to_string();
-        let line = run
+        // The test's line and its continuation lines (an empty name column).
+        let block: Vec<&str> = run
             .stdout
             .lines()
-            .find(|l| l.trim_start().starts_with(&format!("test_{id} ")))
-            .unwrap_or_else(|| panic!("test_{id} not listed\n{run}"));
-        assert!(line.contains(&first), "{line:?} lacks {first:?}");
-        assert!(line.contains(" node"), "{line:?} says its needs");
+            .skip_while(|l| !l.trim_start().starts_with(&format!("test_{id} ")))
+            .enumerate()
+            .take_while(|(i, l)| *i == 0 || l.starts_with("   "))
+            .map(|(_, l)| l)
+            .collect();
+        assert!(!block.is_empty(), "test_{id} not listed\n{run}");
+        assert!(block[0].contains(" node"), "{block:?} says its needs");
+        // Wrapped in its column, the description's words come in order.
+        let words: Vec<&str> = block.iter().flat_map(|l| l.split_whitespace()).collect();
+        let mut rest = words.iter();
+        for w in first.split_whitespace() {
+            assert!(
+                rest.any(|x| x == &w),
+                "{block:?} lacks {first:?} (at {w:?})"
+            );
+        }
         n += 1;
+    }
+    // Laid out for 80 columns when not on a terminal: nothing runs past them.
+    for l in run.stdout.lines() {
+        assert!(
+            l.chars().count() <= 80,
+            "{l:?} is wider than 80 columns\n{run}"
+        );
     }
     assert!(n >= 6);
     assert!(
@@ -174,4 +194,25 @@ fn dry_run_prints_plans_and_runs_nothing() {
     );
     assert!(!s.results().exists(), "a dry run writes no results");
     assert!(!run.stderr.contains("started"), "{run}");
+}
+
+#[test]
+fn the_summary_names_the_results_folder_absolutely() {
+    need_python!();
+    let s = Scratch::new();
+    // The default `--results results`, relative to the folder lutf runs in.
+    let run = s.lutf(&samples(), &["run", "--suite", "samples", "--only", "01"]);
+    assert_eq!(run.code, 0, "{run}");
+    let folder = std::fs::canonicalize(s.dir.path().join("results/latest")).unwrap();
+    let named = run
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("results: "))
+        .unwrap_or_else(|| panic!("no results line: {run}"));
+    assert!(named.starts_with('/'), "{run}");
+    assert_eq!(std::fs::canonicalize(named).unwrap(), folder, "{run}");
+    assert!(
+        run.stderr.contains(&format!("  {named}/report.html")),
+        "{run}"
+    );
 }

@@ -154,14 +154,21 @@ fn runner(env: &Env, dir: &Path, args: Vec<OsString>) -> Result<CommandSpec, Err
 
 /// Python's environment ([`crate::python::env`]) plus what `lutf.lnet` needs to call this
 /// helper back: `LUTF_HELPER` (this binary) and `LUTF_WORKDIR` (its work directory, where
-/// the lst session key is kept). The LNet test hook is passed on when set.
+/// the lst session key is kept). Where Lustre is (the LNet tools and library) and the LNet
+/// test hook are passed on when set, so that the helper called back finds the same.
 fn step_env(env: &Env) -> Vec<(OsString, OsString)> {
     let mut vars = crate::python::env(&env.bundle_dir);
     let helper = std::env::current_exe().unwrap_or_else(|_| env.bundle_dir.join("lutf-helper"));
     vars.push(("LUTF_HELPER".into(), helper.into()));
     vars.push(("LUTF_WORKDIR".into(), env.workdir.clone().into()));
-    if let Some(root) = std::env::var_os(crate::lnet::TEST_ROOT_VAR) {
-        vars.push((crate::lnet::TEST_ROOT_VAR.into(), root));
+    for name in [
+        crate::lnet::TEST_ROOT_VAR,
+        lutf_protocol::lnet::TOOLS_VAR,
+        lutf_protocol::lnet::LIBRARY_VAR,
+    ] {
+        if let Some(value) = std::env::var_os(name) {
+            vars.push((name.into(), value));
+        }
     }
     vars
 }

@@ -1,6 +1,7 @@
-//! The LNet operations of the real helper binary, on a machine without Lustre: `lnetctl` and
-//! `lst` are small scripts on a PATH of the test's own that print what the real tools print
-//! (see ../shared/fixtures/lnet-2.17.57), the lnet modules are faked under a folder named by
+//! The LNet operations of the real helper binary, whatever Lustre the machine has: `lnetctl`
+//! and `lst` are small scripts in a folder of the test's own (`LUTF_LNET_TOOLS`, so that a
+//! real `/usr/sbin/lnetctl` is never used) that print what the real tools print
+//! (see tests/fixtures/lnet-2.17.57), the lnet modules are faked under a folder named by
 //! `LUTF_TEST_LNET_ROOT`, and `lnet` meets companions that cannot start. (The real companion
 //! with the ABI double is driven through `lutf lnet` in the top-level tests/lnet.rs.)
 
@@ -39,6 +40,11 @@ impl Node {
             (
                 "PATH".into(),
                 format!("{}:/usr/bin:/bin", dir.path().join("bin").display()),
+            ),
+            // The tools of the test only, whatever the machine has installed.
+            (
+                "LUTF_LNET_TOOLS".into(),
+                dir.path().join("bin").display().to_string(),
             ),
             (
                 "LUTF_TEST_LNET_ROOT".into(),
@@ -227,7 +233,7 @@ fn missing_tools_say_lustre_is_not_installed() {
     assert!(e.message.starts_with("lst not found"), "{e}");
 }
 
-/// `lst` as it answers a session on 2.17 (../shared/fixtures/lnet-2.17.57/vm1.lst-*).
+/// `lst` as it answers a session on 2.17 (tests/fixtures/lnet-2.17.57/vm1.lst-*).
 fn fake_lst(node: &Node) {
     let stat = "[LNet Rates of clients]
 [R] Avg: 462      RPC/s Min: 462      RPC/s Max: 462      RPC/s

@@ -89,7 +89,7 @@ fn check_lnetctl(f: &Fixture) -> Result<(), String> {
 
 #[test]
 fn every_fixture_file_is_read_by_its_parser() {
-    let Some(dir) = fixture_dir() else { return };
+    let dir = fixture_dir();
     let all = names(&dir);
     assert!(
         all.len() >= 49,
@@ -124,7 +124,7 @@ fn lnetctl(dir: &Path, name: &str) -> (Fixture, LnetctlOutput) {
 
 #[test]
 fn net_show_verbose_gives_every_field() {
-    let Some(dir) = fixture_dir() else { return };
+    let dir = fixture_dir();
     let (_, out) = lnetctl(&dir, "single.lnetctl-net-show-v.txt");
     let nets = out.net_show().unwrap().nets;
     assert_eq!(
@@ -152,7 +152,7 @@ fn net_show_verbose_gives_every_field() {
 
 #[test]
 fn net_show_follows_adding_and_deleting_a_network() {
-    let Some(dir) = fixture_dir() else { return };
+    let dir = fixture_dir();
     for (node, nid) in [("vm1", "10.10.0.1@tcp"), ("vm2", "10.10.0.2@tcp")] {
         let (_, before) = lnetctl(&dir, &format!("{node}.lnetctl-net-show.txt"));
         let nets = before.net_show().unwrap().nets;
@@ -167,7 +167,7 @@ fn net_show_follows_adding_and_deleting_a_network() {
 
 #[test]
 fn peers_and_pings_read_the_same_in_both_indentations() {
-    let Some(dir) = fixture_dir() else { return };
+    let dir = fixture_dir();
     let (_, out) = lnetctl(&dir, "vm1.lnetctl-peer-show-v.txt");
     let peer = &out.peer_show().unwrap().peers[0];
     assert_eq!(peer.primary_nid, "10.10.0.2@tcp");
@@ -204,7 +204,7 @@ fn peers_and_pings_read_the_same_in_both_indentations() {
 
 #[test]
 fn statistics_and_globals_are_numbers() {
-    let Some(dir) = fixture_dir() else { return };
+    let dir = fixture_dir();
     let (_, out) = lnetctl(&dir, "vm1.lnetctl-stats-show.2.txt");
     let stats = out.statistics().unwrap().counters;
     assert_eq!(stats.len(), 26);
@@ -233,7 +233,7 @@ fn statistics_and_globals_are_numbers() {
 
 #[test]
 fn export_holds_nets_peers_and_globals_and_backup_leaves_out_nids() {
-    let Some(dir) = fixture_dir() else { return };
+    let dir = fixture_dir();
     for name in [
         "single.lnetctl-export.txt",
         "vm1.lnetctl-export.txt",
@@ -261,7 +261,7 @@ fn export_holds_nets_peers_and_globals_and_backup_leaves_out_nids() {
 
 #[test]
 fn adding_an_existing_network_is_a_typed_error_and_a_stray_line_a_diagnostic() {
-    let Some(dir) = fixture_dir() else { return };
+    let dir = fixture_dir();
     let (f, out) = lnetctl(&dir, "single.lnetctl-net-add-net-tcp-if-eth0.txt");
     assert_eq!(f.exit, 234);
     assert_eq!(
@@ -320,7 +320,7 @@ fn check_no_module(dir: &Path) -> Result<(), String> {
 
 #[test]
 fn without_the_module_the_failures_are_read_not_mistaken_for_results() {
-    let Some(dir) = fixture_dir() else { return };
+    let dir = fixture_dir();
     for (command, output, rc) in no_module_blocks(&dir) {
         let out = LnetctlOutput::parse(&output).unwrap();
         match command.as_str() {
@@ -382,7 +382,7 @@ fn without_the_module_the_failures_are_read_not_mistaken_for_results() {
 
 #[test]
 fn lst_stat_gives_rates_and_bandwidth_per_group_and_round() {
-    let Some(dir) = fixture_dir() else { return };
+    let dir = fixture_dir();
     let f = read(&dir, "vm1.lst-stat-clients-servers.txt");
     assert_eq!(f.exit, 124, "lst stat runs until killed");
     let s = lst::parse_stat(&f.output).unwrap();
@@ -417,7 +417,7 @@ fn lst_stat_gives_rates_and_bandwidth_per_group_and_round() {
 
 #[test]
 fn lst_session_commands_read_their_answers() {
-    let Some(dir) = fixture_dir() else { return };
+    let dir = fixture_dir();
     let s = lst::parse_new_session(&read(&dir, "vm1.lst-new-session-timeout-100-rw.txt").output)
         .unwrap();
     assert_eq!(

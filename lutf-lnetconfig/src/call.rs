@@ -5,9 +5,18 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use lutf_lnet::{Abi, Error, Lnetconfig, NodeProbe, Options, RouteFilter};
-use lutf_protocol::lnet::DEFAULT_PING_TIMEOUT;
+use lutf_protocol::lnet::{DEFAULT_PING_TIMEOUT, LIBRARY_VAR};
 use lutf_protocol::{ErrorKind, ErrorReply, LnetArgs, LnetCall, LnetFailure, LnetReply};
 use serde_yaml::Value;
+
+/// The library a call names, else the one of [`LIBRARY_VAR`] when set and not empty.
+fn library(args: &LnetArgs) -> Option<PathBuf> {
+    args.library.as_ref().map(PathBuf::from).or_else(|| {
+        std::env::var_os(LIBRARY_VAR)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
+}
 
 /// Opens the library as `args` say and makes the call. `node` names this node in messages;
 /// `root` replaces `/` for the module and device checks (tests only).
@@ -24,7 +33,7 @@ pub fn run(args: &LnetArgs, node: &str, root: Option<PathBuf>) -> Result<LnetRep
     }
     let lib = Lnetconfig::open(Options {
         probe,
-        library: args.library.as_ref().map(PathBuf::from),
+        library: library(args),
         abi,
     })
     .map_err(|e| error(&e))?;

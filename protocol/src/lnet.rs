@@ -373,6 +373,16 @@ fn is_true(b: &bool) -> bool {
 /// How long `lnetctl` and `lst` commands may run when the request does not say.
 pub const DEFAULT_TOOL_TIMEOUT: f64 = 120.0;
 
+/// The environment variable naming the folders (a `:` list) where the helper looks for
+/// `lnetctl` and `lst` instead of its `PATH` and the standard folders: a Lustre built but
+/// not installed (`lustre/utils`), or a test's own tools whatever the machine has installed.
+pub const TOOLS_VAR: &str = "LUTF_LNET_TOOLS";
+
+/// The environment variable naming the library the companion loads when a call names none,
+/// instead of `liblnetconfig.so.4` from the loader's search path: a Lustre built but not
+/// installed, or a test's own library (or a missing one) whatever the machine has installed.
+pub const LIBRARY_VAR: &str = "LUTF_LNET_LIBRARY";
+
 /// What `lnetctl` answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LnetctlResult {

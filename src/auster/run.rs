@@ -149,6 +149,7 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
         .filter(|c| c.verdict == Verdict::Run)
         .collect();
     let nodes = cluster.nodes();
+    let mut sources = crate::sources::SourcePaths::default();
     let statuses = if to_run.is_empty() {
         Vec::new()
     } else {
@@ -158,6 +159,7 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
             .map(|s| s.dir.clone())
             .collect();
         let bundle = crate::bundle::Bundle::new(&dirs)?;
+        sources = crate::sources::SourcePaths::new(bundle.id(), &dirs);
         let statuses = prepare_nodes(&nodes, &bundle).await;
         let down: Vec<String> = statuses
             .iter()
@@ -252,6 +254,7 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
         secrets,
         params: env.params(),
         fail_fast: env.stop_on_error || env.fail_on_error,
+        sources,
         ..RunConfig::default()
     };
     let usable: Vec<String> = statuses

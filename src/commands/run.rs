@@ -244,6 +244,7 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
         repeat: args.repeat,
         output_limit: None,
         secrets,
+        sources: crate::sources::SourcePaths::new(bundle.id(), &dirs),
     };
     let usable: Vec<String> = statuses
         .iter()
@@ -469,7 +470,9 @@ pub async fn watch_signals(
         signal(SignalKind::interrupt()),
         signal(SignalKind::terminate()),
     ) else {
-        tracing::warn!("cannot watch for signals; Ctrl-C will stop lutf without cleanup");
+        reporter::eprintln(
+            "lutf: warning: cannot watch for signals; Ctrl-C will stop lutf without cleanup",
+        );
         return;
     };
     let mut seen = 0;

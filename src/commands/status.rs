@@ -119,7 +119,10 @@ pub async fn ask(
                 .map(|j| format!("{} (job {})", j.label(), j.job))
                 .collect();
         }
-        Err(e) => tracing::warn!(node = %node.name, "cannot list the jobs there: {e}"),
+        Err(e) => crate::reporter::eprintln(&format!(
+            "lutf: node {}: cannot list the jobs there: {e}",
+            node.name
+        )),
     }
     s
 }

@@ -44,7 +44,8 @@ pub fn failures(run: &RunOutcome) -> String {
     out
 }
 
-/// The whole summary; `dir` is the results folder, when there is one.
+/// The whole summary; `dir` is the results folder, when there is one, named absolutely so
+/// that the paths can be pasted from any folder.
 pub fn render(run: &RunOutcome, dir: Option<&Path>) -> String {
     let mut out = headline(run);
     out.push('\n');
@@ -64,6 +65,7 @@ pub fn render(run: &RunOutcome, dir: Option<&Path>) -> String {
         out.push_str(&failed);
     }
     if let Some(dir) = dir {
+        let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
         let _ = writeln!(out, "results: {}", dir.display());
         let _ = writeln!(out, "  {}", dir.join(REPORT_HTML).display());
         let _ = writeln!(out, "  {}", dir.join(RESULTS_YML).display());

@@ -218,7 +218,8 @@ impl NodeExecutor {
                     if h.kind == crate::protocol::ErrorKind::NoSuchJob {
                         c.ended.push(format!("{what}: no such job any more"));
                     } else {
-                        tracing::warn!(node = %n.name, job, "cannot kill a job of the lost node: {e}");
+                        // Said to the user in the node's warning (`c.left`).
+                        tracing::info!(node = %n.name, job, "cannot kill a job of the lost node: {e}");
                         c.left.push(format!("{what}: {}", h.message));
                     }
                 }

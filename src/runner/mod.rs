@@ -40,6 +40,8 @@ pub struct RunConfig {
     /// Secrets handed to every step (`ctx.secrets`, from `--secret-env`); their values are
     /// blanked out of every record. `Debug` shows `Secret(***)`.
     pub secrets: BTreeMap<String, crate::protocol::Secret>,
+    /// Names the test files of the bundle in the user's suites folders, not the nodes'.
+    pub sources: crate::sources::SourcePaths,
 }
 
 impl Default for RunConfig {
@@ -51,6 +53,7 @@ impl Default for RunConfig {
             repeat: 1,
             output_limit: None,
             secrets: BTreeMap::new(),
+            sources: Default::default(),
         }
     }
 }
@@ -259,11 +262,10 @@ impl Runner {
     /// could not be read, else its steps run.
     async fn run_one(&self, planned: &PlannedTest, repeat: u32) -> TestEnd {
         let test = &planned.test;
-        let description = planned
-            .plan
-            .as_ref()
-            .map(|p| p.description.clone())
-            .unwrap_or_default();
+        let description = match &planned.plan {
+            Ok(p) => p.description.clone(),
+            Err(e) => crate::plan::broken_description(test, e),
+        };
         let quick = |status: Status, error: String| TestEnd {
             outcome: TestOutcome {
                 suite: test.suite.clone(),
@@ -285,7 +287,7 @@ impl Runner {
             return quick(Status::Skip, why.clone());
         }
         let plan = match &planned.plan {
-            Err(e) => return quick(Status::Fail, e.full()),
+            Err(e) => return quick(Status::Fail, self.ctx.config.sources.text(&e.full())),
             Ok(plan) => plan,
         };
         let binding = match bind(&plan.needs, &self.nodes) {

@@ -240,9 +240,10 @@ impl Sequencer<'_> {
             match self.set.join_next().await {
                 None => break,
                 Some(Ok(msg)) => self.handle(msg),
-                Some(Err(e)) => {
-                    tracing::error!(test = %self.spec.test.full_name(), "step task failed: {e}")
-                }
+                Some(Err(e)) => crate::reporter::eprintln(&format!(
+                    "lutf: error: test {}: a step's task failed: {e}",
+                    self.spec.test.full_name()
+                )),
             }
         }
     }
@@ -552,6 +553,7 @@ impl Sequencer<'_> {
             log,
         };
         crate::secrets::redact_record(&self.redactor, &mut record);
+        self.ctx.config.sources.record(&mut record);
         s.st = St::Done;
         s.passed = status == Status::Pass;
         // The steps after it get the value whole; the results show a bounded one.

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use lutf_lnet::lnetctl::LnetctlOutput;
-use lutf_protocol::lnet::DEFAULT_TOOL_TIMEOUT;
+use lutf_protocol::lnet::{DEFAULT_TOOL_TIMEOUT, TOOLS_VAR};
 use lutf_protocol::{ErrorKind, ErrorReply, LnetFailure, LnetctlArgs, LnetctlResult};
 use serde_yaml::Value;
 
@@ -17,17 +17,28 @@ pub const OUTPUT_LIMIT: u64 = 16 * 1024 * 1024;
 /// From SIGTERM to SIGKILL when a tool outlives its timeout.
 const GRACE: Duration = Duration::from_secs(2);
 
-/// A Lustre tool found on the node, or the error saying Lustre is not installed.
-pub fn find_tool(name: &str) -> Result<std::path::PathBuf, ErrorReply> {
+/// Where `lnetctl` and `lst` are looked for: the folders of [`TOOLS_VAR`] when it is set and
+/// not empty, else `path` (the helper's `PATH`) then the standard folders, each once.
+fn tool_dirs(tools: Option<&str>, path: &str) -> String {
+    if let Some(tools) = tools.filter(|t| !t.is_empty()) {
+        return tools.to_owned();
+    }
     // The node's PATH may lack the sbin folders lnetctl and lst live in.
-    let mut dirs: Vec<String> = Vec::new();
-    let ours = std::env::var("PATH").unwrap_or_default();
-    for dir in ours.split(':').chain(STANDARD_PATH.split(':')) {
-        if !dir.is_empty() && !dirs.iter().any(|d| d == dir) {
-            dirs.push(dir.to_owned());
+    let mut dirs: Vec<&str> = Vec::new();
+    for dir in path.split(':').chain(STANDARD_PATH.split(':')) {
+        if !dir.is_empty() && !dirs.contains(&dir) {
+            dirs.push(dir);
         }
     }
-    let path = dirs.join(":");
+    dirs.join(":")
+}
+
+/// A Lustre tool found on the node, or the error saying Lustre is not installed.
+pub fn find_tool(name: &str) -> Result<std::path::PathBuf, ErrorReply> {
+    let path = tool_dirs(
+        std::env::var(TOOLS_VAR).ok().as_deref(),
+        &std::env::var("PATH").unwrap_or_default(),
+    );
     process::find_program(name.as_ref(), path.as_ref()).ok_or_else(|| {
         ErrorReply::new(
             ErrorKind::NoLustre,
@@ -209,4 +220,26 @@ fn failure(run: &ToolRun, out: Option<&LnetctlOutput>) -> ErrorReply {
         },
     )
     .with_detail(run.text.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tools_are_looked_for_in_the_override_alone_when_set() {
+        assert_eq!(
+            tool_dirs(Some("/opt/lustre/utils"), "/usr/bin"),
+            "/opt/lustre/utils"
+        );
+        // Unset or empty: PATH first, then the standard folders it lacks.
+        let dirs = tool_dirs(None, "/opt/bin:/usr/bin");
+        assert!(
+            dirs.starts_with("/opt/bin:/usr/bin:/usr/local/sbin:"),
+            "{dirs}"
+        );
+        assert!(dirs.contains(":/usr/sbin:"), "{dirs}");
+        assert_eq!(dirs.matches("/usr/bin").count(), 1, "{dirs}");
+        assert_eq!(tool_dirs(Some(""), ""), STANDARD_PATH);
+    }
 }

@@ -1,10 +1,6 @@
-//! Finds the shared fixtures of real LNet output (`shared/fixtures/lnet-2.17.57`).
-//!
-//! CI clones the repository with `shared/` beside it; worktrees sit deeper. So the folder is
-//! looked for as `shared/fixtures/lnet-2.17.57` under every ancestor of the workspace, or
-//! taken from `LUTF_FIXTURES` (that folder, or one holding it). When it is not found the
-//! tests FAIL, listing where they looked, unless `LUTF_FIXTURES_OPTIONAL=1` says a checkout
-//! without fixtures is expected: then they print why and skip.
+//! Finds the fixtures of real LNet output: `tests/fixtures/lnet-2.17.57` of the repository
+//! (its README says where they come from), or the folder `LUTF_FIXTURES` names (that folder,
+//! or one holding it) to run the parsers on another capture.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -25,38 +21,26 @@ pub struct Fixture {
     pub output: String,
 }
 
-/// The fixture folder, or `None` (after saying why) when it is allowed to be missing.
-pub fn fixture_dir() -> Option<PathBuf> {
-    let mut looked = Vec::new();
-    if let Some(env) = std::env::var_os("LUTF_FIXTURES") {
-        let env = PathBuf::from(env);
-        for candidate in [env.clone(), env.join(FIXTURE_SET)] {
-            if candidate.join("README.md").is_file() {
-                return Some(candidate);
-            }
-            looked.push(candidate);
+/// The fixture folder: `LUTF_FIXTURES` when set, else the repository's copy.
+pub fn fixture_dir() -> PathBuf {
+    let candidates = match std::env::var_os("LUTF_FIXTURES") {
+        Some(env) => {
+            let env = PathBuf::from(env);
+            vec![env.clone(), env.join(FIXTURE_SET)]
         }
-    }
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    for ancestor in workspace.ancestors() {
-        let candidate = ancestor.join("shared/fixtures").join(FIXTURE_SET);
+        None => vec![Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures")
+            .join(FIXTURE_SET)],
+    };
+    for candidate in &candidates {
         if candidate.join("README.md").is_file() {
-            return Some(candidate);
+            return candidate.clone();
         }
-        looked.push(candidate);
     }
-    let looked: Vec<String> = looked.iter().map(|p| p.display().to_string()).collect();
-    if std::env::var_os("LUTF_FIXTURES_OPTIONAL").is_some_and(|v| v == "1") {
-        eprintln!(
-            "SKIP: LUTF_FIXTURES_OPTIONAL=1 and the {FIXTURE_SET} fixtures are not here (looked in {})",
-            looked.join(", ")
-        );
-        return None;
-    }
+    let looked: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
     panic!(
-        "the {FIXTURE_SET} fixtures are missing: looked in {}. Clone the shared folder beside \
-         the repository, set LUTF_FIXTURES to it, or set LUTF_FIXTURES_OPTIONAL=1 to skip",
-        looked.join(", ")
+        "the {FIXTURE_SET} fixtures are missing: no README.md in {}",
+        looked.join(" or ")
     );
 }
 
