@@ -266,6 +266,8 @@ fn main() {
         timeout: Some(60.0),
         output_limit: None,
         origin: None,
+        wait: None,
+        job: None,
     });
     let (mut py_step, mut py_ssh) = (Vec::new(), Vec::new());
     for _ in 0..runs * 2 {
@@ -401,12 +403,25 @@ fn lutf_persists() -> bool {
     String::from_utf8_lossy(&out.stdout).contains("--persist")
 }
 
-/// Closes every connection lutf keeps for these hosts (nothing when it keeps none).
+/// Closes the connection lutf keeps to node1 (nothing when it keeps none).
 fn close_kept(hosts: &support::TestHosts, persists: bool) {
     if persists {
-        let out = hosts.lutf().arg("disconnect").output().unwrap();
+        let out = hosts
+            .lutf()
+            .args(["disconnect", "--nodes", "node1"])
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{out:?}");
     }
+}
+
+/// `lutf` as a user types it: connections kept for 60 s (the default) when this lutf can.
+fn lutf_kept(hosts: &support::TestHosts, persists: bool) -> Command {
+    let mut c = hosts.lutf();
+    if persists {
+        c.args(["--persist", "60"]);
+    }
+    c
 }
 
 /// Bytes the master side has sent to host `i` so far (netns mode: its link's counter).
@@ -456,7 +471,12 @@ fn issue_figures(
         let mut c = Command::new("ssh");
         c.arg("-F")
             .arg(&hosts.ssh_config)
-            .args(["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new"])
+            .args([
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "StrictHostKeyChecking=accept-new",
+            ])
             .args(args);
         c
     };
@@ -476,8 +496,7 @@ fn issue_figures(
         std::thread::sleep(Duration::from_millis(10));
     }
     // Install the bundle once: every figure below is an unchanged re-run.
-    assert!(hosts
-        .lutf()
+    assert!(lutf_kept(hosts, persists)
         .args(["exec", "--nodes", "node1", "--", "true"])
         .status()
         .unwrap()
@@ -488,13 +507,13 @@ fn issue_figures(
     for _ in 0..runs {
         close_kept(hosts, persists);
         let before = tx_bytes(hosts, 0);
-        cold.push(timed(hosts.lutf().args(exec1)));
+        cold.push(timed(lutf_kept(hosts, persists).args(exec1)));
         if let (Some(a), Some(b)) = (before, tx_bytes(hosts, 0)) {
             lutf_bytes.push(b - a);
         }
         // "A few seconds later", shortened: the machine is what it is.
         std::thread::sleep(Duration::from_millis(200));
-        warm.push(timed(hosts.lutf().args(exec1)));
+        warm.push(timed(lutf_kept(hosts, persists).args(exec1)));
         let before = tx_bytes(hosts, 0);
         fresh.push(timed(&mut ssh(&["node1", "true"])));
         if let (Some(a), Some(b)) = (before, tx_bytes(hosts, 0)) {
@@ -582,6 +601,8 @@ fn issue_figures(
         timeout: Some(60.0),
         output_limit: None,
         origin: None,
+        wait: None,
+        job: None,
     };
     use lutf::runner::StepExecutor as _;
     let (mut step, mut py) = (vec![], vec![]);
@@ -630,13 +651,8 @@ fn issue_figures(
         ]);
     } else {
         let (l, s) = (median_u(lutf_bytes.clone()), median_u(ssh_bytes.clone()));
-        let range = |v: &[u64]| {
-            format!(
-                "[{}–{}]",
-                v.iter().min().unwrap(),
-                v.iter().max().unwrap()
-            )
-        };
+        let range =
+            |v: &[u64]| format!("[{}–{}]", v.iter().min().unwrap(), v.iter().max().unwrap());
         rows.push([
             "bytes sent to a node on an unchanged re-run (`lutf exec -- true`, cold), beyond `ssh host true`".into(),
             format!("{l} B {}", range(&lutf_bytes)),

@@ -475,6 +475,8 @@ mod tests {
                     pid_start: Some(7),
                     run: Some("deadbeef".into()),
                 }),
+                wait: Some(30.0),
+                job: Some("m1-2".into()),
             }),
             Op::Exec(ExecArgs {
                 argv: vec!["echo".into(), b"\xff".as_slice().into()],

@@ -119,24 +119,23 @@ mod tests {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     use std::path::Path;
     use std::process::{Command, Stdio};
-    use std::sync::Arc;
 
     fn bundle(tag: &str) -> Bundle {
         Bundle::from_files(vec![
             BundleFile {
                 path: "lutf-helper".into(),
                 mode: 0o755,
-                data: Arc::from(format!("#!/bin/sh\necho {tag}\n").into_bytes()),
+                data: format!("#!/bin/sh\necho {tag}\n").into_bytes().into(),
             },
             BundleFile {
                 path: "python/lutf/__init__.py".into(),
                 mode: 0o644,
-                data: Arc::from(b"x = 1\n".to_vec()),
+                data: b"x = 1\n".to_vec().into(),
             },
             BundleFile {
                 path: "suites/s/test_01.py".into(),
                 mode: 0o644,
-                data: Arc::from(tag.as_bytes().to_vec()),
+                data: tag.as_bytes().to_vec().into(),
             },
         ])
     }

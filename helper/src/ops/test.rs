@@ -2,11 +2,12 @@
 //! runner in a fresh `python3` per call (see [`crate::step`] for the contract).
 
 use lutf_protocol::{
-    ErrorReply, PlanArgs, Redactor, SpawnResult, StepArgs, StepResult, TestPlan,
+    ErrorReply, JobArgs, PlanArgs, Redactor, SpawnResult, StepArgs, StepResult, TestPlan, WaitArgs,
     DEFAULT_OUTPUT_LIMIT,
 };
 
 use crate::jobs::JobSpec;
+use crate::ops::jobs;
 use crate::process::{self, Limits, Output};
 use crate::step;
 use crate::workdir::Scratch;
@@ -55,10 +56,31 @@ pub fn spawn_step(env: &Env, args: StepArgs) -> Result<SpawnResult, ErrorReply> 
     // Fail here, where the caller sees it, when the test file or python3 is missing.
     step::test_file(env, &args.file)?;
     step::python(env)?;
-    crate::ops::jobs::start(
+    let wait = args.wait.unwrap_or(0.0);
+    let id = args.job.clone();
+    let mut spawned = jobs::start(
         env,
         JobSpec::Step {
             args: Box::new(args),
         },
-    )
+        id.as_deref(),
+    )?;
+    if wait > 0.0 {
+        let job = spawned.job.clone();
+        // The step runs: trouble from here on is the master's to see through `wait`.
+        if let Ok(r) = jobs::wait(
+            env,
+            &WaitArgs {
+                job: job.clone(),
+                timeout: wait.min(lutf_protocol::MAX_SECONDS),
+            },
+        ) {
+            if r.finished {
+                // Its result travels in this answer: the files are not needed any more.
+                let _ = jobs::forget(env, &JobArgs { job });
+                spawned.ended = Some(Box::new(r));
+            }
+        }
+    }
+    Ok(spawned)
 }
