@@ -417,11 +417,11 @@ fn close_kept(hosts: &support::TestHosts, persists: bool) {
 
 /// `lutf` as a user types it: connections kept for 60 s (the default) when this lutf can.
 fn lutf_kept(hosts: &support::TestHosts, persists: bool) -> Command {
-    let mut c = hosts.lutf();
     if persists {
-        c.args(["--persist", "60"]);
+        hosts.lutf_keeping(60, &hosts.ssh_config)
+    } else {
+        hosts.lutf()
     }
-    c
 }
 
 /// Bytes the master side has sent to host `i` so far (netns mode: its link's counter).
@@ -557,11 +557,10 @@ fn issue_figures(
             let list = format!("node[1-{size}]");
             let (mut l, mut p) = (vec![], vec![]);
             for _ in 0..runs {
-                let mut c = hosts.lutf();
-                if persists {
-                    c.args(["--persist", "0"]);
-                }
-                l.push(timed(c.args(["exec", "--nodes", &list, "--", "true"])));
+                // From nothing: `hosts.lutf()` keeps no connection (`--persist 0`).
+                l.push(timed(
+                    hosts.lutf().args(["exec", "--nodes", &list, "--", "true"]),
+                ));
                 p.push(timed(
                     Command::new("pdsh")
                         .args(["-R", "ssh", "-f", "64", "-w", &list, "true"])

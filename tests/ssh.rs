@@ -675,12 +675,7 @@ fn connections_are_kept_between_commands_until_closed() {
         return;
     };
     let keep = |cfg: &std::path::Path, extra: &[&str]| {
-        let mut c = hosts.lutf();
-        c.arg("--ssh-config")
-            .arg(cfg)
-            .args(["--persist", "30"])
-            .args(extra);
-        c.output().unwrap()
+        hosts.lutf_keeping(30, cfg).args(extra).output().unwrap()
     };
     let status_kept = |cfg: &std::path::Path| {
         let out = keep(cfg, &["status", "--format", "json", "--nodes", "node1"]);

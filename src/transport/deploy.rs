@@ -14,6 +14,11 @@ use crate::bundle::Bundle;
 /// The marker file inside an installed bundle: its full sha256, in hex.
 pub const MARKER: &str = ".lutf-bundle";
 
+/// The fingerprint file inside an installed bundle: its files' stat data when the
+/// installer last verified them (`install_bundle.py`; the helper's `--bundle` check reads
+/// it too).
+pub const FINGERPRINT: &str = ".lutf-stat";
+
 /// How many bundles a work directory keeps (the most recently used ones).
 pub const KEEP_BUNDLES: usize = 3;
 

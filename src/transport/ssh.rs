@@ -531,16 +531,19 @@ impl SshTransport {
 /// with `--bundle HASH` (the helper answers only when the bundle there is that one, intact;
 /// else it exits [`crate::protocol::exit::BUNDLE`] having run nothing), and that folder.
 /// The shell first makes sure that the work directory, the bundle folder and the helper
-/// are ours (`test -O`): nothing another user made there runs. When they are not, or
-/// there is no helper, it exits 127, as for a missing command. Plain `test`, `&&`, `||`
-/// and `exec`, so that any login shell (sh, bash, zsh, csh) reads it alike.
+/// are ours (`test -O`): nothing another user made there runs; and, since the helper must
+/// run before it can check anything, that it was not written after the installer took
+/// the files' fingerprint (`-nt`). When any of that fails, or there is no helper, it exits
+/// 127, as for a missing command. Plain `test`, `&&`, `||` and `exec`, so that any login
+/// shell (sh, bash, zsh, csh) reads it alike.
 pub fn check_command(workdir: &str, bundle: &Bundle) -> (String, String) {
     let dir = format!("{}/{}", workdir.trim_end_matches('/'), bundle.id());
     let helper = shell_quote(&format!("{dir}/{HELPER_NAME}"));
+    let stamp = shell_quote(&format!("{dir}/{}", super::deploy::FINGERPRINT));
     let (w, d) = (shell_quote(workdir), shell_quote(&dir));
     let command = format!(
-        "test -O {w} && test -O {d} && test -O {helper} && test -x {helper} || exit 127; \
-         exec {helper} --workdir {w} --bundle {}",
+        "test -O {w} && test -O {d} && test -O {helper} && test -x {helper} && \
+         test ! {helper} -nt {stamp} || exit 127; exec {helper} --workdir {w} --bundle {}",
         bundle.hash()
     );
     (command, dir)

@@ -694,6 +694,17 @@ impl TestHosts {
         c
     }
 
+    /// `lutf` with this set's ssh_config, keeping its connections `secs` seconds after it
+    /// ends (`--persist`); add the subcommand and more arguments.
+    pub fn lutf_keeping(&self, secs: u64, ssh_config: &Path) -> Command {
+        let mut c = Command::new(lutf_bin());
+        c.arg("--ssh-config").arg(ssh_config);
+        c.args(["--persist", &secs.to_string()]);
+        c.env_remove("SSH_AUTH_SOCK");
+        c.env_remove("LUTF_LOG");
+        c
+    }
+
     /// `lutf run --cluster <the hosts> --suites SUITES ARGS --results <hosts dir>/results`,
     /// run from the hosts' folder.
     pub fn lutf_run(&self, suites: &Path, args: &[&str]) -> Command {
