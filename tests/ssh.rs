@@ -378,6 +378,7 @@ fn a_users_own_ssh_habits_do_not_change_lutfs_connection() {
     let out = Command::new(support::lutf_bin())
         .arg("--ssh-config")
         .arg(&config)
+        .args(["--persist", "0"])
         .args(["status", "--format", "json", "--nodes", "node1"])
         .output()
         .unwrap();
@@ -407,6 +408,7 @@ fn known_hosts_in_dev_null_is_refused() {
     let out = Command::new(support::lutf_bin())
         .arg("--ssh-config")
         .arg(&config)
+        .args(["--persist", "0"])
         .args(["status", "--format", "json", "--nodes", "node1"])
         .output()
         .unwrap();

@@ -112,6 +112,35 @@ pub fn paths(target: &SshTarget, options: &SshOptions) -> std::io::Result<KeptPa
     Ok(KeptPaths::of_key(&base, &key(target, options)))
 }
 
+/// Removes the notes and logs of masters that are gone (their socket is: ssh removes it
+/// as it exits), unless another lutf holds their lock right now. Lock files stay: a lock
+/// file removed while another lutf waits on it would let two lutfs start one master.
+pub fn prune_gone() {
+    let base = base();
+    let Ok(entries) = std::fs::read_dir(&base) else {
+        return;
+    };
+    for e in entries.filter_map(Result::ok) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(key) = name.strip_suffix(".note") else {
+            continue;
+        };
+        let p = KeptPaths::of_key(&base, key);
+        if p.socket.exists() {
+            continue;
+        }
+        let Ok(f) = std::fs::File::open(&p.lock) else {
+            continue;
+        };
+        // SAFETY: flock on an open descriptor we own; released when `f` closes.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0
+            && !p.socket.exists()
+        {
+            p.remove();
+        }
+    }
+}
+
 /// What a kept master connects to, written beside its socket.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Note {

@@ -682,6 +682,8 @@ impl Master {
         }
         // Whatever is left is stale: ssh would not bind its socket over an old one.
         paths.remove();
+        // And the notes of other masters that are gone, while at it (a few stats).
+        kept::prune_gone();
         let (master, check) = tokio::join!(
             Self::launch(target, options, Some(&paths)),
             ssh_config_check(target, options)
