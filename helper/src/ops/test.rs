@@ -72,7 +72,7 @@ pub fn spawn_step(env: &Env, args: StepArgs) -> Result<SpawnResult, ErrorReply> 
             env,
             &WaitArgs {
                 job: job.clone(),
-                timeout: wait.min(lutf_protocol::MAX_SECONDS),
+                timeout: wait,
             },
         ) {
             if r.finished {
