@@ -90,8 +90,9 @@ pub struct StepArgs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<crate::Origin>,
     /// `spawn_step`: seconds to wait for the step to end before answering. A step that
-    /// ends within them is answered with its result (`SpawnResult::ended`) and forgotten
-    /// at once, so a short step is one call. Absent or 0: answer as soon as it runs.
+    /// ends within them is answered with its result (`SpawnResult::ended`), so a short step
+    /// is one call (and a `forget` that needs no waiting for). Absent or 0: answer as soon
+    /// as it runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait: Option<f64>,
     /// `spawn_step`: the job's id, chosen by the master so that it can stop the step even

@@ -8,9 +8,10 @@
 //! `wait` until it ends): a job has an id, so an interrupted step can be stopped on its
 //! node (`kill`), and a dropped connection or a killed helper call never leaves a step
 //! running without the helper's supervisor enforcing its timeout. A foreground step's
-//! `spawn_step` waits for it too and, when it ends in that time, answers its result and
-//! forgets the job: one call (one channel, one start of the node's login shell) per
-//! short step. The master names the job, so it can stop it even before that answer.
+//! `spawn_step` waits for it too and, when it ends in that time, answers its result: one
+//! call (one channel, one start of the node's login shell) until the result, the job's
+//! `forget` after it in the background. The master names the job, so it can stop it even
+//! before that answer.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -364,7 +365,7 @@ impl NodeExecutor {
                 Ok(Ok(s)) => {
                     call_done = true;
                     if let Some(ended) = s.ended {
-                        self.jobs().remove(&(n.name.clone(), job.to_string()));
+                        self.forget(n, job).await;
                         return ended.step;
                     }
                 }
@@ -486,8 +487,7 @@ impl StepExecutor for NodeExecutor {
                 },
             }?;
             if let Some(ended) = spawned.ended {
-                // The helper forgot the job already.
-                self.jobs().remove(&(node.to_string(), job));
+                self.forget_later(n, &job);
                 return step_result(*ended);
             }
             loop {

@@ -2,7 +2,7 @@
 //! runner in a fresh `python3` per call (see [`crate::step`] for the contract).
 
 use lutf_protocol::{
-    ErrorReply, JobArgs, PlanArgs, Redactor, SpawnResult, StepArgs, StepResult, TestPlan, WaitArgs,
+    ErrorReply, PlanArgs, Redactor, SpawnResult, StepArgs, StepResult, TestPlan, WaitArgs,
     DEFAULT_OUTPUT_LIMIT,
 };
 
@@ -66,18 +66,18 @@ pub fn spawn_step(env: &Env, args: StepArgs) -> Result<SpawnResult, ErrorReply> 
         id.as_deref(),
     )?;
     if wait > 0.0 {
-        let job = spawned.job.clone();
-        // The step runs: trouble from here on is the master's to see through `wait`.
-        if let Ok(r) = jobs::wait(
+        // The step runs: trouble from here on is the master's to see through `wait`. The
+        // job is not forgotten here: a master that lost this call's channel may be
+        // killing it right now, and reads its files to say how it ended.
+        let waited = jobs::wait(
             env,
             &WaitArgs {
-                job: job.clone(),
+                job: spawned.job.clone(),
                 timeout: wait,
             },
-        ) {
+        );
+        if let Ok(r) = waited {
             if r.finished {
-                // Its result travels in this answer: the files are not needed any more.
-                let _ = jobs::forget(env, &JobArgs { job });
                 spawned.ended = Some(Box::new(r));
             }
         }
