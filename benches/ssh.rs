@@ -254,21 +254,7 @@ fn main() {
         ));
     }
     // One Python step vs python3 on the same connection.
-    let step = Op::Step(StepArgs {
-        file: "bench/test_01.py".into(),
-        step: "noop".into(),
-        context: StepContext {
-            test: "bench/test_01".into(),
-            role: "node1".into(),
-            node_name: "node1".into(),
-            ..StepContext::default()
-        },
-        timeout: Some(60.0),
-        output_limit: None,
-        origin: None,
-        wait: None,
-        job: None,
-    });
+    let step = Op::Step(noop_step());
     let (mut py_step, mut py_ssh) = (Vec::new(), Vec::new());
     for _ in 0..runs * 2 {
         let start = Instant::now();
@@ -391,6 +377,25 @@ fn print_table(n: usize, mode: &str, runs: usize, rows: &[(String, String, Strin
     println!("|---|---|---|");
     for (what, lutf, reference) in rows {
         println!("| {what} | {lutf} | {reference} |");
+    }
+}
+
+/// The bench suite's one `pass` step, on node1.
+fn noop_step() -> StepArgs {
+    StepArgs {
+        file: "bench/test_01.py".into(),
+        step: "noop".into(),
+        context: StepContext {
+            test: "bench/test_01".into(),
+            role: "node1".into(),
+            node_name: "node1".into(),
+            ..StepContext::default()
+        },
+        timeout: Some(60.0),
+        output_limit: None,
+        origin: None,
+        wait: None,
+        job: None,
     }
 }
 
@@ -588,21 +593,7 @@ fn issue_figures(
     let mut named = node.clone();
     named.name = "node1".into();
     let executor = lutf::runner::NodeExecutor::new(&[named]);
-    let args = StepArgs {
-        file: "bench/test_01.py".into(),
-        step: "noop".into(),
-        context: StepContext {
-            test: "bench/test_01".into(),
-            role: "node1".into(),
-            node_name: "node1".into(),
-            ..StepContext::default()
-        },
-        timeout: Some(60.0),
-        output_limit: None,
-        origin: None,
-        wait: None,
-        job: None,
-    };
+    let args = noop_step();
     use lutf::runner::StepExecutor as _;
     let (mut step, mut py) = (vec![], vec![]);
     for _ in 0..runs * 2 {
