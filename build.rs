@@ -10,6 +10,10 @@
 //! is this machine's (`scripts/build-portable` builds one for glibc 2.17).
 //! `LUTF_HELPER_BIN=/path/to/lutf-helper` and `LUTF_LNETCONFIG_BIN=/path/to/lutf-lnetconfig`
 //! skip a nested build and embed that file.
+//!
+//! The sha256 of every embedded file is computed here too (`embedded_digests.rs`), so that
+//! a run never hashes the 3.75 MB it embeds: a bundle's hash is made of its files' digests
+//! (see `src/bundle.rs`).
 
 use std::env;
 use std::fmt::Write as _;
@@ -36,7 +40,11 @@ fn main() {
     println!("cargo:rerun-if-env-changed=LUTF_LNETCONFIG_BIN");
 
     let helper = match env::var_os("LUTF_HELPER_BIN") {
-        Some(path) => PathBuf::from(path),
+        Some(path) => {
+            // A file built elsewhere: its digest must follow it.
+            println!("cargo:rerun-if-changed={}", Path::new(&path).display());
+            PathBuf::from(path)
+        }
         None => nested_build(&root, "lutf-helper", "helper", true),
     };
     println!("cargo:rustc-env=LUTF_HELPER_PATH={}", helper.display());
@@ -54,6 +62,24 @@ fn main() {
     );
 
     embed_python(&root.join("helper/python"));
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+    std::fs::write(
+        out.join("embedded_digests.rs"),
+        format!(
+            "/// sha256 of the embedded helper.\npub const HELPER_DIGEST: [u8; 32] = {:?};\n\
+             /// sha256 of the embedded companion.\npub const LNETCONFIG_DIGEST: [u8; 32] = {:?};\n",
+            digest_of(&helper),
+            digest_of(&companion)
+        ),
+    )
+    .unwrap();
+}
+
+/// The sha256 of the file at `path`.
+fn digest_of(path: &Path) -> [u8; 32] {
+    use sha2::Digest as _;
+    let data = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    sha2::Sha256::digest(&data).into()
 }
 
 /// Builds `package` (a binary of the same name) for release, into `target/<folder>`,
@@ -99,7 +125,7 @@ fn nested_build(root: &Path, package: &str, folder: &str, static_crt: bool) -> P
     target_dir.join(target).join("release").join(package)
 }
 
-/// Writes `python_files.rs`: every file of the Python package, embedded.
+/// Writes `python_files.rs`: every file of the Python package, embedded, with its sha256.
 fn embed_python(dir: &Path) {
     let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
         .sort_by_file_name()
@@ -114,8 +140,8 @@ fn embed_python(dir: &Path) {
         .collect();
     files.sort();
     let mut out =
-        String::from("/// The Python package shipped with the helper: (path, contents).\n");
-    out.push_str("pub static PYTHON_FILES: &[(&str, &[u8])] = &[\n");
+        String::from("/// The Python package shipped with the helper: (path, contents, sha256).\n");
+    out.push_str("pub static PYTHON_FILES: &[(&str, &[u8], [u8; 32])] = &[\n");
     for f in &files {
         let rel = f
             .strip_prefix(dir)
@@ -124,8 +150,9 @@ fn embed_python(dir: &Path) {
             .replace('\\', "/");
         writeln!(
             out,
-            "    ({rel:?}, include_bytes!({:?})),",
-            f.display().to_string()
+            "    ({rel:?}, include_bytes!({:?}), {:?}),",
+            f.display().to_string(),
+            digest_of(f)
         )
         .unwrap();
     }

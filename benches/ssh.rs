@@ -18,7 +18,13 @@
 //! - first and unchanged second deployment to 16 and to every host (time and bytes), each
 //!   from new connections like a new lutf run, next to connecting alone.
 //!
-//! Prints a Markdown table.
+//! - first, the figures of issue 18, each next to its reference and with the ratio of the
+//!   two from alternating runs (median and spread): `lutf exec -- true` on one host cold
+//!   and again a moment later, fan-out vs `pdsh -R ssh`, one Python step run as a run runs
+//!   it (the executor's `step`), and the bytes sent to a node on an unchanged re-run
+//!   beyond what `ssh host true` sends (netns mode: the host link's counters).
+//!
+//! Prints Markdown tables. `LUTF_BENCH_ONLY=figures` stops after the first.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -179,6 +185,10 @@ fn main() {
     )
     .unwrap();
     let bundle = Bundle::new(&[suite]).unwrap();
+    issue_figures(&hosts, &rt, &options, &bundle, runs);
+    if std::env::var("LUTF_BENCH_ONLY").as_deref() == Ok("figures") {
+        return;
+    }
     let mut rows: Vec<(String, String, String)> = Vec::new();
 
     // Deployment, from fresh connections each time (as a new lutf run would), to the first
@@ -244,19 +254,7 @@ fn main() {
         ));
     }
     // One Python step vs python3 on the same connection.
-    let step = Op::Step(StepArgs {
-        file: "bench/test_01.py".into(),
-        step: "noop".into(),
-        context: StepContext {
-            test: "bench/test_01".into(),
-            role: "node1".into(),
-            node_name: "node1".into(),
-            ..StepContext::default()
-        },
-        timeout: Some(60.0),
-        output_limit: None,
-        origin: None,
-    });
+    let step = Op::Step(noop_step());
     let (mut py_step, mut py_ssh) = (Vec::new(), Vec::new());
     for _ in 0..runs * 2 {
         let start = Instant::now();
@@ -379,5 +377,296 @@ fn print_table(n: usize, mode: &str, runs: usize, rows: &[(String, String, Strin
     println!("|---|---|---|");
     for (what, lutf, reference) in rows {
         println!("| {what} | {lutf} | {reference} |");
+    }
+}
+
+/// The bench suite's one `pass` step, on node1.
+fn noop_step() -> StepArgs {
+    StepArgs {
+        file: "bench/test_01.py".into(),
+        step: "noop".into(),
+        context: StepContext {
+            test: "bench/test_01".into(),
+            role: "node1".into(),
+            node_name: "node1".into(),
+            ..StepContext::default()
+        },
+        timeout: Some(60.0),
+        output_limit: None,
+        origin: None,
+        wait: None,
+        job: None,
+    }
+}
+
+/// Whether this lutf keeps ssh connections between invocations (`--persist`).
+fn lutf_persists() -> bool {
+    let out = Command::new(support::lutf_bin())
+        .arg("--help")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).contains("--persist")
+}
+
+/// Closes the connection lutf keeps to node1 (nothing when it keeps none).
+fn close_kept(hosts: &support::TestHosts, persists: bool) {
+    if persists {
+        let out = hosts
+            .lutf()
+            .args(["disconnect", "--nodes", "node1"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    }
+}
+
+/// `lutf` as a user types it: connections kept for 60 s (the default) when this lutf can.
+fn lutf_kept(hosts: &support::TestHosts, persists: bool) -> Command {
+    if persists {
+        hosts.lutf_keeping(60, &hosts.ssh_config)
+    } else {
+        hosts.lutf()
+    }
+}
+
+/// Bytes the master side has sent to host `i` so far (netns mode: its link's counter).
+fn tx_bytes(hosts: &support::TestHosts, i: usize) -> Option<u64> {
+    let link = hosts.hosts[i].link.as_ref()?;
+    std::fs::read_to_string(format!("/sys/class/net/{link}/statistics/tx_bytes"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Median and spread (min–max) of `v`, in ms.
+fn spread(v: &[Duration]) -> String {
+    let mut v = v.to_vec();
+    v.sort();
+    format!(
+        "{} [{:.1}–{:.1}]",
+        ms(v[v.len() / 2]),
+        v[0].as_secs_f64() * 1000.0,
+        v[v.len() - 1].as_secs_f64() * 1000.0
+    )
+}
+
+/// The median of the per-run ratios `a[i] / b[i]` (the runs alternate), with their spread.
+fn ratio(a: &[Duration], b: &[Duration]) -> String {
+    let mut r: Vec<f64> = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| x.as_secs_f64() / y.as_secs_f64())
+        .collect();
+    r.sort_by(f64::total_cmp);
+    format!("{:.2} [{:.2}–{:.2}]", r[r.len() / 2], r[0], r[r.len() - 1])
+}
+
+/// The figures of issue 18, each next to its reference, from alternating runs.
+fn issue_figures(
+    hosts: &support::TestHosts,
+    rt: &tokio::runtime::Runtime,
+    options: &Arc<SshOptions>,
+    bundle: &Bundle,
+    runs: usize,
+) {
+    let persists = lutf_persists();
+    let n = hosts.hosts.len();
+    let ssh = |args: &[&str]| {
+        let mut c = Command::new("ssh");
+        c.arg("-F")
+            .arg(&hosts.ssh_config)
+            .args([
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "StrictHostKeyChecking=accept-new",
+            ])
+            .args(args);
+        c
+    };
+    // The reference's warm connection: a master of its own, as a user would keep.
+    let ref_dir = tempfile::tempdir().unwrap();
+    let ref_socket = ref_dir.path().join("ctl");
+    let ref_socket_s = ref_socket.to_str().unwrap().to_string();
+    let mut ref_master = ssh(&["-M", "-N", "-S", &ref_socket_s, "node1"])
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    while !ref_socket.exists() {
+        assert!(
+            matches!(ref_master.try_wait(), Ok(None)),
+            "the reference ssh master ended"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Install the bundle once: every figure below is an unchanged re-run.
+    assert!(lutf_kept(hosts, persists)
+        .args(["exec", "--nodes", "node1", "--", "true"])
+        .status()
+        .unwrap()
+        .success());
+    let exec1 = ["exec", "--nodes", "node1", "--", "true"];
+    let (mut cold, mut warm, mut fresh, mut reused) = (vec![], vec![], vec![], vec![]);
+    let (mut lutf_bytes, mut ssh_bytes) = (vec![], vec![]);
+    for _ in 0..runs {
+        close_kept(hosts, persists);
+        let before = tx_bytes(hosts, 0);
+        cold.push(timed(lutf_kept(hosts, persists).args(exec1)));
+        if let (Some(a), Some(b)) = (before, tx_bytes(hosts, 0)) {
+            lutf_bytes.push(b - a);
+        }
+        // "A few seconds later", shortened: the machine is what it is.
+        std::thread::sleep(Duration::from_millis(200));
+        warm.push(timed(lutf_kept(hosts, persists).args(exec1)));
+        let before = tx_bytes(hosts, 0);
+        fresh.push(timed(&mut ssh(&["node1", "true"])));
+        if let (Some(a), Some(b)) = (before, tx_bytes(hosts, 0)) {
+            ssh_bytes.push(b - a);
+        }
+        reused.push(timed(&mut ssh(&[
+            "-S",
+            &ref_socket_s,
+            "-o",
+            "ControlMaster=no",
+            "node1",
+            "true",
+        ])));
+    }
+    close_kept(hosts, persists);
+    let mut rows: Vec<[String; 5]> = vec![
+        [
+            "`lutf exec -- true`, 1 host / a fresh `ssh host true`".into(),
+            spread(&cold),
+            spread(&fresh),
+            ratio(&cold, &fresh),
+            "≤ 1.1".into(),
+        ],
+        [
+            "the same run again 0.2 s later / warm `ssh -S ctl host true`".into(),
+            spread(&warm),
+            spread(&reused),
+            ratio(&warm, &reused),
+            "≤ 2".into(),
+        ],
+    ];
+
+    // Fan-out from nothing (no kept connection) vs pdsh.
+    if Command::new("pdsh").arg("-V").output().is_ok() {
+        let ssh_opts = format!("-F {} -o BatchMode=yes", hosts.ssh_config.display());
+        let mut sizes = vec![n];
+        if n > 16 {
+            sizes.insert(0, 16);
+        }
+        for size in sizes {
+            let list = format!("node[1-{size}]");
+            let (mut l, mut p) = (vec![], vec![]);
+            for _ in 0..runs {
+                // From nothing: `hosts.lutf()` keeps no connection (`--persist 0`).
+                l.push(timed(
+                    hosts.lutf().args(["exec", "--nodes", &list, "--", "true"]),
+                ));
+                p.push(timed(
+                    Command::new("pdsh")
+                        .args(["-R", "ssh", "-f", "64", "-w", &list, "true"])
+                        .env("PDSH_SSH_ARGS_APPEND", &ssh_opts),
+                ));
+            }
+            rows.push([
+                format!("`lutf exec` fan-out, {size} hosts / `pdsh -R ssh`"),
+                spread(&l),
+                spread(&p),
+                ratio(&l, &p),
+                "≤ 1.0".into(),
+            ]);
+        }
+    } else {
+        eprintln!("pdsh not installed (scripts/install-deps bench): no fan-out figure");
+    }
+
+    // One Python step as a run runs it, vs python3 over a warm connection.
+    let ts = transports(hosts, options);
+    let node = nodes(&ts[..1]).remove(0);
+    rt.block_on(node.deploy(bundle)).unwrap();
+    let socket = rt.block_on(ts[0].control_socket()).expect("connected");
+    let socket = socket.to_str().unwrap().to_string();
+    let mut named = node.clone();
+    named.name = "node1".into();
+    let executor = lutf::runner::NodeExecutor::new(&[named]);
+    let args = noop_step();
+    use lutf::runner::StepExecutor as _;
+    let (mut step, mut py) = (vec![], vec![]);
+    for _ in 0..runs * 2 {
+        let start = Instant::now();
+        let r = rt
+            .block_on(executor.step("node1", args.clone(), None))
+            .unwrap();
+        assert!(
+            matches!(r.outcome, lutf::protocol::StepOutcome::Pass { .. }),
+            "{r:?}"
+        );
+        step.push(start.elapsed());
+        py.push(timed(&mut ssh(&[
+            "-S",
+            &socket,
+            "-o",
+            "ControlMaster=no",
+            "node1",
+            "python3",
+            "-c",
+            "pass",
+        ])));
+    }
+    rows.push([
+        "a one-step Python test, the step alone / `ssh -S ctl host python3 -c pass`".into(),
+        spread(&step),
+        spread(&py),
+        ratio(&step, &py),
+        "≤ 1.3".into(),
+    ]);
+    drop(node);
+    drop(ts);
+
+    let median_u = |mut v: Vec<u64>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    if lutf_bytes.is_empty() || ssh_bytes.is_empty() {
+        rows.push([
+            "bytes sent to a node on an unchanged re-run, beyond `ssh host true`".into(),
+            "n/a: loopback hosts have no link of their own to count on".into(),
+            String::new(),
+            String::new(),
+            "≤ 1 kB".into(),
+        ]);
+    } else {
+        let (l, s) = (median_u(lutf_bytes.clone()), median_u(ssh_bytes.clone()));
+        let range =
+            |v: &[u64]| format!("[{}–{}]", v.iter().min().unwrap(), v.iter().max().unwrap());
+        rows.push([
+            "bytes sent to a node on an unchanged re-run (`lutf exec -- true`, cold), beyond `ssh host true`".into(),
+            format!("{l} B {}", range(&lutf_bytes)),
+            format!("{s} B {}", range(&ssh_bytes)),
+            format!("{:+} B", l as i64 - s as i64),
+            "≤ 1 kB".into(),
+        ]);
+    }
+    let _ = ref_master.kill();
+    let _ = ref_master.wait();
+
+    println!(
+        "\nIssue 18 figures: {n} hosts; medians of {runs} alternating runs [min–max] \
+         (the step: {} runs){}\n",
+        runs * 2,
+        if persists {
+            ""
+        } else {
+            "; this lutf keeps no connection between runs"
+        }
+    );
+    println!("| figure | lutf | reference | lutf / reference | goal |");
+    println!("|---|---|---|---|---|");
+    for [a, b, c, d, e] in &rows {
+        println!("| {a} | {b} | {c} | {d} | {e} |");
     }
 }

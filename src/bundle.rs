@@ -1,6 +1,12 @@
 //! The bundle: everything pushed to a node (the static helper, its companion for
 //! liblnetconfig calls, its Python package, the suites being run), content-addressed by
 //! sha256 so an unchanged re-run pushes nothing.
+//!
+//! A bundle's hash is the sha256 of, for each file in path order, its path, a NUL, its mode
+//! (u32) and size (u64, both little endian) and the sha256 of its contents. The embedded
+//! files' digests are computed when lutf is built (`build.rs`), so assembling a bundle
+//! neither copies nor hashes the megabytes of helper it embeds: only the suites' files are
+//! read and hashed per run.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/python_files.rs"));
+    include!(concat!(env!("OUT_DIR"), "/embedded_digests.rs"));
 }
 
 /// The static `lutf-helper` built alongside this binary.
@@ -32,7 +39,33 @@ pub struct BundleFile {
     /// Unix permission bits.
     pub mode: u32,
     /// Contents.
-    pub data: Arc<[u8]>,
+    pub data: FileData,
+}
+
+/// A file's contents: embedded in lutf (never copied) or read at run time (shared).
+#[derive(Debug, Clone)]
+pub enum FileData {
+    /// Part of the `lutf` binary.
+    Embedded(&'static [u8]),
+    /// Read when the bundle was assembled.
+    Shared(Arc<[u8]>),
+}
+
+impl std::ops::Deref for FileData {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            FileData::Embedded(d) => d,
+            FileData::Shared(d) => d,
+        }
+    }
+}
+
+impl From<Vec<u8>> for FileData {
+    fn from(v: Vec<u8>) -> FileData {
+        FileData::Shared(Arc::from(v))
+    }
 }
 
 /// A set of files with their content hash.
@@ -40,6 +73,11 @@ pub struct BundleFile {
 pub struct Bundle {
     files: Vec<BundleFile>,
     hash: String,
+}
+
+/// The sha256 of `data`.
+fn digest(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
 }
 
 /// Why a bundle could not be assembled.
@@ -61,23 +99,32 @@ impl Bundle {
     /// `__pycache__` skipped).
     pub fn new(suite_dirs: &[PathBuf]) -> Result<Bundle, BundleError> {
         let mut files = vec![
-            BundleFile {
-                path: HELPER_NAME.to_string(),
-                mode: 0o755,
-                data: Arc::from(HELPER_BINARY),
-            },
-            BundleFile {
-                path: LNETCONFIG_NAME.to_string(),
-                mode: 0o755,
-                data: Arc::from(LNETCONFIG_BINARY),
-            },
+            (
+                BundleFile {
+                    path: HELPER_NAME.to_string(),
+                    mode: 0o755,
+                    data: FileData::Embedded(HELPER_BINARY),
+                },
+                embedded::HELPER_DIGEST,
+            ),
+            (
+                BundleFile {
+                    path: LNETCONFIG_NAME.to_string(),
+                    mode: 0o755,
+                    data: FileData::Embedded(LNETCONFIG_BINARY),
+                },
+                embedded::LNETCONFIG_DIGEST,
+            ),
         ];
-        for (path, data) in embedded::PYTHON_FILES {
-            files.push(BundleFile {
-                path: format!("python/{path}"),
-                mode: 0o644,
-                data: Arc::from(*data),
-            });
+        for (path, data, sum) in embedded::PYTHON_FILES {
+            files.push((
+                BundleFile {
+                    path: format!("python/{path}"),
+                    mode: 0o644,
+                    data: FileData::Embedded(data),
+                },
+                *sum,
+            ));
         }
         for dir in suite_dirs {
             let suite = dir
@@ -102,33 +149,53 @@ impl Bundle {
                     path: entry.path().to_path_buf(),
                     source,
                 })?;
-                files.push(BundleFile {
-                    path: format!("suites/{suite}/{}", rel.to_string_lossy()),
-                    mode: 0o644,
-                    data: Arc::from(data),
-                });
+                let sum = digest(&data);
+                files.push((
+                    BundleFile {
+                        path: format!("suites/{suite}/{}", rel.to_string_lossy()),
+                        mode: 0o644,
+                        data: data.into(),
+                    },
+                    sum,
+                ));
             }
         }
-        Ok(Bundle::from_files(files))
+        Ok(Bundle::with_digests(files))
     }
 
     /// A bundle of exactly these files.
-    pub fn from_files(mut files: Vec<BundleFile>) -> Bundle {
-        files.sort_by(|a, b| a.path.cmp(&b.path));
+    pub fn from_files(files: Vec<BundleFile>) -> Bundle {
+        Bundle::with_digests(
+            files
+                .into_iter()
+                .map(|f| {
+                    let sum = digest(&f.data);
+                    (f, sum)
+                })
+                .collect(),
+        )
+    }
+
+    /// A bundle of these files, whose contents' digests are known.
+    fn with_digests(mut files: Vec<(BundleFile, [u8; 32])>) -> Bundle {
+        files.sort_by(|a, b| a.0.path.cmp(&b.0.path));
         let mut h = Sha256::new();
-        for f in &files {
+        for (f, sum) in &files {
             h.update(f.path.as_bytes());
             h.update([0]);
             h.update(f.mode.to_le_bytes());
             h.update((f.data.len() as u64).to_le_bytes());
-            h.update(&f.data);
+            h.update(sum);
         }
         let hash = h
             .finalize()
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect::<String>();
-        Bundle { files, hash }
+        Bundle {
+            files: files.into_iter().map(|(f, _)| f).collect(),
+            hash,
+        }
     }
 
     /// The files, sorted by path.
@@ -154,5 +221,41 @@ impl Bundle {
     /// Where the helper is inside a bundle unpacked at `dir`.
     pub fn helper_path(dir: &Path) -> PathBuf {
         dir.join(HELPER_NAME)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_made_at_build_time_match_the_embedded_files() {
+        assert_eq!(digest(HELPER_BINARY), embedded::HELPER_DIGEST);
+        assert_eq!(digest(LNETCONFIG_BINARY), embedded::LNETCONFIG_DIGEST);
+        for (path, data, sum) in embedded::PYTHON_FILES {
+            assert_eq!(digest(data), *sum, "{path}");
+        }
+        // The same files hashed now give the same bundle.
+        let now = Bundle::from_files(Bundle::new(&[]).unwrap().files().to_vec());
+        assert_eq!(now.hash(), Bundle::new(&[]).unwrap().hash());
+    }
+
+    #[test]
+    fn the_hash_covers_path_mode_and_contents() {
+        let file = |path: &str, mode, data: &[u8]| BundleFile {
+            path: path.into(),
+            mode,
+            data: data.to_vec().into(),
+        };
+        let base = Bundle::from_files(vec![file("a", 0o644, b"x"), file("b", 0o644, b"y")]);
+        let reordered = Bundle::from_files(vec![file("b", 0o644, b"y"), file("a", 0o644, b"x")]);
+        assert_eq!(base.hash(), reordered.hash());
+        for other in [
+            vec![file("a", 0o644, b"x"), file("c", 0o644, b"y")],
+            vec![file("a", 0o755, b"x"), file("b", 0o644, b"y")],
+            vec![file("a", 0o644, b"z"), file("b", 0o644, b"y")],
+        ] {
+            assert_ne!(Bundle::from_files(other).hash(), base.hash());
+        }
     }
 }

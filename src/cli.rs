@@ -77,6 +77,14 @@ pub struct Global {
           value_parser = clap::value_parser!(u64).range(1..=64))]
     pub max_sessions: u64,
 
+    /// Seconds each node's SSH connection stays open after this command (while no call uses
+    /// it), for the next lutf command to the same node to use, as Ansible keeps its
+    /// ControlMaster; 0: close it when lutf ends. `lutf run` and `lutf auster` never keep
+    /// theirs. `lutf status` shows it, `lutf disconnect` closes it.
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 60, help_heading = "SSH",
+          value_parser = clap::value_parser!(u64).range(0..=86400))]
+    pub persist: u64,
+
     /// More output (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -99,6 +107,7 @@ impl Default for Global {
             connect_timeout: ssh.connect_timeout.as_secs(),
             keepalive: ssh.keepalive.as_secs(),
             max_sessions: ssh.max_sessions as u64,
+            persist: 60,
             verbose: 0,
             quiet: false,
         }
@@ -114,6 +123,7 @@ impl Global {
             connect_timeout: Duration::from_secs(self.connect_timeout),
             keepalive: Duration::from_secs(self.keepalive),
             max_sessions: self.max_sessions as usize,
+            persist: Duration::from_secs(self.persist),
         }
     }
 }
@@ -217,6 +227,13 @@ Each test is `suites/<suite>/test_<id>.py`; `01` and `test_01` both name it.")]
 
 See docs/lnet.md for running it on Lustre nodes.")]
     Lnet(LnetArgs),
+
+    /// Close the SSH connections lutf keeps open between commands (`--persist`): those of
+    /// the nodes named with `--nodes`/`--cluster`, else all of them.
+    #[command(after_help = "Examples:
+  lutf disconnect                   every kept connection
+  lutf disconnect --nodes host[1-3] those to three nodes")]
+    Disconnect,
 }
 
 /// Output formats for node facts.

@@ -43,6 +43,7 @@ fn main() {
             Command::AusterHook(a) => commands::auster_hook::run(&cli.global, a),
             Command::Results(a) => commands::results::run(&cli.global, a),
             Command::Lnet(a) => commands::lnet::run(&cli.global, a).await,
+            Command::Disconnect => commands::disconnect::run(&cli.global).await,
         };
         result.unwrap_or_else(|e| {
             // Through the reporter: no secret in it even when it quotes what a node said.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 
 use crate::protocol::{decode_reply, ErrorReply, Op, Request};
-use crate::transport::{Deployed, Transport, TransportError};
+use crate::transport::{Deployed, RawReply, Transport, TransportError};
 
 /// One node of the cluster, ready to take helper calls.
 #[derive(Debug, Clone)]
@@ -91,10 +91,7 @@ impl Node {
         self.transport
             .deploy(bundle)
             .await
-            .map_err(|source| CallError::Transport {
-                node: self.name.clone(),
-                source,
-            })
+            .map_err(|e| self.transport_error(e))
     }
 
     /// Runs `op` on the node and reads the reply as a `T`.
@@ -106,10 +103,41 @@ impl Node {
             .transport
             .call(request.as_bytes(), max_reply)
             .await
-            .map_err(|source| CallError::Transport {
-                node: self.name.clone(),
-                source,
-            })?;
+            .map_err(|e| self.transport_error(e))?;
+        self.decode(name, raw)
+    }
+
+    /// [`Node::deploy`], then [`Node::call`]: one exchange with the node when it has the
+    /// bundle already (see [`Transport::deploy_and_call`]).
+    pub async fn deploy_and_call<T: DeserializeOwned>(
+        &self,
+        bundle: &crate::bundle::Bundle,
+        op: Op,
+    ) -> Result<(Deployed, T), CallError> {
+        let name = op.name();
+        let max_reply = op.max_reply_bytes();
+        let request = Request::from(op).to_yaml();
+        let (deployed, raw) = self
+            .transport
+            .deploy_and_call(bundle, request.as_bytes(), max_reply)
+            .await
+            .map_err(|e| self.transport_error(e))?;
+        Ok((deployed, self.decode(name, raw)?))
+    }
+
+    fn transport_error(&self, source: TransportError) -> CallError {
+        CallError::Transport {
+            node: self.name.clone(),
+            source,
+        }
+    }
+
+    /// Reads the helper's answer to operation `name` as a `T`.
+    fn decode<T: DeserializeOwned>(
+        &self,
+        name: &'static str,
+        raw: RawReply,
+    ) -> Result<T, CallError> {
         let garbled = |message: String| CallError::Garbled {
             node: self.name.clone(),
             op: name,

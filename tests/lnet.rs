@@ -408,6 +408,8 @@ fn run_step(place: &Place, bundle_dir: &Path, python: &Path) -> StepResult {
         timeout: Some(60.0), // generous: proves only that it did not hang
         output_limit: None,
         origin: None,
+        wait: None,
+        job: None,
     });
     decode_reply(&call(step)).unwrap().into_result().unwrap()
 }

@@ -26,7 +26,7 @@ async fn node_with_helper(work: &Path, script: &str) -> Node {
     let bundle = Bundle::from_files(vec![BundleFile {
         path: HELPER_NAME.into(),
         mode: 0o755,
-        data: Arc::from(format!("#!/bin/sh\n{script}\n").into_bytes()),
+        data: format!("#!/bin/sh\n{script}\n").into_bytes().into(),
     }]);
     let node = Node::new(
         "broken",

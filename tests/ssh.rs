@@ -378,6 +378,7 @@ fn a_users_own_ssh_habits_do_not_change_lutfs_connection() {
     let out = Command::new(support::lutf_bin())
         .arg("--ssh-config")
         .arg(&config)
+        .args(["--persist", "0"])
         .args(["status", "--format", "json", "--nodes", "node1"])
         .output()
         .unwrap();
@@ -407,6 +408,7 @@ fn known_hosts_in_dev_null_is_refused() {
     let out = Command::new(support::lutf_bin())
         .arg("--ssh-config")
         .arg(&config)
+        .args(["--persist", "0"])
         .args(["status", "--format", "json", "--nodes", "node1"])
         .output()
         .unwrap();
@@ -651,6 +653,81 @@ fn control_sockets_go_with_lutf_even_when_it_is_killed() {
     let out = status(&hosts, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     assert!(!dir.exists(), "the next run removed the stale folder");
+}
+
+/// The pid of the kept ssh master `lutf status` names for the only node, if any.
+fn kept_pid(out: &Output) -> Option<i32> {
+    let v = json(out);
+    let c = v[0]["connection"].as_str()?.to_string();
+    c.strip_prefix("kept: ssh master pid ")?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn alive(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks that the process exists.
+    unsafe { libc::kill(pid, 0) == 0 }
+}
+
+#[test]
+fn connections_are_kept_between_commands_until_closed() {
+    let Some(hosts) = support::hosts(1) else {
+        return;
+    };
+    let keep = |cfg: &std::path::Path, extra: &[&str]| {
+        hosts.lutf_keeping(30, cfg).args(extra).output().unwrap()
+    };
+    let status_kept = |cfg: &std::path::Path| {
+        let out = keep(cfg, &["status", "--format", "json", "--nodes", "node1"]);
+        assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+        out
+    };
+    let out = keep(
+        &hosts.ssh_config,
+        &["exec", "--nodes", "node1", "--", "true"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let first = kept_pid(&status_kept(&hosts.ssh_config)).expect("a kept master");
+    assert!(alive(first));
+    // The next command uses it.
+    let again = kept_pid(&status_kept(&hosts.ssh_config)).unwrap();
+    assert_eq!(again, first);
+    // Another configuration file, even with the same content, gets a master of its own.
+    let other_cfg = hosts.dir.path().join("ssh_config.other");
+    std::fs::copy(&hosts.ssh_config, &other_cfg).unwrap();
+    let other = kept_pid(&status_kept(&other_cfg)).unwrap();
+    assert_ne!(other, first);
+    // Closing the node's connections with one configuration leaves the other's.
+    let out = keep(&hosts.ssh_config, &["disconnect", "--nodes", "node1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert!(
+        text(&out.stdout).contains("closed 1 kept ssh connection"),
+        "{}",
+        show(&out)
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(first) {
+        assert!(Instant::now() < deadline, "the closed master still runs");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(alive(other));
+    let out = keep(&other_cfg, &["disconnect", "--nodes", "node1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(other) {
+        assert!(Instant::now() < deadline, "the closed master still runs");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // With --persist 0 nothing is kept.
+    let out = hosts
+        .lutf()
+        .args(["status", "--format", "json", "--nodes", "node1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(kept_pid(&out), None, "{}", show(&out));
 }
 
 mod transport {
@@ -950,7 +1027,9 @@ mod transport {
         let bundle = Bundle::from_files(vec![BundleFile {
             path: HELPER_NAME.into(),
             mode: 0o755,
-            data: Arc::from(format!("#!/bin/sh\nexec yes 'version: 1 {marker}'\n").into_bytes()),
+            data: format!("#!/bin/sh\nexec yes 'version: 1 {marker}'\n")
+                .into_bytes()
+                .into(),
         }]);
         ts[0].deploy(&bundle).await.unwrap();
         let start = Instant::now();

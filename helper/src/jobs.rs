@@ -31,6 +31,7 @@
 //! the supervisor's lock the moment it exits, whether it wrote `end.yml` first or was
 //! killed, so a waiter learns either at once.
 
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use lutf_protocol::{
@@ -194,11 +195,28 @@ fn valid_id(id: &str) -> bool {
 
 impl JobDir {
     /// A new job folder holding `spec`.
-    pub fn create(workdir: &Path, spec: &JobSpec) -> Result<JobDir, ErrorReply> {
+    /// `id`: the one the master chose, which must be new; else a fresh one.
+    pub fn create(workdir: &Path, spec: &JobSpec, id: Option<&str>) -> Result<JobDir, ErrorReply> {
         workdir::ensure_private(workdir)?;
         let root = jobs_root(workdir);
         workdir::ensure_private(&root)?;
-        let (id, path) = workdir::unique_dir(&root)?;
+        let (id, path) = match id {
+            Some(id) => {
+                if !valid_id(id) {
+                    return Err(ErrorReply::new(
+                        ErrorKind::BadArgs,
+                        format!("{id:?} cannot be a job id (letters, digits, - and _)"),
+                    ));
+                }
+                let path = root.join(id);
+                std::fs::DirBuilder::new()
+                    .mode(0o700)
+                    .create(&path)
+                    .map_err(|e| io_error(&path, e))?;
+                (id.to_string(), path)
+            }
+            None => workdir::unique_dir(&root)?,
+        };
         let job = JobDir { id, path };
         let text = lutf_protocol::to_yaml(spec);
         workdir::write_atomic(&job.file(file::SPEC), text.as_bytes())
@@ -433,7 +451,7 @@ mod tests {
                 ..Default::default()
             },
         };
-        let job = JobDir::create(&dir.path().join("w"), &spec).unwrap();
+        let job = JobDir::create(&dir.path().join("w"), &spec, None).unwrap();
         let again = JobDir::open(&dir.path().join("w"), &job.id).unwrap();
         assert!(matches!(again.spec().unwrap(), JobSpec::Exec { .. }));
         assert!(matches!(again.state().unwrap(), State::Lost(None)));
@@ -463,7 +481,7 @@ mod tests {
                 ..Default::default()
             },
         };
-        let job = JobDir::create(&dir.path().join("w"), &spec).unwrap();
+        let job = JobDir::create(&dir.path().join("w"), &spec, None).unwrap();
         assert_eq!(
             job.wait_unlocked(Duration::from_secs(5)),
             Unlocked::Unsupported,

@@ -5,13 +5,16 @@
 //! for (`spawn`), whose state lives in the work directory. The exit codes are
 //! `lutf_protocol::exit`; it never exits 255, which ssh keeps for its own failures.
 //!
-//! Usage: `lutf-helper [--workdir DIR] [--json] < request.yml`
+//! Usage: `lutf-helper [--workdir DIR] [--json] [--bundle HASH] < request.yml`
 //! (`--json`: the reply as JSON, for callers without a YAML parser, like `lutf.lnet`; the
 //! request may be JSON either way, JSON being YAML.)
+//! (`--bundle HASH`: first check that the bundle this binary runs from is `HASH`, intact
+//! (see [`installed`]); exit `exit::BUNDLE` without reading the request when it is not.)
 //! (`lutf-helper --workdir DIR --supervise JOBDIR` is how `spawn` runs a job's supervisor.)
 
 mod capture;
 mod companion;
+mod installed;
 mod jobs;
 mod lnet;
 mod netif;
@@ -39,12 +42,26 @@ pub struct Env {
     pub workdir: PathBuf,
     /// The folder this binary is in: the bundle, with `python/` and `suites/` beside it.
     pub bundle_dir: PathBuf,
+    /// `--bundle HASH`: the bundle the master means, checked before serving.
+    pub expect_bundle: Option<String>,
 }
 
 fn main() {
     let code = match parse_args() {
         Ok((env, Some(jobdir))) => supervise::supervise(&env, &jobdir),
-        Ok((env, None)) => serve(&env),
+        Ok((env, None)) => match &env.expect_bundle {
+            Some(hash) => match installed::check(&env.workdir, &env.bundle_dir, hash) {
+                Ok(()) => serve(&env),
+                Err(why) => {
+                    eprintln!(
+                        "lutf-helper: bundle {hash} at {}: {why}",
+                        env.bundle_dir.display()
+                    );
+                    lutf_protocol::exit::BUNDLE
+                }
+            },
+            None => serve(&env),
+        },
         Err(message) => {
             write_reply(&Reply::<()>::error(ErrorReply::new(
                 ErrorKind::BadArgs,
@@ -61,6 +78,7 @@ fn parse_args() -> Result<(Env, Option<PathBuf>), String> {
     let mut args = std::env::args_os().skip(1);
     let mut workdir = None;
     let mut supervise = None;
+    let mut expect_bundle = None;
     while let Some(a) = args.next() {
         match a.to_str() {
             Some("--workdir") => {
@@ -72,13 +90,17 @@ fn parse_args() -> Result<(Env, Option<PathBuf>), String> {
                 ))
             }
             Some("--json") => JSON_REPLIES.store(true, Ordering::Relaxed),
+            Some("--bundle") => {
+                let hash = args.next().ok_or("--bundle needs a hash")?;
+                expect_bundle = Some(hash.to_string_lossy().into_owned());
+            }
             Some("--version") => {
                 println!("lutf-helper {}", env!("CARGO_PKG_VERSION"));
                 std::process::exit(0);
             }
             _ => {
                 return Err(format!(
-                "unknown argument {a:?}; usage: lutf-helper [--workdir DIR] [--json] < request.yml"
+                "unknown argument {a:?}; usage: lutf-helper [--workdir DIR] [--json] [--bundle HASH] < request.yml"
             ))
             }
         }
@@ -94,6 +116,7 @@ fn parse_args() -> Result<(Env, Option<PathBuf>), String> {
         Env {
             workdir,
             bundle_dir,
+            expect_bundle,
         },
         supervise,
     ))

@@ -460,6 +460,8 @@ mod tests {
             timeout: Some(5.0),
             output_limit: None,
             origin: None,
+            wait: None,
+            job: None,
         }
     }
 

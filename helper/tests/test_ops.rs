@@ -275,6 +275,52 @@ fn a_background_step_times_out_on_the_node() {
 }
 
 #[test]
+fn spawn_step_with_wait_answers_a_short_steps_end_under_the_masters_job_id() {
+    let b = Bundle::new();
+    let mut args = b.step_args("samples/test_01.py", "whoami", Some(30.0));
+    args.wait = Some(30.0);
+    args.job = Some("m-chosen-1".into());
+    let s: SpawnResult = b.call(Op::SpawnStep(args.clone()));
+    assert_eq!(s.job, "m-chosen-1");
+    let ended = s.ended.expect("a short step ends within the wait");
+    assert!(ended.finished);
+    let step = ended.step.expect("its result");
+    assert!(
+        matches!(step.outcome, StepOutcome::Pass { .. }),
+        "{:?}",
+        step.outcome
+    );
+    // The job stays until the master forgets it; its id cannot be taken again meanwhile.
+    let job_dir = b.work.workdir.join("jobs").join("m-chosen-1");
+    assert!(job_dir.is_dir());
+    let (again, _) = b
+        .work
+        .call_with::<SpawnResult>(&b.helper, Op::SpawnStep(args.clone()));
+    assert!(again.is_err(), "{again:?}");
+    let () = b.call(Op::Forget(lutf_protocol::JobArgs {
+        job: "m-chosen-1".into(),
+    }));
+    // A step longer than the wait: answered as soon as the wait is over, still running.
+    let mut args = b.step_args("helper/test_background.py", "ticker", None);
+    args.wait = Some(0.5);
+    let start = Instant::now();
+    let s: SpawnResult = b.call(Op::SpawnStep(args.clone()));
+    assert!(s.ended.is_none(), "{s:?}");
+    assert!(start.elapsed() >= Duration::from_millis(500));
+    let k: KillResult = b.call(Op::Kill(KillArgs {
+        job: s.job,
+        grace: Some(5.0),
+    }));
+    assert!(k.was_running);
+    // A job id that could be a path is refused.
+    args.job = Some("../x".into());
+    let (r, _) = b
+        .work
+        .call_with::<SpawnResult>(&b.helper, Op::SpawnStep(args));
+    assert_eq!(r.unwrap_err().kind, ErrorKind::BadArgs);
+}
+
+#[test]
 fn spawn_step_of_a_missing_file_fails_at_once() {
     let b = Bundle::new();
     let mut args = b.step_args("samples/test_01.py", "whoami", None);

@@ -92,6 +92,11 @@ pub mod exit {
     pub const OP_FAILED: i32 = 3;
     /// A bug in the helper (it caught a panic). The reply says where.
     pub const INTERNAL: i32 = 4;
+    /// `lutf-helper --bundle HASH`: the bundle it runs from is not `HASH`, or has changed
+    /// since it was installed, or sits in a folder others may write to. Nothing was read
+    /// or run and nothing is on stdout (why is on stderr): the master runs the installer,
+    /// then asks again.
+    pub const BUNDLE: i32 = 5;
 }
 
 /// What went wrong, in a word a program can match on.

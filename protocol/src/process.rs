@@ -120,6 +120,9 @@ pub struct SpawnResult {
     pub job: String,
     /// The process id of the command (also its process group id).
     pub pid: i32,
+    /// `spawn_step` with `wait`: how the step ended, when it ended within the wait.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended: Option<Box<WaitResult>>,
 }
 
 /// Names a background job.

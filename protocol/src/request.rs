@@ -103,14 +103,19 @@ impl Op {
         let kept = |limit: Option<u64>| {
             usize::try_from(limit.unwrap_or(DEFAULT_OUTPUT_LIMIT)).unwrap_or(usize::MAX)
         };
+        let step = |a: &StepArgs| {
+            kept(a.output_limit)
+                .saturating_mul(CAPTURE_GROWTH)
+                .saturating_add(STEP_VALUE_ROOM + REPLY_ROOM)
+        };
         let bound = match self {
+            // Waiting, it may answer the step's end as `step` does.
+            Op::SpawnStep(a) if a.wait.is_some_and(|w| w > 0.0) => step(a),
             Op::Hello | Op::Spawn(_) | Op::Forget(_) | Op::SpawnStep(_) => REPLY_ROOM,
             Op::Exec(a) => kept(a.output_limit)
                 .saturating_mul(2 * CAPTURE_GROWTH)
                 .saturating_add(REPLY_ROOM),
-            Op::Step(a) => kept(a.output_limit)
-                .saturating_mul(CAPTURE_GROWTH)
-                .saturating_add(STEP_VALUE_ROOM + REPLY_ROOM),
+            Op::Step(a) => step(a),
             // A job's output limit is not in `wait`/`kill`; facts, plans, LNet results and job
             // lists have no limit of their own below the protocol's.
             Op::Facts
@@ -404,6 +409,7 @@ fn exec_args(op: &str, args: serde_yaml::Value) -> Result<ExecArgs, ErrorReply> 
 fn step_args(op: &str, args: serde_yaml::Value) -> Result<StepArgs, ErrorReply> {
     let a: StepArgs = typed(op, args)?;
     seconds(op, "timeout", a.timeout)?;
+    seconds(op, "wait", a.wait)?;
     output_limit(op, a.output_limit)?;
     Ok(a)
 }
@@ -475,6 +481,8 @@ mod tests {
                     pid_start: Some(7),
                     run: Some("deadbeef".into()),
                 }),
+                wait: Some(30.0),
+                job: Some("m1-2".into()),
             }),
             Op::Exec(ExecArgs {
                 argv: vec!["echo".into(), b"\xff".as_slice().into()],

@@ -89,6 +89,17 @@ pub struct StepArgs {
     /// run from the same machine can stop it if that master is gone (see [`crate::Origin`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<crate::Origin>,
+    /// `spawn_step`: seconds to wait for the step to end before answering. A step that
+    /// ends within them is answered with its result (`SpawnResult::ended`), so a short step
+    /// is one call (and a `forget` that needs no waiting for). Absent or 0: answer as soon
+    /// as it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait: Option<f64>,
+    /// `spawn_step`: the job's id, chosen by the master so that it can stop the step even
+    /// when the answer never comes; the helper makes one when absent. Letters, digits,
+    /// `-` and `_` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
 }
 
 /// What a step sees: its node, the cluster, earlier results, the run's parameters.

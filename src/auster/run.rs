@@ -133,6 +133,8 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
     let this = ThisHost::get();
     let mut cluster = env.hosts.cluster(&this, env.no_dsh());
     cluster.ssh = global.ssh_options();
+    // As for `lutf run`: a run's connections end with it.
+    cluster.ssh.persist = std::time::Duration::ZERO;
     if let Some(w) = &global.workdir {
         for n in &mut cluster.nodes {
             n.workdir = Some(w.clone());

@@ -53,8 +53,11 @@ async fn exec_unredacted(
     request: Exec,
     timeout: f64,
 ) -> NodeOutput {
-    let result = match node.deploy(bundle).await {
-        Ok(d) => {
+    // The bundle check and the command: one exchange when the node has the bundle.
+    let result = node
+        .deploy_and_call::<ExecResult>(bundle, Op::Exec(request))
+        .await
+        .map(|(d, r)| {
             tracing::info!(
                 "{}: bundle {} at {} ({} bytes sent, {} old removed)",
                 node.name,
@@ -63,10 +66,8 @@ async fn exec_unredacted(
                 d.bytes_sent,
                 d.pruned
             );
-            node.call::<ExecResult>(Op::Exec(request)).await
-        }
-        Err(e) => Err(e),
-    };
+            r
+        });
     match result {
         Ok(r) => {
             let mut notes = Vec::new();

@@ -41,10 +41,11 @@ pub async fn run(global: &Global, args: &LnetArgs) -> anyhow::Result<i32> {
         .map(|node| {
             let (bundle, op) = (bundle.clone(), op.clone());
             tokio::spawn(async move {
-                let res = match node.deploy(&bundle).await {
-                    Ok(_) => node.call::<Value>(op).await,
-                    Err(e) => Err(e),
-                };
+                // The bundle check and the call: one exchange when the node has the bundle.
+                let res = node
+                    .deploy_and_call::<Value>(&bundle, op)
+                    .await
+                    .map(|(_, v)| v);
                 (node.name, res)
             })
         })

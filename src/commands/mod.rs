@@ -3,6 +3,7 @@
 
 pub mod auster;
 pub mod auster_hook;
+pub mod disconnect;
 pub mod exec;
 pub mod list;
 

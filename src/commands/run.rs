@@ -118,7 +118,10 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
     let secrets = crate::secrets::from_env(&args.secret_env)?;
     let params = args.all_params().map_err(anyhow::Error::msg)?;
     crate::secrets::install(&secrets);
-    let cluster = super::cluster(global)?;
+    let mut cluster = super::cluster(global)?;
+    // A run's connections end with it: the steps' supervisors on the nodes stop the steps
+    // of a master whose connection is gone, which must happen when this lutf dies.
+    cluster.ssh.persist = std::time::Duration::ZERO;
     let (dir, suites) = if args.rerun_failed {
         match select_failed(global, &args.results)? {
             Rerun::Tests(dir, suites) => (dir, suites),

@@ -21,6 +21,9 @@ pub struct NodeStatus {
     /// Milliseconds for one helper call (`hello`) over the warm connection.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rtt_ms: Option<f64>,
+    /// The SSH connection: kept between commands (`--persist`) or this command's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection: Option<String>,
     /// Where the helper is on the node.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub helper_dir: Option<String>,
@@ -59,6 +62,7 @@ pub async fn ask(
         reachable: false,
         setup_ms: 0.0,
         rtt_ms: None,
+        connection: None,
         helper_dir: None,
         bytes_sent: None,
         helper_version: None,
@@ -81,6 +85,7 @@ pub async fn ask(
             );
             s.helper_dir = Some(d.dir);
             s.bytes_sent = Some(d.bytes_sent);
+            s.connection = node.transport.connection();
         }
         Err(e) => {
             s.error = Some(e.to_string());
@@ -153,6 +158,7 @@ pub async fn run(global: &Global, args: &StatusArgs) -> anyhow::Result<i32> {
                         reachable: false,
                         setup_ms: ms(deadline),
                         rtt_ms: None,
+                        connection: None,
                         helper_dir: None,
                         bytes_sent: None,
                         helper_version: None,
@@ -209,6 +215,9 @@ pub fn table(s: &NodeStatus) -> String {
     let row = |o: &mut String, k: &str, v: &str| {
         let _ = writeln!(o, "  {k:<10} {v}");
     };
+    if let Some(c) = &s.connection {
+        row(&mut o, "ssh", c);
+    }
     row(
         &mut o,
         "helper",

@@ -7,7 +7,11 @@
 //! Every step, foreground ones included, runs as a job on its node (`spawn_step`, then
 //! `wait` until it ends): a job has an id, so an interrupted step can be stopped on its
 //! node (`kill`), and a dropped connection or a killed helper call never leaves a step
-//! running without the helper's supervisor enforcing its timeout.
+//! running without the helper's supervisor enforcing its timeout. A foreground step's
+//! `spawn_step` waits for it too and, when it ends in that time, answers its result: one
+//! call (one channel, one start of the node's login shell) until the result, the job's
+//! `forget` after it in the background. The master names the job, so it can stop it even
+//! before that answer.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -309,6 +313,79 @@ impl NodeExecutor {
             .ok_or_else(|| ExecError::Lost(format!("no node named {name} in this run")))
     }
 
+    /// `spawn_step` with `args` (whose `job` is set): notes the job first, so that it can be
+    /// stopped (`kill_all`, `clean_lost`) even if the answer never comes.
+    async fn start_step(
+        &self,
+        n: &Node,
+        node: &str,
+        mut args: StepArgs,
+    ) -> Result<SpawnResult, ExecError> {
+        args.origin.clone_from(&self.origin);
+        let job = args.job.clone().unwrap_or_default();
+        self.started(node, &job, format!("{} {}", args.context.test, args.step));
+        let answer = args.wait.unwrap_or(0.0) + ANSWER_GRACE;
+        let spawned = bounded(
+            answer,
+            "spawn_step",
+            n.call::<SpawnResult>(Op::SpawnStep(args)),
+        )
+        .await;
+        if let Err(ExecError::Failed(_)) = &spawned {
+            // The helper refused it: nothing started.
+            self.jobs().remove(&(node.to_string(), job));
+        }
+        spawned
+    }
+
+    /// Stops a step whose `spawn_step` call (`call`) is still under way: kills its job as
+    /// soon as the node has it (the call may not have made it yet), or takes the step's
+    /// end from the call's answer. Its result, when the node gives one.
+    async fn stop_starting(
+        &self,
+        n: &Node,
+        job: &str,
+        mut call: std::pin::Pin<
+            &mut impl std::future::Future<Output = Result<SpawnResult, ExecError>>,
+        >,
+    ) -> Option<StepResult> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(STOP_BOUND);
+        let mut call_done = false;
+        loop {
+            let kill = n.call::<KillResult>(Op::Kill(KillArgs {
+                job: job.to_string(),
+                grace: Some(STOP_GRACE),
+            }));
+            match tokio::time::timeout_at(deadline, kill).await {
+                Ok(Ok(k)) => {
+                    self.forget(n, job).await;
+                    return k.result.step;
+                }
+                Ok(Err(e))
+                    if e.helper_error().map(|h| h.kind)
+                        == Some(crate::protocol::ErrorKind::NoSuchJob)
+                        && !call_done => {}
+                _ => return None,
+            }
+            // Not there yet: give the call a moment to make it (or to end).
+            match tokio::time::timeout(Duration::from_millis(50), call.as_mut()).await {
+                Ok(Ok(s)) => {
+                    call_done = true;
+                    if let Some(ended) = s.ended {
+                        self.forget(n, job).await;
+                        return ended.step;
+                    }
+                }
+                // Refused or lost: nothing to stop, or no way to.
+                Ok(Err(_)) => return None,
+                Err(_) => {}
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return None;
+            }
+        }
+    }
+
     /// Stops `job` and forgets it.
     async fn kill_and_forget(&self, n: &Node, job: &str) -> Result<KillResult, ExecError> {
         let killed = bounded(
@@ -399,8 +476,27 @@ impl StepExecutor for NodeExecutor {
             // The helper enforces the step's timeout; the master only makes sure that a
             // step whose node stops ending it cannot hold the run forever.
             let limit = args.timeout.unwrap_or(0.0) + ANSWER_GRACE;
-            let job = self.spawn_step(node, args).await?;
             let start = std::time::Instant::now();
+            let mut args = args;
+            args.wait = Some(limit.min(WAIT_POLL));
+            let job = new_job_id();
+            args.job = Some(job.clone());
+            let call = self.start_step(n, node, args);
+            tokio::pin!(call);
+            let spawned = match &mut interrupt {
+                None => call.await,
+                Some(rx) => tokio::select! {
+                    s = &mut call => s,
+                    () = wait_true(rx) => {
+                        let stopped = self.stop_starting(n, &job, call).await;
+                        return Err(ExecError::Interrupted(stopped));
+                    }
+                },
+            }?;
+            if let Some(ended) = spawned.ended {
+                self.forget_later(n, &job);
+                return step_result(*ended);
+            }
             loop {
                 let left = limit - start.elapsed().as_secs_f64();
                 if left <= 0.0 {
@@ -437,13 +533,7 @@ impl StepExecutor for NodeExecutor {
                 if waited.finished {
                     // The files are not needed for the result: remove them meanwhile.
                     self.forget_later(n, &job);
-                    return waited.step.ok_or_else(|| {
-                        ExecError::Failed(Failure {
-                            kind: FailureKind::Crash,
-                            message: "the helper gave no step result for the step's job".into(),
-                            traceback: None,
-                        })
-                    });
+                    return step_result(waited);
                 }
             }
         })
@@ -464,17 +554,8 @@ impl StepExecutor for NodeExecutor {
                 }));
             }
             let mut args = args;
-            args.origin.clone_from(&self.origin);
-            let label = format!("{} {}", args.context.test, args.step);
-            let job = bounded(
-                ANSWER_GRACE,
-                "spawn_step",
-                n.call::<SpawnResult>(Op::SpawnStep(args)),
-            )
-            .await?
-            .job;
-            self.started(node, &job, label);
-            Ok(job)
+            args.job = Some(new_job_id());
+            Ok(self.start_step(n, node, args).await?.job)
         })
     }
 
@@ -492,6 +573,28 @@ impl StepExecutor for NodeExecutor {
             })
         })
     }
+}
+
+/// A step's result from its job's end.
+fn step_result(waited: WaitResult) -> Result<StepResult, ExecError> {
+    waited.step.ok_or_else(|| {
+        ExecError::Failed(Failure {
+            kind: FailureKind::Crash,
+            message: "the helper gave no step result for the step's job".into(),
+            traceback: None,
+        })
+    })
+}
+
+/// A job id no other step of any master has: this master's pid, the time, a counter.
+fn new_job_id() -> String {
+    static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let n = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("m{:x}-{}-{n}", nanos, std::process::id())
 }
 
 /// Resolves once the flag is `true`; never when its sender is gone without setting it.

@@ -366,6 +366,8 @@ impl Sequencer<'_> {
             output_limit: config.output_limit,
             // The executor says which master starts the step.
             origin: None,
+            wait: None,
+            job: None,
         };
         self.ctx.reporter.event(&Event::StepStarted {
             suite: self.spec.test.suite.clone(),

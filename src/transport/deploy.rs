@@ -14,6 +14,11 @@ use crate::bundle::Bundle;
 /// The marker file inside an installed bundle: its full sha256, in hex.
 pub const MARKER: &str = ".lutf-bundle";
 
+/// The fingerprint file inside an installed bundle: its files' stat data when the
+/// installer last verified them (`install_bundle.py`; the helper's `--bundle` check reads
+/// it too).
+pub const FINGERPRINT: &str = ".lutf-stat";
+
 /// How many bundles a work directory keeps (the most recently used ones).
 pub const KEEP_BUNDLES: usize = 3;
 
@@ -119,24 +124,23 @@ mod tests {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     use std::path::Path;
     use std::process::{Command, Stdio};
-    use std::sync::Arc;
 
     fn bundle(tag: &str) -> Bundle {
         Bundle::from_files(vec![
             BundleFile {
                 path: "lutf-helper".into(),
                 mode: 0o755,
-                data: Arc::from(format!("#!/bin/sh\necho {tag}\n").into_bytes()),
+                data: format!("#!/bin/sh\necho {tag}\n").into_bytes().into(),
             },
             BundleFile {
                 path: "python/lutf/__init__.py".into(),
                 mode: 0o644,
-                data: Arc::from(b"x = 1\n".to_vec()),
+                data: b"x = 1\n".to_vec().into(),
             },
             BundleFile {
                 path: "suites/s/test_01.py".into(),
                 mode: 0o644,
-                data: Arc::from(tag.as_bytes().to_vec()),
+                data: tag.as_bytes().to_vec().into(),
             },
         ])
     }
@@ -375,6 +379,52 @@ mod tests {
         } else {
             eprintln!("not root: the foreign-owner case needs root to chown");
         }
+    }
+
+    #[test]
+    fn the_shell_runs_only_our_untouched_helper_at_its_place() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let tmp = tempfile::tempdir().unwrap();
+        let wd = tmp.path().join("wd");
+        let wd_s = wd.to_str().unwrap();
+        let b = bundle("one");
+        let check = |wd: &str| {
+            let (command, dir) = crate::transport::ssh::check_command(wd, &b);
+            let out = Command::new("sh").arg("-c").arg(&command).output().unwrap();
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                dir,
+            )
+        };
+        // Nothing there yet.
+        assert_eq!(check(wd_s).0, Some(127));
+        assert_eq!(run_installer("python3", Some(&wd), &b, false).code, 0);
+        // Installed: the helper (here a script that ignores its arguments) runs.
+        let (code, out, dir) = check(wd_s);
+        assert_eq!((code, out.as_str()), (Some(0), "one\n"));
+        assert_eq!(Path::new(&dir), wd.join(b.id()));
+        // A helper written after the fingerprint does not run.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(
+            wd.join(b.id()).join("lutf-helper"),
+            "#!/bin/sh\necho other\n",
+        )
+        .unwrap();
+        assert_eq!(check(wd_s).0, Some(127));
+        // Neither does one in a folder of another user (as root, who can make one).
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            assert_eq!(run_installer("python3", Some(&wd), &b, false).code, 0);
+            assert_eq!(check(wd_s).0, Some(0));
+            std::os::unix::fs::chown(wd.join(b.id()), Some(65534), None).unwrap();
+            assert_eq!(check(wd_s).0, Some(127));
+            std::os::unix::fs::chown(wd.join(b.id()), Some(0), None).unwrap();
+        }
+        // Not executable: not run either.
+        let helper = wd.join(b.id()).join("lutf-helper");
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(check(wd_s).0, Some(127));
     }
 
     #[test]

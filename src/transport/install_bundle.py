@@ -8,13 +8,17 @@
 #   {"done": true, "pruned": N}                              at the end
 #   {"error": "workdir"|"deploy", "dir": DIR, "message": ...} instead, and exit 3.
 # Stream: per file b"F" + <u32 mode, u32 path length, u64 size> (little endian) + path + data,
-# then b"E". The sha256 of (path, NUL, u32 mode, u64 size, data) over the files in path
-# order is the bundle's hash: checked after the transfer, then written to MARKER.
+# then b"E". The sha256 of (path, NUL, u32 mode, u64 size, sha256(data)) over the files in
+# path order is the bundle's hash: checked after the transfer, then written to MARKER.
 #
 # Before each use the files are checked against FINGERPRINT, their stat data at install
 # (size, mode, mtime, ctime, inode: any write or chmod changes the ctime, which cannot be
 # set back). Only when that differs is the content hashed again, and reinstalled if the hash
 # differs. The common path imports nothing heavy: Python's start-up is most of its cost.
+# lutf runs this only when the helper at its content-addressed path did not answer for its
+# bundle: `lutf-helper --bundle HASH` checks MARKER and FINGERPRINT itself (the same line
+# format: hex path, size, octal mode, mtime and ctime in ns, inode), so an unchanged re-run
+# starts no Python at all.
 import os
 import stat
 import sys
@@ -121,8 +125,8 @@ def bundle_files(root):
 
 def fingerprint(files):
     return "".join(
-        "%r %d %o %d %d %d\n"
-        % (rel, st.st_size, st.st_mode, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        "%s %d %o %d %d %d\n"
+        % (rel.hex(), st.st_size, st.st_mode, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
         for rel, _, st in files
     )
 
@@ -134,13 +138,14 @@ def tree_hash(files):
 
     h = hashlib.sha256()
     for rel, path, st in files:
-        h.update(rel + b"\0" + struct.pack("<IQ", st.st_mode & 0o7777, st.st_size))
+        d = hashlib.sha256()
         with open(path, "rb") as f:
             while True:
                 chunk = f.read(1 << 20)
                 if not chunk:
                     break
-                h.update(chunk)
+                d.update(chunk)
+        h.update(rel + b"\0" + struct.pack("<IQ", st.st_mode & 0o7777, st.st_size) + d.digest())
     return h.hexdigest()
 
 
@@ -211,7 +216,7 @@ def unpack(src, tmp, full):
             or any(p in (b"", b".", b"..") for p in parts)
         ):
             raise Refused("deploy", "the bundle stream holds a bad entry %r" % rel[:200])
-        h.update(rel + b"\0" + struct.pack("<IQ", mode, size))
+        d = hashlib.sha256()
         path = os.path.join(tmp, os.fsdecode(rel))
         os.makedirs(os.path.dirname(path), 0o700, exist_ok=True)
         fd = os.open(path, flags, 0o600)
@@ -222,9 +227,10 @@ def unpack(src, tmp, full):
                 if not chunk:
                     raise Refused("deploy", "the bundle stream was cut short")
                 f.write(chunk)
-                h.update(chunk)
+                d.update(chunk)
                 left -= len(chunk)
             os.fchmod(f.fileno(), mode)
+        h.update(rel + b"\0" + struct.pack("<IQ", mode, size) + d.digest())
         total += 16 + plen + size
     got = h.hexdigest()
     if got != full:

@@ -2,11 +2,13 @@
 //! YAML request to `lutf-helper`'s stdin and brings back its stdout, stderr and exit code.
 //!
 //! - [`local`]: this machine, the helper as a child process.
-//! - [`ssh`]: a node over one multiplexed OpenSSH connection.
+//! - [`ssh`]: a node over one multiplexed OpenSSH connection ([`kept`]: connections kept
+//!   between lutf invocations).
 //!
 //! [`deploy`] holds what both agree on about installed bundles.
 
 pub mod deploy;
+pub mod kept;
 pub mod local;
 pub mod ssh;
 
@@ -96,6 +98,25 @@ pub trait Transport: Send + Sync + std::fmt::Debug {
         request: &'a [u8],
         max_reply: usize,
     ) -> BoxFuture<'a, Result<RawReply, TransportError>>;
+
+    /// [`Self::deploy`], then [`Self::call`] with `request`. A transport may do both in one
+    /// exchange: over SSH, one channel when the node has the bundle already.
+    fn deploy_and_call<'a>(
+        &'a self,
+        bundle: &'a Bundle,
+        request: &'a [u8],
+        max_reply: usize,
+    ) -> BoxFuture<'a, Result<(Deployed, RawReply), TransportError>> {
+        Box::pin(async move {
+            let deployed = self.deploy(bundle).await?;
+            Ok((deployed, self.call(request, max_reply).await?))
+        })
+    }
+
+    /// How the node is connected, for `lutf status` (`None`: nothing to say).
+    fn connection(&self) -> Option<String> {
+        None
+    }
 
     /// The work directory on the node. (Over SSH without `--workdir`, the node names its
     /// own default, `/tmp/lutf-<its user>`, when the bundle is deployed; empty before.)

@@ -16,6 +16,12 @@
 //! - Control sockets live in a short per-run folder `/tmp/lutf-ssh-<uid>/<pid>.<n>/` (socket
 //!   paths are limited to 108 bytes), locked while the run lives and removed when it ends;
 //!   folders left by a crashed run are found unlocked and removed by the next one.
+//! - With [`SshOptions::persist`] the master is kept after lutf ends instead, and the next
+//!   lutf with the same node and options uses it (see [`super::kept`]).
+//! - Deploying checks the bundle with one exec of the helper at its content-addressed path
+//!   (`lutf-helper --bundle HASH`, see [`check_command`]); only when that does not answer
+//!   does the Python installer run. [`SshTransport::deploy_and_call`] makes that check and
+//!   the first call one channel: every channel pays the node user's shell start-up files.
 
 use std::fs::File;
 use std::io::Read as _;
@@ -33,11 +39,12 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::Semaphore;
 
 use super::deploy::{file_header, installer_command, shell_quote, InstallerSays, INSTALLER};
+use super::kept::{self, KeptPaths};
 use super::{
     exchange, read_stderr, BoxFuture, Deployed, RawReply, ReadError, Transport, TransportError,
 };
 use crate::bundle::{Bundle, HELPER_NAME};
-use crate::protocol::MAX_REPLY_BYTES;
+use crate::protocol::{Op, Request, MAX_REPLY_BYTES};
 
 /// The most bytes the node-side installer may say while deploying (a few short JSON
 /// lines; more is a broken node, and must not fill the master's memory).
@@ -62,6 +69,9 @@ pub struct SshOptions {
     pub keepalive: Duration,
     /// The most helper calls in flight on one node; more wait.
     pub max_sessions: usize,
+    /// Keep the master connection this long without a channel after lutf ends, for the next
+    /// lutf to use (`ControlPersist`); zero: it ends with lutf.
+    pub persist: Duration,
 }
 
 impl Default for SshOptions {
@@ -72,6 +82,7 @@ impl Default for SshOptions {
             connect_timeout: Duration::from_secs(10),
             keepalive: Duration::from_secs(5),
             max_sessions: 8,
+            persist: Duration::ZERO,
         }
     }
 }
@@ -339,6 +350,88 @@ impl SshTransport {
         })
     }
 
+    /// Deploys `bundle` and, when `request` is given, makes the first call: when the node
+    /// has the bundle, both are one exec of its helper (see [`check_command`]); else the
+    /// installer runs, then the call.
+    async fn deploy_checked(
+        &self,
+        bundle: &Bundle,
+        request: Option<(&[u8], usize)>,
+    ) -> Result<(Deployed, Option<RawReply>), TransportError> {
+        let master = self.master().await?;
+        let workdir = self.workdir_asked.clone().or_else(|| {
+            // The installer's default, from the user ssh logs in as.
+            master.user.as_ref().map(|u| format!("/tmp/lutf-{u}"))
+        });
+        drop(master);
+        if let Some(workdir) = workdir {
+            let (command, dir) = check_command(&workdir, bundle);
+            let hello;
+            let (input, max_reply) = match request {
+                Some(r) => r,
+                None => {
+                    hello = Request::from(Op::Hello).to_yaml();
+                    (hello.as_bytes(), Op::Hello.max_reply_bytes())
+                }
+            };
+            let reply = self.run_bounded(&command, input, max_reply).await?;
+            let answered = match reply.exit_code {
+                // The shell found no helper of ours there, or the helper no intact bundle:
+                // nothing ran.
+                Some(126 | 127 | crate::protocol::exit::BUNDLE) => false,
+                // Any answer to the caller's request is its reply; a bare check wants a
+                // clean one.
+                code => request.is_some() || code == Some(0),
+            };
+            if answered {
+                let _ = self.workdir.set(workdir);
+                *self.bundle_dir.lock().unwrap() = Some(dir.clone());
+                let deployed = Deployed {
+                    dir,
+                    bytes_sent: 0,
+                    pruned: 0,
+                };
+                return Ok((deployed, request.map(|_| reply)));
+            }
+            tracing::debug!(
+                host = %self.target,
+                code = ?reply.exit_code,
+                "bundle {} not ready at {dir} ({}); running the installer",
+                bundle.id(),
+                String::from_utf8_lossy(&reply.stderr).trim()
+            );
+        }
+        let deployed = self.deploy_bundle(bundle).await?;
+        let reply = match request {
+            Some((input, max_reply)) => Some(self.call_helper(input, max_reply).await?),
+            None => None,
+        };
+        Ok((deployed, reply))
+    }
+
+    /// One call of the deployed helper.
+    async fn call_helper(
+        &self,
+        request: &[u8],
+        max_reply: usize,
+    ) -> Result<RawReply, TransportError> {
+        let dir = self
+            .bundle_dir
+            .lock()
+            .unwrap()
+            .clone()
+            .ok_or(TransportError::NotDeployed)?;
+        let workdir = self.workdir.get().cloned().unwrap_or_default();
+        // By absolute path: no PATH lookup, whatever the remote shell's rc files do.
+        let command = format!(
+            "exec {} --workdir {}",
+            shell_quote(&format!("{dir}/{HELPER_NAME}")),
+            shell_quote(&workdir)
+        );
+        self.run_bounded(&command, request, max_reply).await
+    }
+
+    /// Runs the Python installer: checks the bundle by its hash, pushes it when needed.
     async fn deploy_bundle(&self, bundle: &Bundle) -> Result<Deployed, TransportError> {
         let _permit = self.sessions.acquire().await.expect("never closed");
         let command = installer_command(self.workdir_asked.as_deref(), bundle);
@@ -434,6 +527,28 @@ impl SshTransport {
     }
 }
 
+/// The command that runs `bundle`'s helper at its content-addressed path under `workdir`
+/// with `--bundle HASH` (the helper answers only when the bundle there is that one, intact;
+/// else it exits [`crate::protocol::exit::BUNDLE`] having run nothing), and that folder.
+/// The shell first makes sure that the work directory, the bundle folder and the helper
+/// are ours (`test -O`): nothing another user made there runs; and, since the helper must
+/// run before it can check anything, that it was not written after the installer took
+/// the files' fingerprint (`-nt`). When any of that fails, or there is no helper, it exits
+/// 127, as for a missing command. Plain `test`, `&&`, `||` and `exec`, so that any login
+/// shell (sh, bash, zsh, csh) reads it alike.
+pub fn check_command(workdir: &str, bundle: &Bundle) -> (String, String) {
+    let dir = format!("{}/{}", workdir.trim_end_matches('/'), bundle.id());
+    let helper = shell_quote(&format!("{dir}/{HELPER_NAME}"));
+    let stamp = shell_quote(&format!("{dir}/{}", super::deploy::FINGERPRINT));
+    let (w, d) = (shell_quote(workdir), shell_quote(&dir));
+    let command = format!(
+        "test -O {w} && test -O {d} && test -O {helper} && test -x {helper} && \
+         test ! {helper} -nt {stamp} || exit 127; exec {helper} --workdir {w} --bundle {}",
+        bundle.hash()
+    );
+    (command, dir)
+}
+
 /// An error with its sources, `: `-separated.
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
@@ -465,7 +580,7 @@ async fn send_stream<W: tokio::io::AsyncWrite + Unpin>(
 
 impl Transport for SshTransport {
     fn deploy<'a>(&'a self, bundle: &'a Bundle) -> BoxFuture<'a, Result<Deployed, TransportError>> {
-        Box::pin(self.deploy_bundle(bundle))
+        Box::pin(async move { Ok(self.deploy_checked(bundle, None).await?.0) })
     }
 
     fn call<'a>(
@@ -473,21 +588,33 @@ impl Transport for SshTransport {
         request: &'a [u8],
         max_reply: usize,
     ) -> BoxFuture<'a, Result<RawReply, TransportError>> {
+        Box::pin(self.call_helper(request, max_reply))
+    }
+
+    fn deploy_and_call<'a>(
+        &'a self,
+        bundle: &'a Bundle,
+        request: &'a [u8],
+        max_reply: usize,
+    ) -> BoxFuture<'a, Result<(Deployed, RawReply), TransportError>> {
         Box::pin(async move {
-            let dir = self
-                .bundle_dir
-                .lock()
-                .unwrap()
-                .clone()
-                .ok_or(TransportError::NotDeployed)?;
-            let workdir = self.workdir.get().cloned().unwrap_or_default();
-            // By absolute path: no PATH lookup, whatever the remote shell's rc files do.
-            let command = format!(
-                "exec {} --workdir {}",
-                shell_quote(&format!("{dir}/{HELPER_NAME}")),
-                shell_quote(&workdir)
-            );
-            self.run_bounded(&command, request, max_reply).await
+            let (deployed, reply) = self
+                .deploy_checked(bundle, Some((request, max_reply)))
+                .await?;
+            Ok((deployed, reply.expect("asked for")))
+        })
+    }
+
+    fn connection(&self) -> Option<String> {
+        let guard = self.master.try_lock().ok()?;
+        let m = guard.as_ref()?;
+        Some(match &m.kept {
+            Some((pid, _)) => format!(
+                "kept: ssh master pid {pid} stays {} s after the last call \
+                 (`lutf disconnect` closes it)",
+                self.options.persist.as_secs()
+            ),
+            None => "this command's own (--persist 0): closed when lutf ends".into(),
         })
     }
 
@@ -500,28 +627,115 @@ impl Transport for SshTransport {
 /// One running `ssh -M` master and the session that multiplexes over it.
 #[derive(Debug)]
 struct Master {
+    /// The master, when it is this lutf's child (else it is kept, see `kept`).
     child: Mutex<Option<std::process::Child>>,
+    /// A kept master (`--persist`): its process id and files. It outlives lutf.
+    kept: Option<(u32, KeptPaths)>,
     session: Arc<Session>,
     socket: PathBuf,
     log: PathBuf,
+    /// Where this use of the log starts (a kept master's log holds earlier runs' lines).
+    log_start: u64,
+    /// The remote user, as `ssh -G` says (names the default work directory).
+    user: Option<String>,
     /// Keeps the control folder alive while this master uses it.
-    _dir: Arc<ControlDir>,
+    _dir: Option<Arc<ControlDir>>,
 }
 
 impl Master {
     /// Starts `ssh -M` for `target` and waits until its control socket answers; meanwhile
-    /// checks that the node's ssh configuration keeps host key checking on.
+    /// checks that the node's ssh configuration keeps host key checking on. With
+    /// [`SshOptions::persist`], uses the kept master when one answers, else starts one that
+    /// outlives lutf.
     async fn start(target: &SshTarget, options: &SshOptions) -> Result<Master, TransportError> {
+        if !options.persist.is_zero() {
+            return Self::start_kept(target, options).await;
+        }
         let (master, check) = tokio::join!(
-            Self::launch(target, options),
-            refuse_disabled_host_keys(target, options)
+            Self::launch(target, options, None),
+            ssh_config_check(target, options)
         );
         // A refused node's master (if it connected) is stopped as it is dropped.
-        check?;
-        master
+        let user = check?;
+        let mut master = master?;
+        master.user = user;
+        Ok(master)
     }
 
-    async fn launch(target: &SshTarget, options: &SshOptions) -> Result<Master, TransportError> {
+    async fn start_kept(
+        target: &SshTarget,
+        options: &SshOptions,
+    ) -> Result<Master, TransportError> {
+        let folder = |e: std::io::Error| {
+            TransportError::Io(std::io::Error::other(format!(
+                "cannot set up the folder of kept ssh connections {}: {e}",
+                kept::base().display()
+            )))
+        };
+        let paths = kept::paths(target, options).map_err(folder)?;
+        // One lutf at a time checks or starts this master.
+        let _lock = kept::lock(&paths.lock).await.map_err(folder)?;
+        if let Some(pid) = kept::master_pid(&paths.socket).await {
+            tracing::debug!(host = %target, pid, "using the kept ssh connection");
+            let user = kept::Note::read(&paths.note).and_then(|n| n.user);
+            return Ok(Master::of_kept(pid, paths, user));
+        }
+        // Whatever is left is stale: ssh would not bind its socket over an old one.
+        paths.remove();
+        // And the notes of other masters that are gone, while at it (a few stats).
+        kept::prune_gone();
+        let (master, check) = tokio::join!(
+            Self::launch(target, options, Some(&paths)),
+            ssh_config_check(target, options)
+        );
+        let user = match check {
+            Ok(u) => u,
+            Err(e) => {
+                if let Ok(m) = master {
+                    m.stop();
+                }
+                return Err(e);
+            }
+        };
+        let mut master = master?;
+        master.user.clone_from(&user);
+        let note = kept::Note {
+            target: target.to_string(),
+            user,
+            persist: options.persist.as_secs(),
+        };
+        if let Err(e) = note.write(&paths.note) {
+            tracing::debug!("cannot write {}: {e}", paths.note.display());
+        }
+        Ok(master)
+    }
+
+    /// The kept master `pid` serving `paths`.
+    fn of_kept(pid: u32, paths: KeptPaths, user: Option<String>) -> Master {
+        let log_start = std::fs::metadata(&paths.log).map(|m| m.len()).unwrap_or(0);
+        Master {
+            child: Mutex::new(None),
+            session: Arc::new(Session::resume_mux(
+                paths.socket.clone().into_boxed_path(),
+                Some(paths.log.clone().into_boxed_path()),
+            )),
+            socket: paths.socket.clone(),
+            log: paths.log.clone(),
+            log_start,
+            user,
+            kept: Some((pid, paths)),
+            _dir: None,
+        }
+    }
+
+    /// Starts the ssh master: this lutf's child, in a per-run folder, dying with lutf; or,
+    /// with `keep`, one that goes to the background once connected (`-f`) and stays
+    /// [`SshOptions::persist`] after its last channel.
+    async fn launch(
+        target: &SshTarget,
+        options: &SshOptions,
+        keep: Option<&KeptPaths>,
+    ) -> Result<Master, TransportError> {
         if target.host.starts_with('-') || target.host.is_empty() {
             // ssh would read it as an option.
             return Err(TransportError::Unreachable(format!(
@@ -529,12 +743,18 @@ impl Master {
                 target.host
             )));
         }
-        let dir = ControlDir::get().map_err(|e| {
-            TransportError::Io(std::io::Error::other(format!(
-                "cannot set up the ssh control folder: {e}"
-            )))
-        })?;
-        let (socket, log) = dir.next_paths();
+        let (dir, socket, log) = match keep {
+            Some(p) => (None, p.socket.clone(), p.log.clone()),
+            None => {
+                let dir = ControlDir::get().map_err(|e| {
+                    TransportError::Io(std::io::Error::other(format!(
+                        "cannot set up the ssh control folder: {e}"
+                    )))
+                })?;
+                let (socket, log) = dir.next_paths();
+                (Some(dir), socket, log)
+            }
+        };
         let mut cmd = std::process::Command::new("ssh");
         cmd.args(["-M", "-N", "-T", "-a", "-x"])
             .arg("-S")
@@ -543,15 +763,15 @@ impl Master {
             .arg(&log)
             // INFO: ssh's reasons for losing a node ("Timeout, server ... not responding")
             // are logged at that level; the log is ours whatever the user's config says.
-            .args([
-                "-o",
-                "ControlPersist=no",
-                "-o",
-                "BatchMode=yes",
-                "-o",
-                "LogLevel=INFO",
-            ])
-            .arg("-o")
+            .args(["-o", "BatchMode=yes", "-o", "LogLevel=INFO"]);
+        match keep {
+            Some(_) => cmd.arg("-f").arg("-o").arg(format!(
+                "ControlPersist={}s",
+                options.persist.as_secs().max(1)
+            )),
+            None => cmd.args(["-o", "ControlPersist=no"]),
+        };
+        cmd.arg("-o")
             .arg(if options.strict_host_keys {
                 "StrictHostKeyChecking=yes"
             } else {
@@ -597,15 +817,18 @@ impl Master {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::from(stderr));
+        let dies_with_lutf = keep.is_none();
         // SAFETY: only async-signal-safe calls between fork and exec.
         unsafe {
-            cmd.pre_exec(|| {
+            cmd.pre_exec(move || {
                 // Its own session (as pdsh does for its ssh): a Ctrl-C meant for lutf does
                 // not cut the link, no terminal is involved, and with the kernel's
                 // autogroup scheduling each connection gets its own share of a busy CPU.
                 libc::setsid();
-                // Dies with lutf, whatever kills lutf.
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                if dies_with_lutf {
+                    // Dies with lutf, whatever kills lutf.
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                }
                 Ok(())
             });
         }
@@ -621,11 +844,19 @@ impl Master {
         let mut pause = Duration::from_millis(1);
         loop {
             if let Ok(Some(status)) = child.try_wait() {
-                let text = log_text(&log, Some(status));
+                // A kept master's foreground ssh exits 0 once the background one serves.
+                if let (Some(paths), true) = (keep, status.success()) {
+                    if let Some(pid) = kept::master_pid(&socket).await {
+                        tracing::debug!(host = %target, ms = start.elapsed().as_millis() as u64, pid, "ssh connected (kept)");
+                        return Ok(Master::of_kept(pid, paths.clone(), None));
+                    }
+                }
+                let text = log_text(&log, 0, Some(status));
                 let _ = std::fs::remove_file(&log);
                 return Err(TransportError::Unreachable(text));
             }
-            if socket.exists()
+            if keep.is_none()
+                && socket.exists()
                 && matches!(
                     tokio::time::timeout(Duration::from_secs(2), session.check()).await,
                     Ok(Ok(()))
@@ -634,16 +865,19 @@ impl Master {
                 tracing::debug!(host = %target, ms = start.elapsed().as_millis() as u64, "ssh connected");
                 return Ok(Master {
                     child: Mutex::new(Some(child)),
+                    kept: None,
                     session,
                     socket,
                     log,
+                    log_start: 0,
+                    user: None,
                     _dir: dir,
                 });
             }
             if Instant::now() >= deadline {
                 let _ = child.kill();
                 let _ = child.wait();
-                let text = log_text(&log, None);
+                let text = log_text(&log, 0, None);
                 let _ = std::fs::remove_file(&log);
                 let _ = std::fs::remove_file(&socket);
                 return Err(TransportError::Unreachable(format!(
@@ -659,6 +893,11 @@ impl Master {
 
     /// Whether the ssh process has ended (cheap; no I/O).
     fn exited(&self) -> bool {
+        if let Some((pid, _)) = &self.kept {
+            // SAFETY: signal 0 only checks that the process exists.
+            return unsafe { libc::kill(*pid as libc::pid_t, 0) } != 0
+                && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        }
         let mut guard = self.child.lock().unwrap();
         match guard.as_mut() {
             Some(c) => !matches!(c.try_wait(), Ok(None)),
@@ -701,24 +940,34 @@ impl Master {
             .unwrap()
             .as_mut()
             .and_then(|c| c.try_wait().ok().flatten());
-        log_text(&self.log, status)
+        log_text(&self.log, self.log_start, status)
     }
 }
 
 impl Master {
-    /// Stops the ssh process (from the spawner thread, which also reaps it).
+    /// Stops the ssh process (from the spawner thread, which also reaps it); a kept one
+    /// too, with its files.
     fn stop(&self) {
         if let Some(child) = self.child.lock().unwrap().take() {
             reap_from_long_lived_thread(child);
+        }
+        if let Some((pid, paths)) = &self.kept {
+            // SAFETY: kill has no memory-safety preconditions; the pid is the one the master
+            // behind our private socket gave.
+            unsafe { libc::kill(*pid as libc::pid_t, libc::SIGTERM) };
+            paths.remove();
         }
     }
 }
 
 impl Drop for Master {
     fn drop(&mut self) {
-        self.stop();
-        let _ = std::fs::remove_file(&self.socket);
-        let _ = std::fs::remove_file(&self.log);
+        // A kept master stays for the next lutf.
+        if self.kept.is_none() {
+            self.stop();
+            let _ = std::fs::remove_file(&self.socket);
+            let _ = std::fs::remove_file(&self.log);
+        }
     }
 }
 
@@ -742,12 +991,13 @@ fn target_args(target: &SshTarget, options: &SshOptions) -> Vec<std::ffi::OsStri
     args
 }
 
-/// Refuses a node whose ssh configuration sends known hosts to `/dev/null`: that turns
-/// host key checking off behind lutf's back (every key would be "new" and accepted).
-async fn refuse_disabled_host_keys(
+/// Reads the node's ssh configuration (`ssh -G`): refuses a node whose configuration sends
+/// known hosts to `/dev/null`, which turns host key checking off behind lutf's back (every
+/// key would be "new" and accepted); answers the user ssh logs in as.
+async fn ssh_config_check(
     target: &SshTarget,
     options: &SshOptions,
-) -> Result<(), TransportError> {
+) -> Result<Option<String>, TransportError> {
     let out = tokio::process::Command::new("ssh")
         .arg("-G")
         .args(target_args(target, options))
@@ -755,8 +1005,13 @@ async fn refuse_disabled_host_keys(
         .output()
         .await;
     // If ssh cannot even print its configuration, connecting will say why.
-    let Ok(out) = out else { return Ok(()) };
+    let Ok(out) = out else { return Ok(None) };
     let text = String::from_utf8_lossy(&out.stdout);
+    let user = text
+        .lines()
+        .find_map(|l| l.strip_prefix("user "))
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty());
     let files: Vec<&str> = text
         .lines()
         .filter_map(|l| {
@@ -772,14 +1027,17 @@ async fn refuse_disabled_host_keys(
              a real file"
         )));
     }
-    Ok(())
+    Ok(user)
 }
 
-/// The last lines ssh logged, without its "Permanently added" notes; or how it exited.
-fn log_text(log: &Path, status: Option<std::process::ExitStatus>) -> String {
+/// The last lines ssh logged from byte `start` on, without its "Permanently added" notes;
+/// or how it exited.
+fn log_text(log: &Path, start: u64, status: Option<std::process::ExitStatus>) -> String {
     let mut text = String::new();
     if let Ok(mut f) = File::open(log) {
+        use std::io::Seek as _;
         let mut bytes = Vec::new();
+        let _ = f.seek(std::io::SeekFrom::Start(start));
         let _ = f.read_to_end(&mut bytes);
         text = String::from_utf8_lossy(&bytes).into_owned();
     }
@@ -1062,9 +1320,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            log_text(&log, None),
+            log_text(&log, 0, None),
             "Timeout, server 198.18.0.2 not responding."
         );
-        assert_eq!(log_text(&dir.path().join("none"), None), "");
+        assert_eq!(log_text(&log, 200, None), "");
+        assert_eq!(log_text(&dir.path().join("none"), 0, None), "");
     }
 }

@@ -682,10 +682,24 @@ impl TestHosts {
         format!("{key_name} {}\n", h.host_key)
     }
 
-    /// `lutf` with this set's ssh_config; add the subcommand and more arguments.
+    /// `lutf` with this set's ssh_config; add the subcommand and more arguments. Its
+    /// connections end with it (`--persist 0`): hosts come and go with their tests, and a
+    /// test that wants kept connections says so with a later `--persist`.
     pub fn lutf(&self) -> Command {
         let mut c = Command::new(lutf_bin());
         c.arg("--ssh-config").arg(&self.ssh_config);
+        c.args(["--persist", "0"]);
+        c.env_remove("SSH_AUTH_SOCK");
+        c.env_remove("LUTF_LOG");
+        c
+    }
+
+    /// `lutf` with this set's ssh_config, keeping its connections `secs` seconds after it
+    /// ends (`--persist`); add the subcommand and more arguments.
+    pub fn lutf_keeping(&self, secs: u64, ssh_config: &Path) -> Command {
+        let mut c = Command::new(lutf_bin());
+        c.arg("--ssh-config").arg(ssh_config);
+        c.args(["--persist", &secs.to_string()]);
         c.env_remove("SSH_AUTH_SOCK");
         c.env_remove("LUTF_LOG");
         c

@@ -121,6 +121,7 @@ mod tests {
         let env = Env {
             workdir: dir.path().join("w"),
             bundle_dir: dir.path().into(),
+            expect_bundle: None,
         };
         let mut args = ExecArgs {
             argv: vec!["echo \"$X\" \"$1\"; pwd; exit 4".into(), "arg1".into()],

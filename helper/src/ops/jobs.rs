@@ -34,12 +34,13 @@ const END_TIMEOUT: Duration = Duration::from_secs(10);
 pub fn spawn(env: &Env, args: ExecArgs) -> Result<SpawnResult, ErrorReply> {
     // Refuse bad arguments here, where the caller sees them, not in the supervisor.
     crate::ops::exec::command_spec(&args, &env.workdir)?;
-    start(env, JobSpec::Exec { args })
+    start(env, JobSpec::Exec { args }, None)
 }
 
-/// Starts a job described by `spec` under a supervisor; returns once it runs.
-pub fn start(env: &Env, spec: JobSpec) -> Result<SpawnResult, ErrorReply> {
-    let job = JobDir::create(&env.workdir, &spec)?;
+/// Starts a job described by `spec` under a supervisor (as job `id` when given); returns
+/// once it runs.
+pub fn start(env: &Env, spec: JobSpec, id: Option<&str>) -> Result<SpawnResult, ErrorReply> {
+    let job = JobDir::create(&env.workdir, &spec, id)?;
     let result = start_supervisor(env, &job);
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&job.path);
@@ -79,6 +80,7 @@ fn start_supervisor(env: &Env, job: &JobDir) -> Result<SpawnResult, ErrorReply> 
         Some(Ok(Report::Started(pid))) => Ok(SpawnResult {
             job: job.id.clone(),
             pid,
+            ended: None,
         }),
         Some(Ok(Report::Failed(e))) => Err(e),
         _ => {

@@ -2,11 +2,12 @@
 //! runner in a fresh `python3` per call (see [`crate::step`] for the contract).
 
 use lutf_protocol::{
-    ErrorReply, PlanArgs, Redactor, SpawnResult, StepArgs, StepResult, TestPlan,
+    ErrorReply, PlanArgs, Redactor, SpawnResult, StepArgs, StepResult, TestPlan, WaitArgs,
     DEFAULT_OUTPUT_LIMIT,
 };
 
 use crate::jobs::JobSpec;
+use crate::ops::jobs;
 use crate::process::{self, Limits, Output};
 use crate::step;
 use crate::workdir::Scratch;
@@ -61,10 +62,31 @@ pub fn spawn_step(env: &Env, args: StepArgs) -> Result<SpawnResult, ErrorReply> 
     // Fail here, where the caller sees it, when the test file or python3 is missing.
     step::test_file(env, &args.file)?;
     step::python(env)?;
-    crate::ops::jobs::start(
+    let wait = args.wait.unwrap_or(0.0);
+    let id = args.job.clone();
+    let mut spawned = jobs::start(
         env,
         JobSpec::Step {
             args: Box::new(args),
         },
-    )
+        id.as_deref(),
+    )?;
+    if wait > 0.0 {
+        // The step runs: trouble from here on is the master's to see through `wait`. The
+        // job is not forgotten here: a master that lost this call's channel may be
+        // killing it right now, and reads its files to say how it ended.
+        let waited = jobs::wait(
+            env,
+            &WaitArgs {
+                job: spawned.job.clone(),
+                timeout: wait,
+            },
+        );
+        if let Ok(r) = waited {
+            if r.finished {
+                spawned.ended = Some(Box::new(r));
+            }
+        }
+    }
+    Ok(spawned)
 }

@@ -121,6 +121,8 @@ impl Bundle {
             timeout,
             output_limit: None,
             origin: None,
+            wait: None,
+            job: None,
         }
     }
 
