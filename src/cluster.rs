@@ -4,6 +4,7 @@
 //! host list (the names are the hosts). `--cluster FILE` describes them in YAML:
 //!
 //! ```yaml
+//! clean: false            # optional: do not clean the nodes before each test
 //! defaults:              # optional: user, port, roles, workdir for every node
 //!   user: lustre
 //! nodes:
@@ -88,6 +89,8 @@ pub struct Cluster {
     pub nodes: Vec<NodeSpec>,
     /// How SSH nodes are reached (the same for all).
     pub ssh: SshOptions,
+    /// Clean the nodes before each test (the file's `clean: false` turns it off).
+    pub clean: bool,
 }
 
 impl Default for Cluster {
@@ -95,6 +98,7 @@ impl Default for Cluster {
         Cluster {
             nodes: vec![NodeSpec::local()],
             ssh: SshOptions::default(),
+            clean: true,
         }
     }
 }
@@ -185,6 +189,7 @@ impl Cluster {
         Ok(Cluster {
             nodes,
             ssh: SshOptions::default(),
+            clean: doc.clean.unwrap_or(true),
         })
     }
 
@@ -211,6 +216,7 @@ impl Cluster {
         Ok(Cluster {
             nodes,
             ssh: SshOptions::default(),
+            clean: true,
         })
     }
 
@@ -348,6 +354,9 @@ struct FileDoc {
     nodes: NodeList,
     #[serde(default)]
     defaults: Option<Defaults>,
+    /// `clean: false`: do not clean the nodes before each test (as `lutf run --no-clean`).
+    #[serde(default)]
+    clean: Option<bool>,
 }
 
 /// Fields every node gets unless it says otherwise.

@@ -56,6 +56,7 @@ fn facts(hostname: &str, nids: &[&str]) -> Facts {
         }],
         lnet: LnetState {
             module_loaded: !nids.is_empty(),
+            installed: !nids.is_empty(),
             configured: !nids.is_empty(),
             nids: nids.iter().map(|s| s.to_string()).collect(),
             version: (!nids.is_empty()).then(|| "2.17.57".to_string()),

@@ -147,7 +147,7 @@ fn unmet_needs_skip_with_their_reason() {
     if rj.nodes["local"].facts.as_ref().unwrap().lnet.module_loaded {
         eprintln!("note: LNet is loaded here; needs/test_03 ran");
     } else {
-        assert_eq!(lnet.error, "needs LNet, not loaded on node local");
+        assert_eq!(lnet.error, "needs LNet, not installed on node local");
     }
     assert!(
         rj.tests().all(|t| t.status == Status::Skip || t.id == "03"),

@@ -43,16 +43,23 @@ pub async fn run(global: &Global, args: &ListArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// One test as a line: name, needs, description — or why it does not load.
+/// One test as a line: name, needs, description — or why it does not load; then what
+/// lutf sets up for it (its LNet, file system), a line each.
 fn line(name: &str, plan: &Result<TestPlan, crate::plan::PlanError>) -> String {
     match plan {
-        Ok(p) => format!(
-            "{name:<10} {:<28} {}",
-            describe_needs(&p.needs),
-            p.description
-        )
-        .trim_end()
-        .to_string(),
+        Ok(p) => {
+            let mut l = format!(
+                "{name:<10} {:<28} {}",
+                describe_needs(&p.needs),
+                p.description
+            )
+            .trim_end()
+            .to_string();
+            for s in &p.setup {
+                l.push_str(&format!("\n{:<10} sets up: {s}", ""));
+            }
+            l
+        }
         Err(e) => format!("{name:<10} FAILS TO LOAD: {}", e.message),
     }
 }

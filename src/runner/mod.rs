@@ -40,6 +40,9 @@ pub struct RunConfig {
     /// Secrets handed to every step (`ctx.secrets`, from `--secret-env`); their values are
     /// blanked out of every record. `Debug` shows `Secret(***)`.
     pub secrets: BTreeMap<String, crate::protocol::Secret>,
+    /// Clean the nodes a test binds before it (lutf's `lutf.clean` steps); off with
+    /// `--no-clean`, the cluster file's `clean: false` or auster's `LUTF_NO_CLEAN`.
+    pub clean: bool,
 }
 
 impl Default for RunConfig {
@@ -51,6 +54,7 @@ impl Default for RunConfig {
             repeat: 1,
             output_limit: None,
             secrets: BTreeMap::new(),
+            clean: true,
         }
     }
 }
@@ -286,8 +290,14 @@ impl Runner {
         }
         let plan = match &planned.plan {
             Err(e) => return quick(Status::Fail, e.full()),
-            Ok(plan) => plan,
+            Ok(plan) => crate::plan::merge_system(plan, self.ctx.config.clean),
         };
+        if let Err(why) = crate::plan::validate(&plan) {
+            return quick(
+                Status::Fail,
+                format!("lutf's own steps do not fit the test's: {why}"),
+            );
+        }
         let binding = match bind(&plan.needs, &self.nodes) {
             Err(reason) => return quick(Status::Skip, reason),
             Ok(b) => b,
@@ -314,7 +324,7 @@ impl Runner {
         });
         let spec = TestSpec {
             test: test.clone(),
-            plan: plan.clone(),
+            plan,
             binding,
             nodes,
             repeat,

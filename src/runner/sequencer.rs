@@ -347,6 +347,10 @@ impl Sequencer<'_> {
         if phase == Phase::Cleanup && self.is_interrupted() {
             timeout = timeout.min(CLEANUP_AFTER_INTERRUPT);
         }
+        // A cleanup learns that the test failed (lutf's own then collects the node's logs).
+        let failed = (phase == Phase::Cleanup)
+            .then(|| self.first_failure())
+            .flatten();
         let s = &self.steps[i];
         let args = StepArgs {
             file: self.spec.test.bundle_path(),
@@ -360,6 +364,7 @@ impl Sequencer<'_> {
                 params: config.params.clone(),
                 // `--secret-env`: the helper blanks their values out of what it answers.
                 secrets: config.secrets.clone(),
+                failed,
             },
             timeout: Some(timeout),
             output_limit: config.output_limit,
@@ -573,6 +578,17 @@ impl Sequencer<'_> {
         s.record = Some(record);
     }
 
+    /// The test's failure so far, as its error will say it, or `None`.
+    fn first_failure(&mut self) -> Option<String> {
+        if self.is_interrupted() {
+            return Some("interrupted".into());
+        }
+        let &i = self.failures.first()?;
+        let s = &self.steps[i];
+        let f = s.record.as_ref()?.failure.as_ref()?;
+        Some(failure_line(&s.plan.name, &s.node, &f.message))
+    }
+
     fn not_run(&mut self, i: usize, why: String) {
         let s = &mut self.steps[i];
         s.st = St::NotRun;
@@ -688,6 +704,10 @@ enum Ended {
 /// message already starts with `step NAME` (as the helper's timeouts do), the node put
 /// in after the name.
 fn failure_line(step: &str, node: &str, message: &str) -> String {
+    // lutf's clean step says what failed on which node itself.
+    if step.starts_with(crate::plan::CLEAN_STEP) && message.starts_with("setup cleanup failed") {
+        return message.to_string();
+    }
     let prefix = format!("step {step} ");
     match message.strip_prefix(&prefix) {
         Some(rest) => format!("step {step} on {node} {rest}"),

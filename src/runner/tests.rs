@@ -271,6 +271,8 @@ fn plan(roles: &[&str], steps: Vec<StepPlan>) -> TestPlan {
             lnet: false,
         },
         steps,
+        system: vec![],
+        setup: vec![],
     };
     crate::plan::validate(&plan).expect("test plans are valid");
     plan
