@@ -119,6 +119,7 @@ fn test(suite: &str, id: &str, status: Status, duration: f64, error: &str) -> Te
         binding: BTreeMap::new(),
         steps: Vec::new(),
         repeat: 1,
+        node_logs: Vec::new(),
     }
 }
 

@@ -281,6 +281,7 @@ impl Runner {
                 binding: Binding::new(),
                 steps: Vec::new(),
                 repeat,
+                node_logs: Vec::new(),
             },
             lost: Vec::new(),
             interrupted: false,

@@ -680,7 +680,9 @@ impl Sequencer<'_> {
             binding: self.spec.binding.clone(),
             steps: ran,
             repeat: self.spec.repeat,
+            node_logs: Vec::new(),
         };
+        outcome.take_node_logs();
         crate::secrets::redact_test(&self.redactor, &mut outcome);
         TestEnd {
             outcome,
