@@ -462,9 +462,11 @@ def undo(log=print):
         t = time.monotonic()
         process.run(["rmmod", "lnet_selftest"])
         done.append(("rmmod lnet_selftest", time.monotonic() - t))
-    if "lnet" in loaded:
+    if "lnet" in loaded and "ptlrpc" not in loaded:
         t = time.monotonic()
-        process.run([_which("lnetctl") or "lnetctl", "lnet", "unconfigure"])
+        out = process.run([_which("lnetctl") or "lnetctl", "lnet", "unconfigure"], check=False)
+        if not out.ok:
+            log(f"lnetctl lnet unconfigure exited {out.returncode}; unloading the modules")
         done.append(("lnetctl lnet unconfigure", time.monotonic() - t))
     done.extend(unload_modules(log))
     return done
