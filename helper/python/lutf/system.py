@@ -18,7 +18,7 @@ Their names hold a dot, which a step of a test cannot have.
 import os
 import time
 
-from . import clean as _clean, errors, faults, logs, process, provision
+from . import clean as _clean, errors, faults, lnet as _lnet, logs, process, provision
 from . import fs as _fs
 
 PREFIX = "lutf."
@@ -85,7 +85,8 @@ def fs_umount(part):
 
 
 def collect_logs(ctx):
-    """On a failed test, this node's logs; always: fault rules removed, debug mask restored."""
+    """On a failed test, this node's logs; always: fault rules removed, a selftest session
+    left behind ended, the debug mask restored."""
     out = {}
     problems = []
     if ctx.failed:
@@ -97,6 +98,14 @@ def collect_logs(ctx):
             out["faults_removed"] = bool(faults.clear() is not None)
         except errors.Failed as e:
             problems.append(e.reason)
+    # A selftest session a killed step left behind (the helper keeps its key).
+    workdir = os.environ.get("LUTF_WORKDIR")
+    if workdir and os.path.exists(os.path.join(workdir, "lst-session")):
+        try:
+            _lnet._ask("lst", {"action": "end_session"})
+            out["selftest_session_ended"] = True
+        except _lnet.LnetError as e:
+            print(f"ending the selftest session left behind: {e}", flush=True)
     setup_value = ctx.results.get(f"lutf.setup@{ctx.role}")
     if isinstance(setup_value, dict) and setup_value.get("debug_before"):
         try:
