@@ -371,3 +371,24 @@ class TestParsingRealOutput(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestRuleListsAsPrinted(unittest.TestCase):
+    """`lctl net_drop_list` / `net_delay_list` as captured on the VMs."""
+
+    def read(self, name):
+        with open(os.path.join(ROOT, "tests", "fixtures", "toolkit", name)) as f:
+            return "".join(f.readlines()[2:])
+
+    def test_drop_rules(self):
+        rules = faults.parse_rules(self.read("vm2.lctl-net_drop_list.txt"))
+        self.assertEqual([(r["src"], r["dst"], r["rate"], r["interval"]) for r in rules], [
+            ("255.255.255.255@tcp", "198.19.0.12@tcp", 0, 5),
+            ("198.19.0.11@tcp", "198.19.0.12@tcp", 1, 0),
+        ])
+        self.assertEqual(rules[1]["mask"], "4")
+
+    def test_delay_rules_and_none(self):
+        rules = faults.parse_rules(self.read("vm2.lctl-net_delay_list.txt"))
+        self.assertEqual((rules[0]["rate"], rules[0]["latency"]), (2, 3))
+        self.assertEqual(faults.parse_rules(self.read("vm2.lctl-net_drop_list.empty.txt")), [])

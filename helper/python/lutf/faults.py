@@ -7,7 +7,7 @@
     faults.drop(src="*@tcp", dst=ctx.nids["server"][0], rate=1)      # drop every message
     faults.drop(src=a, dst=b, interval=5, message="put", health="remote_dropped")
     faults.delay(src=a, dst=b, rate=2, latency=3)                      # delay 1 in 2 by 3 s
-    faults.list()      # {"drop": <what lnetctl shows>, "delay": ...}
+    faults.list()      # {"drop": [{"src", "dst", "rate", "interval", ...}], "delay": [...]}
     faults.clear()     # every rule removed
 
 Rules are made with ``lnetctl fault drop|delay add`` (``lctl net_drop_add`` /
@@ -17,9 +17,11 @@ every node it used removed, whatever happened (the master runs `clear()` in the 
 last cleanup, also on FAIL and on interrupt).
 """
 
-from . import errors, lnet as _lnet
+import re
 
-__all__ = ["drop", "delay", "list", "clear", "rule_args", "HEALTH", "MESSAGES"]
+from . import errors, lnet as _lnet, process
+
+__all__ = ["drop", "delay", "list", "clear", "rule_args", "parse_rules", "HEALTH", "MESSAGES"]
 
 #: The health statuses a dropped message can report (``--health_error``).
 HEALTH = ("local_interrupt", "local_dropped", "local_aborted", "local_no_route",
@@ -86,7 +88,6 @@ def _add(argv):
         text = str(e.detail or "") + str(e)
         if "fault" not in text or "command" not in text.lower():
             raise
-    from . import process
     process.run(["lctl"] + _lctl_args(argv))
     return None
 
@@ -106,11 +107,47 @@ def delay(src, dst, rate=None, interval=None, latency=1, message=None, portal=No
                           latency=latency, portal=portal))
 
 
-def list():  # noqa: A001 - the name the module's readers expect
-    """The rules on this node: ``{"drop": ..., "delay": ...}`` as lnetctl shows them."""
+_RULE = re.compile(
+    r"^(?P<src>\S+)->(?P<dst>\S+) \(1/(?P<rate>\d+) \| (?P<interval>\d+)"
+    r"(?:, latency (?P<latency>\d+))?\) ptl (?P<portal>\S+), msg (?P<mask>\S+), "
+    r"(?P<dropped>\d+)/(?P<total>\d+), PUT (?P<put>\d+), ACK (?P<ack>\d+), "
+    r"GET (?P<get>\d+), REP (?P<reply>\d+)"
+)
+
+
+def parse_rules(text):
+    """The rules of ``lctl net_drop_list`` / ``net_delay_list`` output: ``[{"src", "dst",
+    "rate", "interval", "latency" (delay rules), "portal", "mask", "dropped", "total",
+    "put", "ack", "get", "reply"}]``. lctl prints a placeholder line when there is no
+    rule; ``found total N`` says how many lines are rules."""
+    rules, total = [], None
+    for line in text.splitlines():
+        line = line.strip()
+        m = _RULE.match(line)
+        if m:
+            rule = {k: v for k, v in m.groupdict().items() if v is not None}
+            for k in ("rate", "interval", "latency", "dropped", "total", "put", "ack", "get",
+                      "reply"):
+                if k in rule:
+                    rule[k] = int(rule[k])
+            rules.append(rule)
+        elif line.startswith("found total "):
+            total = int(line.split()[-1])
+    return rules[:total] if total is not None else rules
+
+
+def list():  # noqa: A001 - the name readers expect; shadows the builtin in this module only
+    """The rules on this node: ``{"drop": [rule, ...], "delay": [...]}`` (see
+    `parse_rules`). Read with ``lctl net_drop_list``: ``lnetctl fault drop show`` aborts on
+    Lustre 2.17 ("double free or corruption")."""
     out = {}
     for kind in ("drop", "delay"):
-        out[kind] = _lnet.lnetctl("fault", kind, "show")["output"]
+        # lctl exits 22 after listing: its output says how it went.
+        r = process.run(["lctl", f"net_{kind}_list"], check=False, quiet=True)
+        text = r.stdout + "\n" + r.stderr
+        if "found total" not in text:
+            raise errors.Failed(f"`lctl net_{kind}_list` failed: {text.strip()[-300:]}")
+        out[kind] = parse_rules(text)
     return out
 
 
