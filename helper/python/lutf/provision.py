@@ -420,7 +420,8 @@ def _module_plan(description, spec):
     if spec and spec["routing"] and spec["buffers"]:
         for k, v in spec["buffers"].items():
             modules["lnet"].setdefault(_BUFFER_OPTIONS[k], v)
-    # lnet first: everything else (lnet_selftest, lustre) builds on it.
+    # lnet first: everything else (lnet_selftest, lustre) builds on it and is loaded once
+    # LNet is configured.
     return dict([("lnet", modules.pop("lnet"))] + list(modules.items()))
 
 
@@ -439,8 +440,11 @@ def apply(ctx, description=None, role=None):
         _role_nids(nodes[role], spec)  # SKIP before touching anything
     if _which("lnetctl") is None:
         raise errors.Skipped(f"LNet is not installed on {ctx.node.name} (no lnetctl)")
+    modules = _module_plan(description, spec)
+    # Only lnet before the import: lnet_selftest (or Lustre) brings LNet up with the module's
+    # default networks as it loads, and the import would then find its nets there already.
     actions = [{"action": a, "seconds": round(s, 3)} for a, s in
-               load_modules(_module_plan(description, spec), log=ctx.log)]
+               load_modules({"lnet": modules.pop("lnet")}, log=ctx.log)]
     t = time.monotonic()
     _lnet.lnetctl("lnet", "configure")
     actions.append({"action": "lnetctl lnet configure", "seconds": round(time.monotonic() - t, 3)})
@@ -450,6 +454,8 @@ def apply(ctx, description=None, role=None):
         t = time.monotonic()
         _lnet.lnetctl("import", stdin=text)
         actions.append({"action": "lnetctl import", "seconds": round(time.monotonic() - t, 3)})
+    actions.extend({"action": a, "seconds": round(s, 3)} for a, s in
+                   load_modules(modules, log=ctx.log))
     return {"nids": nids(), "actions": actions}
 
 
