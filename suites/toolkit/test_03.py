@@ -1,5 +1,5 @@
 """Routed provisioning on three nodes: client on tcp, server on tcp1, the router on both; the client reaches the server through it."""
-from lutf import Test, lnet, stats
+from lutf import Test, lnet, provision, stats
 from lutf.provision import LNet
 
 test = Test(
@@ -16,14 +16,14 @@ test = Test(
 
 @test.step(role="client", timeout=240)
 def routed_ping(ctx):
-    """The client has a route to tcp1 and pings the server's tcp1 NID through the router."""
-    routes = lnet.lnetctl("route", "show")["output"] or {}
-    nets = [r.get("net") for r in routes.get("route") or []]
+    """The client has a route to tcp1, up, and pings the server's tcp1 NID through the router."""
+    routes = provision.wait_routes(timeout=120)
+    nets = [r.get("net") for r in routes]
     assert "tcp1" in nets, f"no route to tcp1 on the client: {routes}"
     server = ctx.nids["server"][0]
     assert server.endswith("@tcp1"), f"the server's NID is {server}"
     reply = None
-    for _ in range(5):  # the route comes up once the router has been seen alive
+    for _ in range(3):
         try:
             reply = lnet.ping(server, timeout=5)
             break

@@ -484,3 +484,29 @@ def nids_or_none():
         return nids()
     except _lnet.LnetError:
         return []
+
+
+def wait_routes(timeout=90, interval=3, ping_gateways=True, log=print):
+    """Waits until every route on this node is up (``lnetctl route show -v``), pinging the
+    gateways first so that they are discovered; returns the routes. FAILs after `timeout`
+    seconds naming the routes still down."""
+    def routes():
+        shown = _lnet.lnetctl("route", "show", "-v")["output"] or {}
+        return shown.get("route") or []
+
+    if ping_gateways:
+        for gw in sorted({r.get("gateway") for r in routes() if r.get("gateway")}):
+            try:
+                _lnet.ping(gw, timeout=5)
+            except _lnet.LnetError as e:
+                log(f"ping gateway {gw}: {e.description}")
+    deadline = time.monotonic() + timeout
+    while True:
+        current = routes()
+        down = [f"{r.get('net')} via {r.get('gateway')}" for r in current
+                if str(r.get("state", "up")).lower() != "up"]
+        if not down:
+            return current
+        if time.monotonic() > deadline:
+            raise errors.Failed(f"routes still down after {timeout} s: {', '.join(down)}")
+        time.sleep(interval)
