@@ -392,3 +392,20 @@ class TestRuleListsAsPrinted(unittest.TestCase):
         rules = faults.parse_rules(self.read("vm2.lctl-net_delay_list.txt"))
         self.assertEqual((rules[0]["rate"], rules[0]["latency"]), (2, 3))
         self.assertEqual(faults.parse_rules(self.read("vm2.lctl-net_drop_list.empty.txt")), [])
+
+
+class TestContextAfterSetup(unittest.TestCase):
+    def test_nids_and_facts_follow_the_setup(self):
+        from lutf.context import Context
+
+        nodes = {"a": {"name": "vm1", "facts": {"lnet": {"module_loaded": False,
+                                                         "configured": False, "nids": []},
+                                                "interfaces": [iface("eth0", "10.0.0.1")]}},
+                 "b": {"name": "vm2", "facts": {"interfaces": [iface("eth0", "10.0.0.2")]}}}
+        ctx = Context(test="s/test_01", role="a", node_name="vm1", nodes=nodes,
+                      results={"lutf.setup@a": {"nids": ["10.0.0.1@tcp"]}})
+        ctx.lnet_description = LNet({"a": {"nets": {"tcp": [0]}}, "b": {"nets": {"tcp1": [0]}}})
+        self.assertEqual(ctx.node.lnet.nids, ["10.0.0.1@tcp"])
+        self.assertTrue(ctx.node.lnet.configured)
+        # What the set-up reported, else what the description gives the node's interfaces.
+        self.assertEqual(dict(ctx.nids), {"a": ["10.0.0.1@tcp"], "b": ["10.0.0.2@tcp1"]})

@@ -190,6 +190,16 @@ class Context:
         )
         self.node = self.nodes.get(role) or Node(node_name, role, {})
         self.results = Results(results)
+        # Facts are read once per run, before lutf cleaned the nodes and set up this test's
+        # LNet: what the set-up reported is the LNet the nodes have now.
+        setup = self.results.get("lutf.setup")
+        if isinstance(setup, dict):
+            for r, value in setup.items():
+                n = self.nodes.get(r)
+                if n is not None and isinstance(value, dict) and value.get("nids"):
+                    lnet = Attrs(n.facts.get("lnet") or {})
+                    lnet.update(module_loaded=True, configured=True, nids=list(value["nids"]))
+                    n.facts["lnet"] = lnet
         self.params = dict(params or {})
         self.secrets = {k: _bytes(v) for k, v in (secrets or {}).items()}
         self.failed = failed
