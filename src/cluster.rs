@@ -583,6 +583,13 @@ mod tests {
     }
 
     #[test]
+    fn cleaning_can_be_turned_off() {
+        assert!(parse("nodes: [a]\n").clean);
+        assert!(!parse("clean: false\nnodes: [a]\n").clean);
+        assert!(bad("clean: sometimes\nnodes: [a]\n").contains("clean"));
+    }
+
+    #[test]
     fn a_full_file() {
         let c = parse(
             "defaults:\n  user: lustre\n  roles: [any]\n  workdir: /var/tmp/lutf\n\
