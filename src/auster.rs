@@ -833,8 +833,9 @@ mod tests {
             e.fail_on_error,
             "unset FAIL_ON_ERROR stops like test-framework"
         );
-        assert!(!e.stop_on_error && !e.slow && !e.filter.honor_except);
+        assert!(!e.stop_on_error && !e.slow && !e.filter.honor_except && !e.no_clean);
         assert_eq!(e.testsuite, "lutf");
+        assert!(env(&[("LUTF_NO_CLEAN", "yes")]).no_clean);
         let e = env(&[
             ("FAIL_ON_ERROR", "false"),
             ("STOP_ON_ERROR", "yes"),
