@@ -846,14 +846,16 @@ async fn a_failed_clean_fails_the_test_saying_what_and_cleanups_learn_the_failur
     assert_eq!(rec(&t, "a").status, Status::Skip, "{}", why(rec(&t, "a")));
     assert!(why(rec(&t, "a")).contains("lutf.clean@server failed"));
     // lutf's log step ran and was told why the test failed.
-    let ctx = script.contexts.lock().unwrap();
+    let failed = script.contexts.lock().unwrap()["lutf.logs@server"]
+        .context
+        .failed
+        .clone();
     assert_eq!(
-        ctx["lutf.logs@server"].context.failed.as_deref(),
+        failed.as_deref(),
         Some("setup cleanup failed: umount /mnt/lutf (client) on n1: target is busy")
     );
 
     // Without cleaning (--no-clean) the same plan runs its step.
-    drop(ctx);
     let script = Script::new(&[]);
     let config = RunConfig {
         clean: false,
