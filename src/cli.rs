@@ -370,6 +370,11 @@ pub struct RunArgs {
     #[arg(long)]
     pub fail_fast: bool,
 
+    /// Do not clean the nodes before each test (no unmounting, no LNet unconfigure, no
+    /// module unloading): for debugging on a live setup.
+    #[arg(long)]
+    pub no_clean: bool,
+
     /// Seconds a step may run unless it sets its own timeout.
     #[arg(long, value_name = "SECS", default_value_t = crate::runner::DEFAULT_TIMEOUT,
           value_parser = positive_secs)]

@@ -4,6 +4,7 @@
 //! host list (the names are the hosts). `--cluster FILE` describes them in YAML:
 //!
 //! ```yaml
+//! clean: false            # optional: do not clean the nodes before each test
 //! defaults:              # optional: user, port, roles, workdir for every node
 //!   user: lustre
 //! ssh_config: ssh_config # optional: `ssh -F` file, relative to this file
@@ -89,6 +90,8 @@ pub struct Cluster {
     pub nodes: Vec<NodeSpec>,
     /// How SSH nodes are reached (the same for all).
     pub ssh: SshOptions,
+    /// Clean the nodes before each test (the file's `clean: false` turns it off).
+    pub clean: bool,
 }
 
 impl Default for Cluster {
@@ -96,6 +99,7 @@ impl Default for Cluster {
         Cluster {
             nodes: vec![NodeSpec::local()],
             ssh: SshOptions::default(),
+            clean: true,
         }
     }
 }
@@ -201,6 +205,7 @@ impl Cluster {
                 config_file: doc.ssh_config,
                 ..SshOptions::default()
             },
+            clean: doc.clean.unwrap_or(true),
         })
     }
 
@@ -227,6 +232,7 @@ impl Cluster {
         Ok(Cluster {
             nodes,
             ssh: SshOptions::default(),
+            clean: true,
         })
     }
 
@@ -368,6 +374,9 @@ struct FileDoc {
     /// `--ssh-config` overrides it.
     #[serde(default)]
     ssh_config: Option<PathBuf>,
+    /// `clean: false`: do not clean the nodes before each test (as `lutf run --no-clean`).
+    #[serde(default)]
+    clean: Option<bool>,
 }
 
 /// Fields every node gets unless it says otherwise.
@@ -591,6 +600,13 @@ mod tests {
             Ok(c) => panic!("should be refused:\n{text}\ngave {c:?}"),
             Err(e) => e.to_string(),
         }
+    }
+
+    #[test]
+    fn cleaning_can_be_turned_off() {
+        assert!(parse("nodes: [a]\n").clean);
+        assert!(!parse("clean: false\nnodes: [a]\n").clean);
+        assert!(bad("clean: sometimes\nnodes: [a]\n").contains("clean"));
     }
 
     #[test]

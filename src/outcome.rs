@@ -152,16 +152,81 @@ pub struct TestOutcome {
     /// Which repetition this is with `--repeat` (1-based).
     #[serde(default = "one")]
     pub repeat: u32,
+    /// Logs its nodes gave because it failed (Lustre debug log, kernel log, journal),
+    /// stored beside its logs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub node_logs: Vec<NodeLog>,
 }
 
 fn one() -> u32 {
     1
 }
 
+/// One log a node gave about a failed test (lutf's `lutf.logs` step collects them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeLog {
+    /// The node.
+    pub node: String,
+    /// `debug_log` (`lctl dk`), `dmesg` (the kernel log since the test began) or `journal`
+    /// (`journalctl -k`), as auster names them.
+    pub kind: String,
+    /// Its text, until the results are written (run.json keeps only where it is).
+    #[serde(skip)]
+    pub text: Option<String>,
+}
+
+/// The name of the cleanup step that collects a failed test's logs on each node.
+const LOGS_STEP: &str = "lutf.logs";
+
+/// The kinds of log `lutf.logs` returns, in the order they are listed.
+pub const NODE_LOG_KINDS: &[&str] = &["debug_log", "dmesg", "journal"];
+
 impl TestOutcome {
     /// auster's name for the test: `test_<id>`.
     pub fn name(&self) -> String {
         format!("test_{}", self.id)
+    }
+
+    /// Moves the logs the `lutf.logs` steps returned into `node_logs`, leaving in their
+    /// values only how long each log was (so that results stay small).
+    pub fn take_node_logs(&mut self) {
+        for step in &mut self.steps {
+            let logs = step.take_node_logs();
+            self.node_logs.extend(logs);
+        }
+    }
+}
+
+impl StepRecord {
+    /// For a `lutf.logs` step: moves the logs its value holds out of it, leaving in their
+    /// place how large each was.
+    pub fn take_node_logs(&mut self) -> Vec<NodeLog> {
+        let mut taken = Vec::new();
+        if !self.name.starts_with(LOGS_STEP) || self.node.is_empty() {
+            return taken;
+        }
+        let Some(logs) = self
+            .value
+            .as_mut()
+            .and_then(|v| v.get_mut("logs"))
+            .and_then(|l| l.as_object_mut())
+        else {
+            return taken;
+        };
+        for kind in NODE_LOG_KINDS {
+            if let Some(serde_json::Value::String(text)) = logs.remove(*kind) {
+                logs.insert(
+                    (*kind).to_string(),
+                    serde_json::Value::String(format!("{} bytes, stored", text.len())),
+                );
+                taken.push(NodeLog {
+                    node: self.node.clone(),
+                    kind: (*kind).to_string(),
+                    text: Some(text),
+                });
+            }
+        }
+        taken
     }
 }
 
@@ -297,6 +362,17 @@ mod tests {
         }
     }
 
+    fn record_with(name: &str, node: &str, value: serde_json::Value) -> StepRecord {
+        StepRecord {
+            name: name.into(),
+            role: "node1".into(),
+            node: node.into(),
+            cleanup: true,
+            value: Some(value),
+            ..record()
+        }
+    }
+
     #[test]
     fn small_values_are_kept_large_ones_bounded_on_char_boundaries() {
         let mut r = record();
@@ -324,5 +400,57 @@ mod tests {
         // A value set again replaces the large one.
         r.set_value(Some(&json!(1)));
         assert_eq!((r.value, r.large_value), (Some(json!(1)), None));
+    }
+
+    #[test]
+    fn node_logs_leave_the_step_values() {
+        let mut t = TestOutcome {
+            suite: "s".into(),
+            id: "01".into(),
+            description: String::new(),
+            status: Status::Fail,
+            error: "x".into(),
+            return_code: 1,
+            started: "2026-01-05T10:00:00Z".into(),
+            duration: 1.0,
+            binding: BTreeMap::new(),
+            steps: vec![
+                record_with(
+                    "lutf.logs@node1",
+                    "vm1",
+                    serde_json::json!({"logs": {"debug_log": "dk text", "dmesg": "kernel",
+                                                "crash_dumps": ["/var/crash/x"]}}),
+                ),
+                // A test's own step returning the same shape is left alone.
+                record_with(
+                    "mine",
+                    "vm1",
+                    serde_json::json!({"logs": {"dmesg": "mine"}}),
+                ),
+            ],
+            repeat: 1,
+            node_logs: Vec::new(),
+        };
+        t.take_node_logs();
+        let kinds: Vec<(&str, &str, Option<&str>)> = t
+            .node_logs
+            .iter()
+            .map(|l| (l.node.as_str(), l.kind.as_str(), l.text.as_deref()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("vm1", "debug_log", Some("dk text")),
+                ("vm1", "dmesg", Some("kernel"))
+            ]
+        );
+        let v = t.steps[0].value.as_ref().unwrap();
+        assert_eq!(v["logs"]["dmesg"], "6 bytes, stored");
+        assert_eq!(v["logs"]["crash_dumps"][0], "/var/crash/x");
+        assert_eq!(t.steps[1].value.as_ref().unwrap()["logs"]["dmesg"], "mine");
+        // run.json keeps where the logs are, not their text.
+        let back: TestOutcome = serde_json::from_str(&serde_json::to_string(&t).unwrap()).unwrap();
+        assert_eq!(back.node_logs.len(), 2);
+        assert!(back.node_logs.iter().all(|l| l.text.is_none()));
     }
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::discovery::TestFile;
 use crate::node::{CallError, Node};
-use crate::protocol::{ErrorKind, Facts, Needs, Op, PlanArgs, TestPlan};
+use crate::protocol::{ErrorKind, Facts, Needs, Op, PlanArgs, StepPlan, TestPlan};
 
 /// Role name → node name.
 pub type Binding = BTreeMap<String, String>;
@@ -56,8 +56,9 @@ impl NodeStatus {
                 needs.interfaces
             ));
         }
-        if needs.lnet && !facts.lnet.module_loaded {
-            return Some(format!("needs LNet, not loaded on node {name}"));
+        // lutf loads LNet where it is installed (the test's set-up step).
+        if needs.lnet && !facts.lnet.module_loaded && !facts.lnet.installed {
+            return Some(format!("needs LNet, not installed on node {name}"));
         }
         None
     }
@@ -148,6 +149,77 @@ pub fn bind(needs: &Needs, nodes: &[NodeStatus]) -> Result<Binding, String> {
         }
     }
     Ok(binding)
+}
+
+/// The name of lutf's own clean step (`lutf.clean@ROLE` on each node).
+pub const CLEAN_STEP: &str = "lutf.clean";
+
+/// The name of lutf's own first cleanup (logs, fault rules, debug mask), which comes after
+/// the test's own cleanups.
+pub const LOGS_STEP: &str = "lutf.logs";
+
+/// The step's name without its `@role`.
+fn base_name(step: &str) -> &str {
+    step.split_once('@').map_or(step, |(base, _)| base)
+}
+
+/// Whether `step` is one of the steps lutf adds to a test (named `lutf.*`).
+pub fn is_system_step(step: &str) -> bool {
+    step.starts_with("lutf.")
+}
+
+/// The plan to run: the test's steps with lutf's own (`plan.system`) merged in — its
+/// set-up steps before every step of the test, its cleanups after the test's cleanups —
+/// and without the clean steps when `clean` is off (`--no-clean`).
+pub fn merge_system(plan: &TestPlan, clean: bool) -> TestPlan {
+    let dropped = |name: &str| !clean && base_name(name) == CLEAN_STEP;
+    let system: Vec<StepPlan> = plan
+        .system
+        .iter()
+        .filter(|s| !dropped(&s.name))
+        .map(|s| {
+            let mut s = s.clone();
+            s.after.retain(|a| !dropped(a));
+            s
+        })
+        .collect();
+    let setup: Vec<String> = system
+        .iter()
+        .filter(|s| !s.cleanup)
+        .map(|s| s.name.clone())
+        .collect();
+    let own_cleanups: Vec<String> = plan
+        .steps
+        .iter()
+        .filter(|s| s.cleanup)
+        .map(|s| s.name.clone())
+        .collect();
+    let mut steps: Vec<StepPlan> = system.iter().filter(|s| !s.cleanup).cloned().collect();
+    for s in &plan.steps {
+        let mut s = s.clone();
+        if !s.cleanup {
+            let mut after = setup.clone();
+            after.append(&mut s.after);
+            s.after = after;
+        }
+        steps.push(s);
+    }
+    for s in system.iter().filter(|s| s.cleanup) {
+        let mut s = s.clone();
+        if base_name(&s.name) == LOGS_STEP {
+            let mut after = own_cleanups.clone();
+            after.append(&mut s.after);
+            s.after = after;
+        }
+        steps.push(s);
+    }
+    TestPlan {
+        description: plan.description.clone(),
+        needs: plan.needs.clone(),
+        steps,
+        system: Vec::new(),
+        setup: plan.setup.clone(),
+    }
 }
 
 /// Checks that a plan can be sequenced: unique step names, known roles and steps,
@@ -403,7 +475,7 @@ pub fn describe_needs(needs: &Needs) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{Addr, IfFlags, Interface, LnetState, OsInfo, PythonInfo, StepPlan};
+    use crate::protocol::{Addr, IfFlags, Interface, LnetState, OsInfo, PythonInfo};
 
     fn iface(name: &str, up: bool, lo: bool, ip: Option<&str>) -> Interface {
         Interface {
@@ -528,7 +600,7 @@ mod tests {
         );
         assert_eq!(
             bind(&needs(&["node1"], 0, true), &one).unwrap_err(),
-            "needs LNet, not loaded on node a"
+            "needs LNet, not installed on node a"
         );
         let mut nopy = node("a", &[], 1, false);
         nopy.facts.as_mut().unwrap().python = PythonInfo {
@@ -586,7 +658,59 @@ mod tests {
             description: "d".into(),
             needs: needs(&["node1"], 0, false),
             steps,
+            system: vec![],
+            setup: vec![],
         }
+    }
+
+    #[test]
+    fn system_steps_frame_the_test() {
+        let mut p = plan(vec![step("a", "node1", &[]), step("b", "node1", &["a"]), {
+            let mut c = step("tidy", "node1", &[]);
+            c.cleanup = true;
+            c
+        }]);
+        let mut logs = step("lutf.logs@node1", "node1", &["lutf.clean@node1"]);
+        logs.cleanup = true;
+        let mut undo = step("lutf.undo@node1", "node1", &["lutf.logs@node1"]);
+        undo.cleanup = true;
+        p.system = vec![
+            step("lutf.clean@node1", "node1", &[]),
+            step("lutf.setup@node1", "node1", &["lutf.clean@node1"]),
+            logs,
+            undo,
+        ];
+        let names = |p: &TestPlan| p.steps.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+        let after =
+            |p: &TestPlan, n: &str| p.steps.iter().find(|s| s.name == n).unwrap().after.clone();
+        let m = merge_system(&p, true);
+        validate(&m).unwrap();
+        assert_eq!(
+            names(&m),
+            [
+                "lutf.clean@node1",
+                "lutf.setup@node1",
+                "a",
+                "b",
+                "tidy",
+                "lutf.logs@node1",
+                "lutf.undo@node1"
+            ]
+        );
+        assert_eq!(after(&m, "a"), ["lutf.clean@node1", "lutf.setup@node1"]);
+        assert_eq!(
+            after(&m, "b"),
+            ["lutf.clean@node1", "lutf.setup@node1", "a"]
+        );
+        assert!(after(&m, "tidy").is_empty());
+        assert_eq!(after(&m, "lutf.logs@node1"), ["tidy", "lutf.clean@node1"]);
+        // --no-clean: the clean steps and every mention of them are gone.
+        let m = merge_system(&p, false);
+        validate(&m).unwrap();
+        assert!(!names(&m).iter().any(|n| n.starts_with("lutf.clean")));
+        assert_eq!(after(&m, "a"), ["lutf.setup@node1"]);
+        assert_eq!(after(&m, "lutf.setup@node1"), Vec::<String>::new());
+        assert_eq!(after(&m, "lutf.logs@node1"), ["tidy"]);
     }
 
     #[test]

@@ -400,6 +400,7 @@ fn run_step(place: &Place, bundle_dir: &Path, python: &Path) -> StepResult {
         results: BTreeMap::new(),
         params: BTreeMap::new(),
         secrets: BTreeMap::new(),
+        failed: None,
     };
     let step = Op::Step(StepArgs {
         file: "lnetcheck/test_01.py".into(),

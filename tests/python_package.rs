@@ -324,6 +324,7 @@ fn context(test: &str, roles: &[&str], role: &str, results: Value, params: Value
         results: serde_json::from_value(results).unwrap(),
         params: serde_json::from_value(params).unwrap(),
         secrets: Default::default(),
+        failed: None,
     }
 }
 

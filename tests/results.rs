@@ -57,6 +57,7 @@ fn facts(hostname: &str, nids: &[&str]) -> Facts {
         }],
         lnet: LnetState {
             module_loaded: !nids.is_empty(),
+            installed: !nids.is_empty(),
             configured: !nids.is_empty(),
             nids: nids.iter().map(|s| s.to_string()).collect(),
             version: (!nids.is_empty()).then(|| "2.17.57".to_string()),
@@ -121,6 +122,7 @@ fn test(suite: &str, id: &str, status: Status, duration: f64, error: &str) -> Te
         binding: BTreeMap::new(),
         steps: Vec::new(),
         repeat: 1,
+        node_logs: Vec::new(),
     }
 }
 

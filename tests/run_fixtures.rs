@@ -69,7 +69,11 @@ fn failing_broken_hanging_and_skipping_tests() {
 
     let rj = s.run_json();
     let hang = test(&rj, "broken", "03");
-    let step = &hang.steps[0];
+    let step = hang
+        .steps
+        .iter()
+        .find(|s| !s.name.starts_with("lutf."))
+        .unwrap();
     assert_eq!(step.failure.as_ref().unwrap().kind, FailureKind::Timeout);
     // Generous upper bound: only proves the 1 s timeout was enforced, not how fast.
     assert!(hang.duration < 30.0, "{}", hang.duration);
@@ -147,7 +151,7 @@ fn unmet_needs_skip_with_their_reason() {
     if rj.nodes["local"].facts.as_ref().unwrap().lnet.module_loaded {
         eprintln!("note: LNet is loaded here; needs/test_03 ran");
     } else {
-        assert_eq!(lnet.error, "needs LNet, not loaded on node local");
+        assert_eq!(lnet.error, "needs LNet, not installed on node local");
     }
     assert!(
         rj.tests().all(|t| t.status == Status::Skip || t.id == "03"),
@@ -186,8 +190,12 @@ fn params_reach_steps_and_broken_imports_fail_with_the_run_going_on() {
     let rj = s.run_json();
     let f = test(&rj, "features", "01");
     assert_eq!(f.status, Status::Pass, "{}", f.error);
-    // The values as the step saw them in Python (it returns `ctx.params`).
-    let value = f.steps[0].value.as_ref().unwrap();
+    let value = f
+        .steps
+        .iter()
+        .find(|s| !s.name.starts_with("lutf."))
+        .and_then(|s| s.value.as_ref())
+        .unwrap();
     assert_eq!(value["params"]["count"], 3);
     assert_eq!(value["params"]["net"], "tcp");
     assert_eq!(value["params"]["version"], "2.10");
@@ -511,4 +519,61 @@ fn tracebacks_name_the_users_files_and_broken_tests_keep_a_description() {
         html.contains("Broken: imports a module that does not exist."),
         "report.html describes the broken test"
     );
+}
+
+#[test]
+fn a_failed_test_brings_back_its_nodes_logs_and_clean_steps_frame_every_test() {
+    need_python!();
+    let s = Scratch::new();
+    let run = s.run(&fixtures(), &["--suite", "failing-logs"]);
+    assert_eq!(run.code, 1, "{run}");
+    let rj = s.run_json();
+    let t = test(&rj, "failing-logs", "01");
+    let names: Vec<&str> = t.steps.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["lutf.clean@node1", "fail", "lutf.logs@node1"],
+        "{run}"
+    );
+    // The kernel log since the test began, under auster's name, linked from the report.
+    let kinds: Vec<&str> = t.node_logs.iter().map(|l| l.kind.as_str()).collect();
+    assert!(kinds.contains(&"dmesg"), "{kinds:?} {run}");
+    let files: Vec<String> = std::fs::read_dir(s.latest())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let dmesg = files
+        .iter()
+        .find(|f| f.starts_with("failing-logs.test_01.dmesg.") && f.ends_with(".log"))
+        .unwrap_or_else(|| panic!("no dmesg file in {files:?}"));
+    let report = std::fs::read_to_string(s.latest().join("report.html")).unwrap();
+    assert!(
+        report.contains(&format!("href=\"{dmesg}\"")),
+        "report.html links {dmesg}"
+    );
+    // Where the kernel log is readable, the test's own marker is in it.
+    let text = std::fs::read_to_string(s.latest().join(dmesg)).unwrap();
+    if nix_root() {
+        assert!(text.contains("lutf failing-logs: marker"), "{text}");
+    }
+
+    // --no-clean leaves the clean step out; a passing test collects no logs.
+    let s = Scratch::new();
+    let run = s.run(&fixtures(), &["--suite", "failing-logs", "--no-clean"]);
+    let rj = s.run_json();
+    let t = test(&rj, "failing-logs", "01");
+    assert!(
+        !t.steps.iter().any(|s| s.name.starts_with("lutf.clean")),
+        "{run}"
+    );
+}
+
+/// Whether this runs as root (the kernel log can be written and read).
+fn nix_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
 }

@@ -31,7 +31,30 @@ const NIS_FILES: &[&str] = &["/sys/kernel/debug/lnet/nis", "/proc/sys/lnet/nis"]
 
 /// LNet's state on this node. Absent LNet is a normal state, never an error.
 pub fn state() -> LnetState {
-    state_under(Path::new("/"))
+    let mut state = state_under(Path::new("/"));
+    state.installed = state.module_loaded
+        || (crate::ops::lnetctl::find_tool("lnetctl").is_ok() && module_available());
+    state
+}
+
+/// Whether the running kernel has an `lnet` module to load (`modules.dep` lists it): the
+/// tools alone may have been installed for another kernel (a VM host's, say).
+fn module_available() -> bool {
+    let Ok(release) = std::fs::read_to_string("/proc/sys/kernel/osrelease") else {
+        return false;
+    };
+    let dep = Path::new("/lib/modules")
+        .join(release.trim())
+        .join("modules.dep");
+    std::fs::read_to_string(dep).is_ok_and(|t| {
+        t.lines().any(|l| {
+            l.split(':').next().is_some_and(|m| {
+                m.rsplit('/')
+                    .next()
+                    .is_some_and(|f| f.starts_with("lnet.ko"))
+            })
+        })
+    })
 }
 
 /// [`state`] with every path taken under `root` (for tests).
@@ -61,6 +84,7 @@ fn state_under(root: &Path) -> LnetState {
     }
     LnetState {
         module_loaded,
+        installed: true,
         configured: !nids.is_empty(),
         nids,
         version,

@@ -107,6 +107,9 @@ pub struct Addr {
 pub struct LnetState {
     /// The `lnet` kernel module is loaded.
     pub module_loaded: bool,
+    /// LNet is installed (`lnetctl` is there), loaded or not: lutf can load it.
+    #[serde(default)]
+    pub installed: bool,
     /// LNet is configured (has at least one network besides `lo`).
     pub configured: bool,
     /// The node's NIDs when configured, `0@lo` excluded.

@@ -27,6 +27,15 @@ pub struct TestPlan {
     pub needs: Needs,
     /// The steps, in declaration order.
     pub steps: Vec<StepPlan>,
+    /// The steps lutf adds to the test (named `lutf.*`: clean, set-up, logs, tear-down):
+    /// the master merges them in, the set-up ones before every step of the test, the
+    /// cleanups after its cleanups (see `lutf.system` in the Python package).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub system: Vec<StepPlan>,
+    /// What lutf sets up for the test (its LNet, file system, debug mask), a line each,
+    /// for `lutf list` and `--dry-run`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub setup: Vec<String>,
 }
 
 /// What a test needs from the cluster.
@@ -122,6 +131,10 @@ pub struct StepContext {
     /// (see [`crate::Redactor`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub secrets: BTreeMap<String, crate::Secret>,
+    /// For a cleanup step of a test that failed: why (the first failure), so that lutf's
+    /// own cleanup collects the node's logs (`ctx.failed` in the step).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
 }
 
 /// A node as a step sees it.

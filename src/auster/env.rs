@@ -81,6 +81,8 @@ pub struct AusterEnv {
     pub suites: Vec<String>,
     /// `STOP_ON_ERROR`: stop at the first failed test and exit 111, which stops auster.
     pub stop_on_error: bool,
+    /// `LUTF_NO_CLEAN`: do not clean the nodes before each test (`lutf run --no-clean`).
+    pub no_clean: bool,
     /// `FAIL_ON_ERROR`: stop the suite at the first failed test (test-framework's
     /// `$FAIL_ON_ERROR && exit`; true unless set to false, as an unset variable is true
     /// there too; auster `-k` sets it false).
@@ -179,6 +181,7 @@ impl AusterEnv {
             },
             suites: list("SUITE"),
             stop_on_error: flag("STOP_ON_ERROR", false)?,
+            no_clean: flag("LUTF_NO_CLEAN", false)?,
             fail_on_error: flag("FAIL_ON_ERROR", true)?,
             slow: flag("SLOW", false)?,
             lustre: path("LUSTRE"),
@@ -260,8 +263,9 @@ pub(crate) mod tests {
             e.fail_on_error,
             "unset FAIL_ON_ERROR stops like test-framework"
         );
-        assert!(!e.stop_on_error && !e.slow && !e.filter.honor_except);
+        assert!(!e.stop_on_error && !e.slow && !e.filter.honor_except && !e.no_clean);
         assert_eq!(e.testsuite, "lutf");
+        assert!(env(&[("LUTF_NO_CLEAN", "yes")]).no_clean);
         let e = env(&[
             ("FAIL_ON_ERROR", "false"),
             ("STOP_ON_ERROR", "yes"),

@@ -159,6 +159,7 @@ impl Hosts {
         Cluster {
             nodes,
             ssh: Default::default(),
+            clean: true,
         }
     }
 }

@@ -256,6 +256,7 @@ async fn run_env(global: &Global, args: &AusterArgs, env: &AusterEnv) -> anyhow:
         secrets,
         params: env.params(),
         fail_fast: env.stop_on_error || env.fail_on_error,
+        clean: !env.no_clean && cluster.clean,
         sources,
         ..RunConfig::default()
     };

@@ -155,6 +155,16 @@ fn lines(name: &str, plan: &Result<TestPlan, crate::plan::PlanError>, layout: La
         out.push_str(line.trim_end());
         out.push('\n');
     }
+    // What lutf sets up for the test (its LNet, its file system), a line each.
+    if let Ok(p) = plan {
+        for s in &p.setup {
+            let width = width.saturating_sub(indent + 9).max(MIN_DESCRIPTION_WIDTH);
+            for (i, l) in wrap(s, " ", width).iter().enumerate() {
+                let head = if i == 0 { "sets up: " } else { "         " };
+                out.push_str(&format!("{:indent$}{head}{l}\n", ""));
+            }
+        }
+    }
     out
 }
 
@@ -192,6 +202,8 @@ mod tests {
                 lnet,
             },
             steps: Vec::new(),
+            system: Vec::new(),
+            setup: Vec::new(),
         }
     }
 

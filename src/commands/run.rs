@@ -201,7 +201,11 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
         .collect();
 
     if args.dry_run {
-        reporter::print(&dry_run(&planned, &statuses));
+        reporter::print(&dry_run(
+            &planned,
+            &statuses,
+            !args.no_clean && cluster.clean,
+        ));
         return Ok(0);
     }
 
@@ -248,6 +252,7 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
         output_limit: None,
         secrets,
         sources: crate::sources::SourcePaths::new(bundle.id(), &dirs),
+        clean: !args.no_clean && cluster.clean,
     };
     let usable: Vec<String> = statuses
         .iter()
@@ -583,7 +588,7 @@ pub fn hostname() -> String {
 }
 
 /// `--dry-run`: each test's plan and binding, or why it would not run.
-pub fn dry_run(suites: &[PlannedSuite], nodes: &[NodeStatus]) -> String {
+pub fn dry_run(suites: &[PlannedSuite], nodes: &[NodeStatus], clean: bool) -> String {
     let mut o = String::new();
     for suite in suites {
         for t in &suite.tests {
@@ -593,10 +598,14 @@ pub fn dry_run(suites: &[PlannedSuite], nodes: &[NodeStatus]) -> String {
                     let _ = writeln!(o, "{name}: would FAIL: {}", e.message);
                     continue;
                 }
-                Ok(p) => p,
+                Ok(p) => crate::plan::merge_system(p, clean),
             };
+            let plan = &plan;
             let _ = writeln!(o, "{name}: {}", plan.description);
             let _ = writeln!(o, "  needs: {}", describe_needs(&plan.needs));
+            for line in &plan.setup {
+                let _ = writeln!(o, "  sets up: {line}");
+            }
             if let Some(why) = &t.excluded {
                 let _ = writeln!(o, "  would SKIP: {why}");
                 continue;

@@ -28,6 +28,34 @@ pub fn test_log_name(suite: &str, id: &str, host: &str) -> String {
     )
 }
 
+/// `<suite>.test_<id>.<kind>.<host>.<epoch>.log`: a log a node gave about a failed test
+/// (`kind` `debug_log`, `dmesg` or `journal`), `epoch` the test's start, as auster names them.
+pub fn node_log_name(suite: &str, id: &str, kind: &str, host: &str, epoch: i64) -> String {
+    format!(
+        "{}.test_{}.{}.{host}.{epoch}.log",
+        safe_file_part(suite),
+        safe_file_part(id),
+        safe_file_part(kind)
+    )
+}
+
+/// The node logs of one test: (node, kind, file name, text when not written yet).
+pub fn node_log_files<'a>(
+    run: &RunOutcome,
+    test: &'a TestOutcome,
+    labels: &BTreeMap<String, String>,
+) -> Vec<(String, String, String, Option<&'a str>)> {
+    let epoch = chrono::DateTime::parse_from_rfc3339(&test.started).map_or(0, |t| t.timestamp());
+    test.node_logs
+        .iter()
+        .map(|l| {
+            let host = label_of(run, labels, Some(&l.node));
+            let file = node_log_name(&test.suite, &test.id, &l.kind, &host, epoch);
+            (l.node.clone(), l.kind.clone(), file, l.text.as_deref())
+        })
+        .collect()
+}
+
 /// `<suite>.suite_log.<host>.log`.
 pub fn suite_log_name(suite: &str, host: &str) -> String {
     format!("{}.suite_log.{}.log", safe_file_part(suite), host)
@@ -105,7 +133,8 @@ pub fn test_logs(
     files.into_iter().collect()
 }
 
-/// Writes every log file of test `<suite>/<id>` into `dir` (atomically, each file whole):
+/// Writes every log file of test `<suite>/<id>` into `dir` (atomically, each file whole),
+/// and the logs its nodes gave when it failed ([`node_log_files`]):
 /// the results folder, or auster's `$LOGDIR` for the hook. Returns the files written.
 pub fn write_test_logs(
     dir: &Path,
@@ -119,6 +148,16 @@ pub fn write_test_logs(
         let path = dir.join(file);
         write_atomic(&path, text.as_bytes())?;
         written.push(path);
+    }
+    // The logs its nodes gave when it failed, once (run.json does not keep their text).
+    for test in run.tests().filter(|t| t.suite == suite && t.id == id) {
+        for (_, _, file, text) in node_log_files(run, test, labels) {
+            if let Some(text) = text {
+                let path = dir.join(file);
+                write_atomic(&path, text.as_bytes())?;
+                written.push(path);
+            }
+        }
     }
     Ok(written)
 }

@@ -16,7 +16,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::logs::{kind_name, label_of, outcome_word, test_log_files, test_log_name};
+use super::logs::{
+    kind_name, label_of, node_log_files, outcome_word, test_log_files, test_log_name,
+};
 use super::{human_duration, parse_time, ResultsError, REPORT_HTML};
 use crate::outcome::{RunOutcome, Status, StepRecord, TestOutcome};
 use crate::protocol::FailureKind;
@@ -390,6 +392,14 @@ fn test_view(run: &RunOutcome, t: &TestOutcome, labels: &BTreeMap<String, String
                 node: n.unwrap_or_else(|| run.testhost.clone()),
                 file,
             })
+            .chain(
+                node_log_files(run, t, labels)
+                    .into_iter()
+                    .map(|(node, kind, file, _)| LogLink {
+                        node: format!("{node} {kind}"),
+                        file,
+                    }),
+            )
             .collect(),
         steps,
         timeline: test_timeline(t),

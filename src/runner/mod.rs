@@ -42,6 +42,9 @@ pub struct RunConfig {
     pub secrets: BTreeMap<String, crate::protocol::Secret>,
     /// Names the test files of the bundle in the user's suites folders, not the nodes'.
     pub sources: crate::sources::SourcePaths,
+    /// Clean the nodes a test binds before it (lutf's `lutf.clean` steps); off with
+    /// `--no-clean`, the cluster file's `clean: false` or auster's `LUTF_NO_CLEAN`.
+    pub clean: bool,
 }
 
 impl Default for RunConfig {
@@ -54,6 +57,7 @@ impl Default for RunConfig {
             output_limit: None,
             secrets: BTreeMap::new(),
             sources: Default::default(),
+            clean: true,
         }
     }
 }
@@ -279,6 +283,7 @@ impl Runner {
                 binding: Binding::new(),
                 steps: Vec::new(),
                 repeat,
+                node_logs: Vec::new(),
             },
             lost: Vec::new(),
             interrupted: false,
@@ -288,8 +293,14 @@ impl Runner {
         }
         let plan = match &planned.plan {
             Err(e) => return quick(Status::Fail, self.ctx.config.sources.text(&e.full())),
-            Ok(plan) => plan,
+            Ok(plan) => crate::plan::merge_system(plan, self.ctx.config.clean),
         };
+        if let Err(why) = crate::plan::validate(&plan) {
+            return quick(
+                Status::Fail,
+                format!("lutf's own steps do not fit the test's: {why}"),
+            );
+        }
         let binding = match bind(&plan.needs, &self.nodes) {
             Err(reason) => return quick(Status::Skip, reason),
             Ok(b) => b,
@@ -316,7 +327,7 @@ impl Runner {
         });
         let spec = TestSpec {
             test: test.clone(),
-            plan: plan.clone(),
+            plan,
             binding,
             nodes,
             repeat,

@@ -166,6 +166,9 @@ struct Sequencer<'a> {
     set: JoinSet<Msg>,
     /// Indices of failed steps (not-run excluded), in the order they failed.
     failures: Vec<usize>,
+    /// The logs `lutf.logs` steps returned, taken out of their values before those are
+    /// bounded for the results.
+    node_logs: Vec<crate::outcome::NodeLog>,
     /// The first step that skipped the test, and its reason.
     skip: Option<(String, String)>,
     lost: Vec<(String, String)>,
@@ -206,6 +209,7 @@ pub async fn run_test(spec: &TestSpec, ctx: &Ctx) -> TestEnd {
             .collect(),
         set: JoinSet::new(),
         failures: Vec::new(),
+        node_logs: Vec::new(),
         skip: None,
         lost: Vec::new(),
         interrupted: false,
@@ -348,6 +352,10 @@ impl Sequencer<'_> {
         if phase == Phase::Cleanup && self.is_interrupted() {
             timeout = timeout.min(CLEANUP_AFTER_INTERRUPT);
         }
+        // A cleanup learns that the test failed (lutf's own then collects the node's logs).
+        let failed = (phase == Phase::Cleanup)
+            .then(|| self.first_failure())
+            .flatten();
         let s = &self.steps[i];
         let args = StepArgs {
             file: self.spec.test.bundle_path(),
@@ -361,6 +369,7 @@ impl Sequencer<'_> {
                 params: config.params.clone(),
                 // `--secret-env`: the helper blanks their values out of what it answers.
                 secrets: config.secrets.clone(),
+                failed,
             },
             timeout: Some(timeout),
             output_limit: config.output_limit,
@@ -558,6 +567,7 @@ impl Sequencer<'_> {
         self.ctx.config.sources.record(&mut record);
         s.st = St::Done;
         s.passed = status == Status::Pass;
+        self.node_logs.extend(record.take_node_logs());
         // The steps after it get the value whole; the results show a bounded one.
         s.value = record.value.take();
         record.set_value(s.value.as_ref());
@@ -579,6 +589,17 @@ impl Sequencer<'_> {
             record: record.clone(),
         });
         s.record = Some(record);
+    }
+
+    /// The test's failure so far, as its error will say it, or `None`.
+    fn first_failure(&mut self) -> Option<String> {
+        if self.is_interrupted() {
+            return Some("interrupted".into());
+        }
+        let &i = self.failures.first()?;
+        let s = &self.steps[i];
+        let f = s.record.as_ref()?.failure.as_ref()?;
+        Some(failure_line(&s.plan.name, &s.node, &f.message))
     }
 
     fn not_run(&mut self, i: usize, why: String) {
@@ -674,6 +695,7 @@ impl Sequencer<'_> {
             binding: self.spec.binding.clone(),
             steps: ran,
             repeat: self.spec.repeat,
+            node_logs: std::mem::take(&mut self.node_logs),
         };
         crate::secrets::redact_test(&self.redactor, &mut outcome);
         TestEnd {
@@ -698,6 +720,10 @@ enum Ended {
 /// message already starts with `step NAME` (as the helper's timeouts do), the node put
 /// in after the name.
 fn failure_line(step: &str, node: &str, message: &str) -> String {
+    // lutf's clean step says what failed on which node itself.
+    if step.starts_with(crate::plan::CLEAN_STEP) && message.starts_with("setup cleanup failed") {
+        return message.to_string();
+    }
     let prefix = format!("step {step} ");
     match message.strip_prefix(&prefix) {
         Some(rest) => format!("step {step} on {node} {rest}"),

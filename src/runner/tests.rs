@@ -279,6 +279,8 @@ fn plan(roles: &[&str], steps: Vec<StepPlan>) -> TestPlan {
             lnet: false,
         },
         steps,
+        system: vec![],
+        setup: vec![],
     };
     crate::plan::validate(&plan).expect("test plans are valid");
     plan
@@ -853,4 +855,52 @@ async fn secrets_reach_every_step_and_the_master_blanks_them_out_of_its_records(
         h.runner.nodes()
     );
     assert!(!everything.contains("hunter2"), "{everything}");
+}
+
+#[tokio::test]
+async fn a_failed_clean_fails_the_test_saying_what_and_cleanups_learn_the_failure() {
+    let script = Script::new(&[(
+        "lutf.clean@server",
+        Act::Fail("setup cleanup failed: umount /mnt/lutf (client) on n1: target is busy"),
+    )]);
+    let mut h = harness(script.clone(), &["n1", "n2"], RunConfig::default());
+    let mut p = plan(&["server", "client"], vec![step("a", "client", &[])]);
+    let mut logs = cleanup("lutf.logs@server", "server", &[]);
+    logs.after = vec!["lutf.clean@server".into()];
+    p.system = vec![
+        step("lutf.clean@server", "server", &[]),
+        step("lutf.clean@client", "client", &[]),
+        logs,
+    ];
+    let t = run_one(&mut h, p).await;
+    assert_eq!(t.status, Status::Fail);
+    assert_eq!(
+        t.error,
+        "setup cleanup failed: umount /mnt/lutf (client) on n1: target is busy"
+    );
+    // The test's own step waited for the clean and did not run.
+    assert_eq!(rec(&t, "a").status, Status::Skip, "{}", why(rec(&t, "a")));
+    assert!(why(rec(&t, "a")).contains("lutf.clean@server failed"));
+    // lutf's log step ran and was told why the test failed.
+    let failed = script.contexts.lock().unwrap()["lutf.logs@server"]
+        .context
+        .failed
+        .clone();
+    assert_eq!(
+        failed.as_deref(),
+        Some("setup cleanup failed: umount /mnt/lutf (client) on n1: target is busy")
+    );
+
+    // Without cleaning (--no-clean) the same plan runs its step.
+    let script = Script::new(&[]);
+    let config = RunConfig {
+        clean: false,
+        ..RunConfig::default()
+    };
+    let mut h = harness(script.clone(), &["n1", "n2"], config);
+    let mut p = plan(&["server", "client"], vec![step("a", "client", &[])]);
+    p.system = vec![step("lutf.clean@server", "server", &[])];
+    let t = run_one(&mut h, p).await;
+    assert_eq!(t.status, Status::Pass, "{}", t.error);
+    assert!(!script.entries().iter().any(|e| e.contains("lutf.clean")));
 }

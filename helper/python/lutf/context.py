@@ -174,10 +174,13 @@ class Context:
     - ``ctx.run(...)``: run a command (see `lutf.run`)
     - ``ctx.skip(reason)``, ``ctx.fail(reason)``, ``ctx.log(...)``
     - ``ctx.test``, ``ctx.step``, ``ctx.role``: where we are (``samples/test_01``, ...)
+    - ``ctx.nids``: role -> its NIDs (as set up for this test: ``ctx.nids["router"]``)
+    - ``ctx.fs``: the test's `lutf.fs.FileSystem`, or None
+    - ``ctx.failed``: in a cleanup, why the test failed (None when nothing failed)
     """
 
     def __init__(self, test="", step="", role="", node_name="", nodes=None, results=None,
-                 params=None, secrets=None):
+                 params=None, secrets=None, failed=None):
         self.test = test
         self.step = step
         self.role = role
@@ -187,8 +190,41 @@ class Context:
         )
         self.node = self.nodes.get(role) or Node(node_name, role, {})
         self.results = Results(results)
+        # Facts are read once per run, before lutf cleaned the nodes and set up this test's
+        # LNet: what the set-up reported is the LNet the nodes have now.
+        setup = self.results.get("lutf.setup")
+        if isinstance(setup, dict):
+            for r, value in setup.items():
+                n = self.nodes.get(r)
+                if n is not None and isinstance(value, dict) and value.get("nids"):
+                    lnet = Attrs(n.facts.get("lnet") or {})
+                    lnet.update(module_loaded=True, configured=True, nids=list(value["nids"]))
+                    n.facts["lnet"] = lnet
         self.params = dict(params or {})
         self.secrets = {k: _bytes(v) for k, v in (secrets or {}).items()}
+        self.failed = failed
+        # Set by the runner from the test's declaration.
+        self.lnet_description = None
+        self.fs = None
+        self.declared = {}
+
+    @property
+    def nids(self):
+        """Role -> NIDs: what lutf's set-up of this test reported, else what the test's LNet
+        description gives the nodes' interfaces, else the NIDs the nodes had at the start."""
+        from . import provision
+
+        out = Attrs()
+        setup = self.results.get("lutf.setup")
+        for role, node in self.nodes.items():
+            done = setup.get(role) if isinstance(setup, dict) else None
+            if isinstance(done, dict) and done.get("nids"):
+                out[role] = list(done["nids"])
+        missing = {r: n for r, n in self.nodes.items() if r not in out}
+        if missing:
+            planned = provision.planned_nids(missing, self.lnet_description)
+            out.update((r, v) for r, v in planned.items())
+        return out
 
     @classmethod
     def from_json(cls, data, step=""):
@@ -202,6 +238,7 @@ class Context:
             results=data.get("results"),
             params=data.get("params"),
             secrets=data.get("secrets"),
+            failed=data.get("failed"),
         )
 
     def result(self, step):

@@ -393,6 +393,9 @@ def run_step(test_file, step_name, context_data):
     if not context_data.get("role"):
         context_data["role"] = role
     ctx = Context.from_json(context_data, step=step_name)
+    ctx.lnet_description = test.lnet_description
+    ctx.fs = test.fs
+    ctx.declared = {"lnet": test.lnet, "debug": test.debug}
     set_secrets(ctx.secrets)
     try:
         value = step.fn(ctx)

@@ -106,12 +106,22 @@ class Test:
     ``Test(roles=["server", "client"])``  named roles, each on its own node
     ``interfaces=N``                      each node needs N usable interfaces (up, not
                                           loopback, with IPv4); the test SKIPs otherwise
-    ``lnet=True``                         LNet must be loaded on every node; SKIP otherwise
+    ``lnet=True``                         LNet on every node (lutf loads and configures
+                                          it where it is installed); SKIP otherwise
+    ``lnet=LNet({...})``                  the LNet of each role, applied before the first
+                                          step and undone after (`lutf.provision`)
+    ``fs=FileSystem(...)``                a Lustre file system by roles (`lutf.fs`)
+    ``debug="+net"``                      Lustre's debug mask during the test
+    ``clean=False``                       no cleaning of the nodes before this test
+                                          (default: clean, and collect the nodes' logs
+                                          on failure, for tests that use LNet or Lustre;
+                                          ``clean=True`` asks for it in any test)
 
     ``test.roles`` is the list of roles (``role=test.roles`` runs a step on every node).
     """
 
-    def __init__(self, *, roles=None, nodes=None, interfaces=0, lnet=False):
+    def __init__(self, *, roles=None, nodes=None, interfaces=0, lnet=False, fs=None,
+                 debug=None, clean=None):
         if roles is not None and nodes is not None:
             raise DeclarationError(
                 "Test(): give either roles=[...] or nodes=N, not both"
@@ -145,11 +155,45 @@ class Test:
             raise DeclarationError(
                 f"Test(interfaces=...): expected a whole number of interfaces per node, got {interfaces!r}"
             )
-        if not isinstance(lnet, bool):
-            raise DeclarationError(f"Test(lnet=...): expected True or False, got {lnet!r}")
+        from .fs import FileSystem
+        from .provision import LNet
+
+        description = None
+        if isinstance(lnet, LNet):
+            description = lnet
+            description.check_roles(roles)
+            lnet = True
+        elif not isinstance(lnet, bool):
+            raise DeclarationError(
+                f"Test(lnet=...): expected True or False, or lutf.provision.LNet(...), got {lnet!r}"
+            )
+        if fs is not None:
+            if not isinstance(fs, FileSystem):
+                raise DeclarationError(f"Test(fs=...): expected lutf.fs.FileSystem(...), got {fs!r}")
+            for role in fs.roles():
+                if role not in roles:
+                    raise DeclarationError(
+                        f"Test(fs=...): {role!r} is not a role of the test ({_listing(roles)})"
+                    )
+            lnet = True
+        if debug is not None and (not isinstance(debug, str) or not debug.strip()):
+            raise DeclarationError(f'Test(debug=...): a debug mask such as "+net", got {debug!r}')
+        if clean is not None and not isinstance(clean, bool):
+            raise DeclarationError(f"Test(clean=...): expected True or False, got {clean!r}")
+        # A test that leaves Lustre alone has nothing to clean or collect: lutf does not
+        # touch a machine's LNet (a developer's own, say) for it unless asked.
+        uses_lustre = bool(lnet) or fs is not None or debug is not None
+        self._system_wanted = uses_lustre or clean is True
+        if clean is None:
+            clean = uses_lustre
         self.roles = roles
         self.interfaces = interfaces
         self.lnet = lnet
+        self.lnet_description = description
+        self.fs = fs
+        self.debug = debug
+        self.clean = clean
+        self._system = []
         self.steps = []
         self._by_name = {}
         self._validated = False
@@ -385,7 +429,71 @@ class Test:
                 # Stopping implies coming after: the step it stops must have started.
                 if not self._depends_on(step, name):
                     step.after.append(name)
+        self._add_system_steps()
         self._validated = True
+
+    # -- the steps lutf adds (lutf.system) ---------------------------------------------
+
+    def _system_step(self, fn, name, roles, after, cleanup, timeout=600.0):
+        step = Step(self, fn, list(roles), True, list(after), timeout, False, [], cleanup)
+        step.name = name
+        step.after = list(after)
+        step.description = _first_line(fn.__doc__)
+        self._by_name[name] = step
+        self._system.append(step)
+        return step
+
+    def _add_system_steps(self):
+        """Adds the clean, set-up, log and tear-down steps (see `lutf.system`)."""
+        from . import system
+
+        for step in self._system:
+            self._by_name.pop(step.name, None)
+        self._system = []
+        if not self._system_wanted:
+            return
+        first = []
+        if self.clean:
+            first = [self._system_step(system.clean, "lutf.clean", self.roles, [], False).name]
+        setup = []
+        if self.lnet or self.fs is not None or self.debug:
+            setup = [self._system_step(system.setup, "lutf.setup", self.roles, first, False).name]
+        before = first + setup
+        fs = self.fs
+        if fs is not None:
+            servers = self._system_step(system.fs_part("servers"), "lutf.fs_servers",
+                                        fs.server_roles(), before, False)
+            osts = self._system_step(system.fs_part("ost"), "lutf.fs_ost", fs.ost,
+                                     [servers.name], False)
+            self._system_step(system.fs_part("client"), "lutf.fs_client", fs.client,
+                              [osts.name], False)
+        # The master puts the test's own cleanups before this one.
+        last = self._system_step(system.collect_logs, "lutf.logs", self.roles,
+                                 first + setup, True, timeout=300.0).name
+        if fs is not None:
+            c = self._system_step(system.fs_umount("client"), "lutf.fs_umount_client",
+                                  fs.client, [last], True)
+            o = self._system_step(system.fs_umount("ost"), "lutf.fs_umount_ost", fs.ost,
+                                  [c.name], True)
+            last = self._system_step(system.fs_umount("servers"), "lutf.fs_umount_servers",
+                                     fs.server_roles(), [o.name], True).name
+        if self.lnet_description is not None or fs is not None:
+            self._system_step(system.undo, "lutf.undo", self.roles, [last], True)
+
+    def setup_summary(self):
+        """What lutf sets up for this test, one line each, for `lutf list` / `--dry-run`."""
+        lines = []
+        if self.lnet_description is not None:
+            lines.extend(self.lnet_description.summary())
+        elif self.lnet:
+            lines.append("lnet: loaded and configured on every node (lnetctl lnet configure --all)")
+        if self.fs is not None:
+            lines.extend(self.fs.summary())
+        if self.debug:
+            lines.append(f"debug mask: {self.debug}")
+        if not self.clean:
+            lines.append("no cleaning before the test")
+        return lines
 
     def _resolve(self, step, what, refs, names):
         out = []
@@ -448,8 +556,18 @@ class Test:
         """The test as the protocol's `TestPlan` (validates first)."""
         if not self._validated:
             self.validate()
-        return {
+        interfaces = self.interfaces
+        if self.lnet_description is not None:
+            interfaces = max(interfaces, self.lnet_description.interfaces_needed())
+        plan = {
             "description": description,
-            "needs": {"roles": list(self.roles), "interfaces": self.interfaces, "lnet": self.lnet},
+            "needs": {"roles": list(self.roles), "interfaces": interfaces, "lnet": self.lnet},
             "steps": [p for s in self.steps for p in s.plan()],
+            # The master merges these in: the set-up ones before every step of the test, the
+            # cleanups after its cleanups; `lutf run --no-clean` leaves lutf.clean out.
+            "system": [p for s in self._system for p in s.plan()],
         }
+        summary = self.setup_summary()
+        if summary:
+            plan["setup"] = summary
+        return plan

@@ -117,6 +117,7 @@ impl Bundle {
                 results: BTreeMap::new(),
                 params: BTreeMap::new(),
                 secrets: BTreeMap::new(),
+                failed: None,
             },
             timeout,
             output_limit: None,
