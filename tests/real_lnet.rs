@@ -1,0 +1,442 @@
+//! The real-LNet group: lutf against LNet and Lustre built from Lustre's source and booted
+//! in emulated guests by `scripts/lnet-vms`, reached over SSH as a real cluster is.
+//!
+//! `scripts/test` brings the guests up (3 guests, 2 NICs each), names their folder in
+//! `LUTF_LNET_VMS` and takes them down afterwards. Without it every test here SKIPs with
+//! that reason; in CI (`CI=true`), which always has the Lustre source, it FAILs instead.
+//! The tests share the guests, so they run one at a time and each starts from LNet
+//! unconfigured on every guest.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use lutf::outcome::{RunOutcome, Status};
+use serde_json::Value;
+use support::show;
+
+/// One test at a time: they change LNet on the same guests.
+static TESTBED: Mutex<()> = Mutex::new(());
+
+/// The guests of a testbed, as `scripts/lnet-vms up` described them in `state.json`.
+struct Testbed {
+    dir: PathBuf,
+    /// Per guest: its name and its address on each NIC (eth0, eth1, ...).
+    guests: Vec<(String, Vec<String>)>,
+}
+
+/// The testbed, or None after printing why the group is skipped (a panic in CI).
+fn testbed() -> Option<Testbed> {
+    let Some(dir) = std::env::var_os("LUTF_LNET_VMS").filter(|d| !d.is_empty()) else {
+        let why = "no LNet testbed: scripts/test boots one from Lustre's source \
+                   (../shared/lustre or LUSTRE_SRC) and names it in LUTF_LNET_VMS";
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "the real-LNet group must run in CI: {why}"
+        );
+        eprintln!("SKIP real-LNet group: {why}");
+        return None;
+    };
+    let dir = PathBuf::from(dir);
+    let state: Value = serde_json::from_slice(
+        &std::fs::read(dir.join("state.json")).expect("the testbed's state.json"),
+    )
+    .unwrap();
+    let guests = state["guests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            let nids = g["nids"].as_array().unwrap();
+            (
+                g["name"].as_str().unwrap().to_string(),
+                nids.iter()
+                    .map(|n| n.as_str().unwrap().to_string())
+                    .collect(),
+            )
+        })
+        .collect();
+    Some(Testbed { dir, guests })
+}
+
+impl Testbed {
+    fn cluster(&self) -> PathBuf {
+        self.dir.join("cluster.yaml")
+    }
+
+    /// Guest `i`'s (0-based) address on NIC `nic`.
+    fn ip(&self, i: usize, nic: usize) -> &str {
+        &self.guests[i].1[nic]
+    }
+
+    fn name(&self, i: usize) -> &str {
+        &self.guests[i].0
+    }
+
+    /// `lutf ARGS --cluster <testbed>`, with the helper's kept connections off.
+    fn lutf(&self, args: &[&str]) -> Output {
+        // The cluster first: `exec`'s command ends the line.
+        Command::new(env!("CARGO_BIN_EXE_lutf"))
+            .arg("--cluster")
+            .arg(self.cluster())
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// `lutf lnet --node NODE OP ... --format json` on guest `i`; its answer, which must
+    /// have succeeded.
+    fn lnet(&self, i: usize, args: &[&str]) -> Value {
+        let out = self.lnet_output(i, args);
+        assert!(out.status.success(), "lutf lnet {args:?}: {}", show(&out));
+        let text = String::from_utf8_lossy(&out.stdout);
+        if text.trim().is_empty() {
+            return Value::Null;
+        }
+        let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        // With nodes named, the answer is keyed by node.
+        v[self.name(i)].clone()
+    }
+
+    fn lnet_output(&self, i: usize, args: &[&str]) -> Output {
+        let mut all = vec!["lnet", "--node", self.name(i), "--format", "json"];
+        all.extend_from_slice(args);
+        self.lutf(&all)
+    }
+
+    /// A shell command on guest `i` over the testbed's ssh configuration.
+    fn sh(&self, i: usize, script: &str) -> Output {
+        Command::new("ssh")
+            .arg("-F")
+            .arg(self.dir.join("ssh_config"))
+            .args(["-o", "BatchMode=yes", self.name(i), script])
+            .output()
+            .unwrap()
+    }
+
+    /// Every guest back to LNet loaded and unconfigured (selftest unloaded first: LNet
+    /// will not unconfigure under it).
+    fn reset(&self) {
+        let out = self.lutf(&[
+            "exec",
+            "--",
+            "sh",
+            "-c",
+            "rmmod lnet_selftest 2>/dev/null; lnetctl lnet unconfigure 2>/dev/null; \
+             modprobe lnet && lnetctl lnet configure",
+        ]);
+        assert!(out.status.success(), "reset: {}", show(&out));
+    }
+
+    /// LNet configured on guest `i` with `net` on each of `nics`.
+    fn net(&self, i: usize, net: &str, nics: &[usize]) {
+        for nic in nics {
+            self.lnet(i, &["add-ni", "--net", net, "--if", &format!("eth{nic}")]);
+        }
+    }
+}
+
+/// The NIDs a `show-net` answer lists, `0@lo` left out.
+fn nids(shown: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for net in shown["net"].as_array().into_iter().flatten() {
+        for ni in net["local NI(s)"].as_array().into_iter().flatten() {
+            if let Some(nid) = ni["nid"].as_str().filter(|n| *n != "0@lo") {
+                out.push(nid.to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Runs `f` until it returns true or `limit` passes (routes come up when the router's
+/// first ping is answered); the last attempt's verdict.
+fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    loop {
+        if f() {
+            return true;
+        }
+        if start.elapsed() > limit {
+            return false;
+        }
+        std::thread::sleep(Duration::from_secs(2));
+    }
+}
+
+#[test]
+fn status_shows_the_nids_of_a_configured_lnet() {
+    let Some(bed) = testbed() else { return };
+    let _one = TESTBED.lock().unwrap_or_else(|e| e.into_inner());
+    bed.reset();
+    bed.net(0, "tcp", &[0]);
+    let out = bed.lutf(&["status", "--nodes", bed.name(0)]);
+    assert!(out.status.success(), "{}", show(&out));
+    let expected = format!("configured: {}@tcp", bed.ip(0, 0));
+    assert!(stdout(&out).contains(&expected), "{}", show(&out));
+    // Loaded but unconfigured is said so, not taken for an absent LNet.
+    let out = bed.lutf(&["status", "--nodes", bed.name(1)]);
+    assert!(
+        stdout(&out).contains("loaded, not configured"),
+        "{}",
+        show(&out)
+    );
+}
+
+#[test]
+fn the_lnet_operations_of_the_docs_work_on_a_real_lnet() {
+    let Some(bed) = testbed() else { return };
+    let _one = TESTBED.lock().unwrap_or_else(|e| e.into_inner());
+    bed.reset();
+    bed.net(0, "tcp", &[0]);
+    bed.net(1, "tcp", &[0]);
+    let (me, peer) = (
+        format!("{}@tcp", bed.ip(0, 0)),
+        format!("{}@tcp", bed.ip(1, 0)),
+    );
+
+    // show-net: the NI just added, up, on its interface.
+    let shown = bed.lnet(0, &["show-net", "-v"]);
+    assert_eq!(nids(&shown), [me.clone()], "{shown}");
+    let tcp = &shown["net"].as_array().unwrap()[1]["local NI(s)"][0];
+    assert_eq!(tcp["status"], "up", "{shown}");
+    assert_eq!(tcp["interfaces"]["0"], "eth0", "{shown}");
+
+    // ping: both paths answer the same tree for a peer that answers, and the same errno
+    // for one that does not.
+    let library = bed.lnet(0, &["ping", &peer]);
+    let lnetctl = bed.lnet(0, &["lnetctl", "--", "ping", &peer]);
+    assert_eq!(library["ping"], lnetctl["ping"], "{library} {lnetctl}");
+    assert_eq!(library["ping"][0]["primary nid"], peer.as_str());
+    let nobody = format!("{}.99@tcp", bed.ip(0, 0).rsplit_once('.').unwrap().0);
+    let a = bed.lnet_output(0, &["ping", &nobody]);
+    let b = bed.lnet_output(0, &["lnetctl", "--", "ping", &nobody]);
+    assert!(!a.status.success() && !b.status.success());
+    let (a, b) = (show(&a), show(&b));
+    assert!(
+        a.contains("errno -113") && b.contains("errno -113"),
+        "{a}\n{b}"
+    );
+
+    // The ping made vm2 a peer, with counters that moved.
+    let peers = bed.lnet(0, &["show-peer", "-v"]);
+    assert!(peers.to_string().contains(&peer), "{peers}");
+    let stats = bed.lnet(0, &["show-stats"]);
+    assert!(
+        stats["statistics"]["send_count"].as_u64().unwrap() > 0,
+        "{stats}"
+    );
+
+    // Global settings, read back through show.
+    assert_eq!(bed.lnet(0, &["set", "retry_count", "2"]), Value::Null);
+    let g = bed.lnet(0, &["show-global"]);
+    assert_eq!(g["global"]["retry_count"], 2, "{g}");
+
+    // Discovery: the peer's NIDs, Multi-Rail as lnetctl says it.
+    let d = bed.lnet(0, &["discover", &peer]);
+    assert_eq!(d["discover"][0]["primary nid"], peer.as_str(), "{d}");
+    assert!(d["discover"][0]["Multi-Rail"].is_boolean(), "{d}");
+
+    // import: a second net from YAML; del-ni takes it away again.
+    let yaml = std::env::temp_dir().join(format!("lutf-real-lnet-{}.yaml", std::process::id()));
+    std::fs::write(
+        &yaml,
+        "net:\n    - net type: tcp1\n      local NI(s):\n        - interfaces:\n              0: eth1\n",
+    )
+    .unwrap();
+    bed.lnet(0, &["import", yaml.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&yaml);
+    let with_tcp1 = nids(&bed.lnet(0, &["show-net"]));
+    assert!(
+        with_tcp1.contains(&format!("{}@tcp1", bed.ip(0, 1))),
+        "{with_tcp1:?}"
+    );
+    bed.lnet(0, &["del-ni", "--net", "tcp1"]);
+    assert_eq!(nids(&bed.lnet(0, &["show-net"])), [me.clone()]);
+
+    // UDSP: a rule added is shown, deleted is gone.
+    bed.lnet(0, &["add-udsp", "--src", "tcp", "--priority", "1"]);
+    let rules = bed.lnet(0, &["show-udsp"]);
+    assert!(rules.to_string().contains("tcp"), "{rules}");
+    bed.lnet(0, &["del-udsp", "--idx", "0"]);
+    let rules = bed.lnet(0, &["show-udsp"]);
+    assert!(!rules.to_string().contains("\"tcp\""), "{rules}");
+
+    // Any lnetctl command, its output parsed.
+    let export = bed.lnet(0, &["lnetctl", "--", "export", "--backup"]);
+    assert!(export.to_string().contains("eth0"), "{export}");
+}
+
+#[test]
+fn routes_through_a_router_guest_carry_pings() {
+    let Some(bed) = testbed() else { return };
+    let _one = TESTBED.lock().unwrap_or_else(|e| e.into_inner());
+    bed.reset();
+    // vm1 on tcp (eth0), vm3 on tcp1 (eth1), vm2 routes between them.
+    bed.net(0, "tcp", &[0]);
+    bed.net(1, "tcp", &[0]);
+    bed.net(1, "tcp1", &[1]);
+    bed.net(2, "tcp1", &[1]);
+    bed.lnet(1, &["routing", "on"]);
+    let routing = bed.lnet(1, &["show-routing"]);
+    assert!(routing.to_string().contains("enable"), "{routing}");
+    let gw_tcp = format!("{}@tcp", bed.ip(1, 0));
+    let gw_tcp1 = format!("{}@tcp1", bed.ip(1, 1));
+    bed.lnet(
+        0,
+        &[
+            "add-route",
+            "--net",
+            "tcp1",
+            "--gateway",
+            &gw_tcp,
+            "--hops",
+            "1",
+        ],
+    );
+    bed.lnet(2, &["add-route", "--net", "tcp", "--gateway", &gw_tcp1]);
+    let routes = bed.lnet(0, &["show-route", "-v"]);
+    assert_eq!(routes["route"][0]["gateway"], gw_tcp.as_str(), "{routes}");
+    assert_eq!(routes["route"][0]["hop"], 1, "{routes}");
+    // The far NID answers through the router once the route is up.
+    let far = format!("{}@tcp1", bed.ip(2, 1));
+    let answered = eventually(Duration::from_secs(180), || {
+        bed.lnet_output(0, &["ping", &far]).status.success()
+    });
+    assert!(answered, "{far} never answered through {gw_tcp}");
+    // The route's state follows the router checker's pings of the gateway.
+    let up = eventually(Duration::from_secs(180), || {
+        bed.lnet(0, &["show-route", "-v"])["route"][0]["state"] == "up"
+    });
+    assert!(up, "{}", bed.lnet(0, &["show-route", "-v"]));
+    bed.lnet(0, &["del-route", "--net", "tcp1", "--gateway", &gw_tcp]);
+    let routes = bed.lnet(0, &["show-route"]);
+    assert!(
+        routes["route"].as_array().is_none_or(|r| r.is_empty()),
+        "{routes}"
+    );
+}
+
+#[test]
+fn an_lst_brw_session_between_two_guests_moves_data() {
+    let Some(bed) = testbed() else { return };
+    let _one = TESTBED.lock().unwrap_or_else(|e| e.into_inner());
+    bed.reset();
+    bed.net(0, "tcp", &[0]);
+    bed.net(1, "tcp", &[0]);
+    for i in 0..2 {
+        let out = bed.sh(i, "modprobe lnet_selftest");
+        assert!(out.status.success(), "{}", show(&out));
+    }
+    let (c, s) = (
+        format!("{}@tcp", bed.ip(0, 0)),
+        format!("{}@tcp", bed.ip(1, 0)),
+    );
+    let session = bed.lnet(0, &["lst", "new-session", "--timeout", "100", "rw"]);
+    assert!(session.to_string().contains("rw"), "{session}");
+    bed.lnet(0, &["lst", "add-group", "clients", &c]);
+    bed.lnet(0, &["lst", "add-group", "servers", &s]);
+    assert_eq!(bed.lnet(0, &["lst", "add-batch", "bulk_rw"]), Value::Null);
+    let added = bed.lnet(
+        0,
+        &[
+            "lst", "add-test", "--batch", "bulk_rw", "--from", "clients", "--to", "servers", "brw",
+            "--mode", "write", "--size", "1M",
+        ],
+    );
+    assert_eq!(added, Value::Null, "a checked action prints nothing");
+    bed.lnet(0, &["lst", "run", "bulk_rw"]);
+    let stat = bed.lnet(
+        0,
+        &[
+            "lst", "stat", "clients", "servers", "--count", "2", "--delay", "3",
+        ],
+    );
+    let text = stat.to_string();
+    bed.lnet(0, &["lst", "stop", "bulk_rw"]);
+    bed.lnet(0, &["lst", "end-session"]);
+    // Some round moved data one way: the servers received, the clients sent.
+    let rates: Vec<f64> = stat_numbers(&stat, "avg");
+    assert!(rates.iter().any(|r| *r > 0.0), "no traffic: {text}");
+}
+
+/// Every number named `key` anywhere in `v`.
+fn stat_numbers(v: &Value, key: &str) -> Vec<f64> {
+    let mut out = Vec::new();
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                if k == key {
+                    if let Some(n) = v.as_f64() {
+                        out.push(n);
+                    }
+                }
+                out.extend(stat_numbers(v, key));
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| out.extend(stat_numbers(v, key))),
+        _ => {}
+    }
+    out
+}
+
+/// `lutf run` of `suite` (from `suites`) on the testbed; its output and run.json (the
+/// results folder is kept for a person to read).
+fn run_suite(bed: &Testbed, suites: &Path, suite: &str, extra: &[&str]) -> (Output, RunOutcome) {
+    let results = tempfile::tempdir().unwrap().keep();
+    let mut args = vec![
+        "run",
+        "--suites",
+        suites.to_str().unwrap(),
+        "--suite",
+        suite,
+        "--results",
+        results.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = bed.lutf(&args);
+    eprintln!("{suite}: results in {}", results.display());
+    (out, support::run_json(&results))
+}
+
+/// (test, verdict, reason) of every test of a run.
+fn verdicts(run: &RunOutcome) -> Vec<(String, Status, String)> {
+    run.tests()
+        .map(|t| {
+            (
+                format!("{}.{}", t.suite, t.name()),
+                t.status,
+                t.error.clone(),
+            )
+        })
+        .collect()
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn the_lnet_samples_pass_on_a_real_lnet() {
+    let Some(bed) = testbed() else { return };
+    let _one = TESTBED.lock().unwrap_or_else(|e| e.into_inner());
+    bed.reset();
+    bed.net(0, "tcp", &[0]);
+    let (out, run) = run_suite(
+        &bed,
+        &root().join("suites"),
+        "samples",
+        &["--only", "09", "--nodes", bed.name(0)],
+    );
+    let v = verdicts(&run);
+    assert_eq!(v.len(), 1, "{}", show(&out));
+    assert_eq!(v[0].1, Status::Pass, "{:?}\n{}", v[0], show(&out));
+}
