@@ -208,15 +208,36 @@ class TestPlanOfAToolkitTest(unittest.TestCase):
         self.assertEqual((step.name, role), ("lutf.setup", "router"))
 
     def test_no_clean(self):
-        t = Test(clean=False)
+        t = Test(lnet=True, clean=False)
 
         @t.step
         def work(ctx):
             return 1
 
         plan = t.plan("d")
-        self.assertEqual([s["name"] for s in plan["system"]], ["lutf.logs@node1"])
+        self.assertEqual([s["name"] for s in plan["system"]],
+                         ["lutf.setup@node1", "lutf.logs@node1"])
         self.assertIn("no cleaning before the test", plan["setup"])
+
+    def test_a_test_that_leaves_lustre_alone_gets_no_steps_of_lutfs(self):
+        t = Test()
+
+        @t.step
+        def work(ctx):
+            return 1
+
+        plan = t.plan("d")
+        self.assertNotIn("system", plan)
+        self.assertNotIn("setup", plan)
+        # Asked for, a plain test is cleaned and its logs collected too.
+        t = Test(clean=True)
+
+        @t.step
+        def work2(ctx):
+            return 1
+
+        names = [s["name"] for s in t.plan("d")["system"]]
+        self.assertEqual(names, ["lutf.clean@node1", "lutf.logs@node1"])
 
 
 class TestClean(unittest.TestCase):

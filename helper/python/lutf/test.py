@@ -491,7 +491,7 @@ class Test:
             lines.extend(self.fs.summary())
         if self.debug:
             lines.append(f"debug mask: {self.debug}")
-        if not self.clean:
+        if self._system_wanted and not self.clean:
             lines.append("no cleaning before the test")
         return lines
 
@@ -563,10 +563,12 @@ class Test:
             "description": description,
             "needs": {"roles": list(self.roles), "interfaces": interfaces, "lnet": self.lnet},
             "steps": [p for s in self.steps for p in s.plan()],
-            # The master merges these in: the set-up ones before every step of the test, the
-            # cleanups after its cleanups; `lutf run --no-clean` leaves lutf.clean out.
-            "system": [p for s in self._system for p in s.plan()],
         }
+        # The master merges these in: the set-up ones before every step of the test, the
+        # cleanups after its cleanups; `lutf run --no-clean` leaves lutf.clean out.
+        system = [p for s in self._system for p in s.plan()]
+        if system:
+            plan["system"] = system
         summary = self.setup_summary()
         if summary:
             plan["setup"] = summary
