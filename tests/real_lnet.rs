@@ -390,7 +390,12 @@ fn stat_numbers(v: &Value, key: &str) -> Vec<f64> {
 
 /// `lutf run` of `suite` (from `suites`) on the testbed; its output and run.json (the
 /// results folder is kept for a person to read).
-fn run_suite(bed: &Testbed, suites: &Path, suite: &str, extra: &[&str]) -> (Output, RunOutcome) {
+fn run_suite(
+    bed: &Testbed,
+    suites: &Path,
+    suite: &str,
+    extra: &[&str],
+) -> (Output, RunOutcome, PathBuf) {
     let results = tempfile::tempdir().unwrap().keep();
     let mut args = vec![
         "run",
@@ -404,7 +409,8 @@ fn run_suite(bed: &Testbed, suites: &Path, suite: &str, extra: &[&str]) -> (Outp
     args.extend_from_slice(extra);
     let out = bed.lutf(&args);
     eprintln!("{suite}: results in {}", results.display());
-    (out, support::run_json(&results))
+    let run = support::run_json(&results);
+    (out, run, results.join("latest"))
 }
 
 /// (test, verdict, reason) of every test of a run.
@@ -430,7 +436,7 @@ fn the_lnet_samples_pass_on_a_real_lnet() {
     let _one = TESTBED.lock().unwrap_or_else(|e| e.into_inner());
     bed.reset();
     bed.net(0, "tcp", &[0]);
-    let (out, run) = run_suite(
+    let (out, run, _) = run_suite(
         &bed,
         &root().join("suites"),
         "samples",
@@ -439,4 +445,57 @@ fn the_lnet_samples_pass_on_a_real_lnet() {
     let v = verdicts(&run);
     assert_eq!(v.len(), 1, "{}", show(&out));
     assert_eq!(v[0].1, Status::Pass, "{:?}\n{}", v[0], show(&out));
+}
+
+#[test]
+fn the_toolkit_suite_passes_on_a_real_lnet() {
+    let Some(bed) = testbed() else { return };
+    let _one = TESTBED.lock().unwrap_or_else(|e| e.into_inner());
+    let (out, run, _) = run_suite(&bed, &root().join("suites"), "toolkit", &[]);
+    let v = verdicts(&run);
+    assert_eq!(v.len(), 5, "{}", show(&out));
+    let bad: Vec<_> = v.iter().filter(|t| t.1 != Status::Pass).collect();
+    assert!(bad.is_empty(), "{bad:#?}\n{}", show(&out));
+}
+
+#[test]
+fn a_failed_lnet_test_brings_back_its_nodes_debug_log_and_dmesg() {
+    let Some(bed) = testbed() else { return };
+    let _one = TESTBED.lock().unwrap_or_else(|e| e.into_inner());
+    let (out, run, dir) = run_suite(
+        &bed,
+        &root().join("tests/fixtures/suites"),
+        "toolkit-fail",
+        &[],
+    );
+    let v = verdicts(&run);
+    assert_eq!(v.len(), 1, "{}", show(&out));
+    assert_eq!(v[0].1, Status::Fail, "{:?}", v[0]);
+    assert!(v[0].2.contains("on purpose"), "{:?}", v[0]);
+    let t = run.tests().next().unwrap();
+    let kinds: Vec<(&str, &str)> = t
+        .node_logs
+        .iter()
+        .map(|l| (l.node.as_str(), l.kind.as_str()))
+        .collect();
+    for node in [bed.name(0), bed.name(1)] {
+        for kind in ["debug_log", "dmesg"] {
+            assert!(kinds.contains(&(node, kind)), "{node} {kind}: {kinds:?}");
+        }
+    }
+    // The files are beside the test's log under auster's names, and not empty.
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for kind in ["debug_log", "dmesg"] {
+        let f = names
+            .iter()
+            .find(|n| n.starts_with(&format!("toolkit-fail.test_01.{kind}.")))
+            .unwrap_or_else(|| panic!("no {kind} file in {names:?}"));
+        assert!(
+            std::fs::metadata(dir.join(f)).unwrap().len() > 0,
+            "{f} is empty"
+        );
+    }
 }
