@@ -303,6 +303,10 @@ pub struct ExecArgs {
     #[arg(long)]
     pub gather: bool,
 
+    /// Only this node of the cluster (as `lutf lnet --node`).
+    #[arg(long, value_name = "NAME")]
+    pub node: Option<String>,
+
     /// Give the command the environment variable NAME, read from lutf's own environment
     /// (never from the command line), as a secret: every occurrence of its value in the
     /// output is replaced by `[secret NAME]`. Repeatable, or a comma list; names in

@@ -158,3 +158,31 @@ fn exec_passes_arguments_through_unchanged() {
     assert_eq!(out.stdout, expected);
     assert!(!std::path::Path::new("/tmp/lutf-cli-pwned").exists());
 }
+
+#[test]
+fn exec_node_picks_one_node_and_names_the_others_when_it_is_not_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = lutf(
+        dir.path(),
+        &[
+            os("exec"),
+            os("--node"),
+            os("local"),
+            os("--"),
+            os("echo"),
+            os("hi"),
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim_end(), "hi");
+    let out = lutf(
+        dir.path(),
+        &[os("exec"), os("--node"), os("vm9"), os("--"), os("true")],
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no node \"vm9\" in the cluster; its nodes are: local"),
+        "{err}"
+    );
+}

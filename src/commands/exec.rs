@@ -116,7 +116,7 @@ pub async fn run(global: &Global, args: &ExecArgs) -> anyhow::Result<i32> {
     // Before anything connects: a secret that is not set is a usage error.
     let secrets = crate::secrets::from_env(&args.secret_env)?;
     crate::secrets::install(&secrets);
-    let cluster = super::cluster(global)?;
+    let cluster = super::only_node(super::cluster(global)?, args.node.as_deref())?;
     let nodes = cluster.nodes();
     let bundle = crate::bundle::Bundle::new(&[])?;
     let request = Exec {

@@ -11,7 +11,6 @@ use crate::cli::{
     AddNiArgs, BrwCheckArg, BrwModeArg, Format, Global, LnetArgs, LnetOp, LstCmd, LstOp,
     LstTestKind, Switch,
 };
-use crate::cluster::Cluster;
 use crate::node::CallError;
 use crate::protocol::lnet::{
     Abi, BrwCheck, BrwMode, Global as Setting, LndTunables, LstTest, NiConfig, Nid, PeerConfig,
@@ -28,7 +27,7 @@ pub const EXIT_FAILED: i32 = 1;
 /// Runs `lutf lnet`.
 pub async fn run(global: &Global, args: &LnetArgs) -> anyhow::Result<i32> {
     let op = request(args, global.verbose)?;
-    let cluster = select(super::cluster(global)?, args.node.as_deref())?;
+    let cluster = super::only_node(super::cluster(global)?, args.node.as_deref())?;
     // The results are keyed by node whenever nodes were named.
     let keyed = args.node.is_some()
         || global.nodes.is_some()
@@ -67,21 +66,6 @@ pub async fn run(global: &Global, args: &LnetArgs) -> anyhow::Result<i32> {
     }
     crate::reporter::print(&render(&shown, keyed, args.format)?);
     Ok(if failed { EXIT_FAILED } else { 0 })
-}
-
-/// The cluster, or only its node `name`.
-fn select(mut cluster: Cluster, name: Option<&str>) -> anyhow::Result<Cluster> {
-    let Some(name) = name else {
-        return Ok(cluster);
-    };
-    let names: Vec<String> = cluster.nodes.iter().map(|n| n.name.clone()).collect();
-    cluster.nodes.retain(|n| n.name == name);
-    anyhow::ensure!(
-        !cluster.nodes.is_empty(),
-        "no node {name:?} in the cluster; its nodes are: {}",
-        names.join(", ")
-    );
-    Ok(cluster)
 }
 
 /// A failure as the operator reads it: the node, the helper's sentence (which says what

@@ -49,6 +49,21 @@ pub fn cluster(global: &Global) -> anyhow::Result<Cluster> {
     Ok(cluster)
 }
 
+/// The cluster narrowed to the node named `--node NAME`, when one is named.
+pub fn only_node(mut cluster: Cluster, name: Option<&str>) -> anyhow::Result<Cluster> {
+    let Some(name) = name else {
+        return Ok(cluster);
+    };
+    let names: Vec<String> = cluster.nodes.iter().map(|n| n.name.clone()).collect();
+    cluster.nodes.retain(|n| n.name == name);
+    anyhow::ensure!(
+        !cluster.nodes.is_empty(),
+        "no node {name:?} in the cluster; its nodes are: {}",
+        names.join(", ")
+    );
+    Ok(cluster)
+}
+
 /// Deploys `bundle` on every node, concurrently. Returns the nodes in order.
 pub async fn deploy_all(nodes: &[Node], bundle: &Bundle) -> anyhow::Result<()> {
     let tasks: Vec<_> = nodes
