@@ -205,7 +205,7 @@ fn the_lnet_operations_of_the_docs_work_on_a_real_lnet() {
 
     // show-net: the NI just added, up, on its interface.
     let shown = bed.lnet(0, &["show-net", "-v"]);
-    assert_eq!(nids(&shown), [me.clone()], "{shown}");
+    assert_eq!(nids(&shown), vec![me.clone()], "{shown}");
     let tcp = &shown["net"].as_array().unwrap()[1]["local NI(s)"][0];
     assert_eq!(tcp["status"], "up", "{shown}");
     assert_eq!(tcp["interfaces"]["0"], "eth0", "{shown}");
@@ -260,7 +260,7 @@ fn the_lnet_operations_of_the_docs_work_on_a_real_lnet() {
         "{with_tcp1:?}"
     );
     bed.lnet(0, &["del-ni", "--net", "tcp1"]);
-    assert_eq!(nids(&bed.lnet(0, &["show-net"])), [me.clone()]);
+    assert_eq!(nids(&bed.lnet(0, &["show-net"])), vec![me]);
 
     // UDSP: a rule added is shown, deleted is gone.
     bed.lnet(0, &["add-udsp", "--src", "tcp", "--priority", "1"]);
