@@ -499,3 +499,32 @@ fn a_failed_lnet_test_brings_back_its_nodes_debug_log_and_dmesg() {
         );
     }
 }
+
+/// A SKIP the VMs may give: hardware they lack, or an LNet bug Lustre's own suites skip
+/// (an always-except entry names its LU ticket). Any other SKIP on the VMs is a defect.
+fn skip_is_allowed(reason: &str) -> bool {
+    ["o2ib", "NUMA", "numa", "more memory", "needs 4 nodes", "LU-"]
+        .iter()
+        .any(|r| reason.contains(r))
+}
+
+/// Every test of an LNet suite PASSes on the VMs, or SKIPs for a reason it may.
+fn lnet_suite_passes(suite: &str) {
+    let Some(bed) = testbed() else { return };
+    let _one = TESTBED.lock().unwrap_or_else(|e| e.into_inner());
+    let (out, run, _) = run_suite(&bed, &root().join("suites"), suite, &[]);
+    let v = verdicts(&run);
+    assert!(!v.is_empty(), "{}", show(&out));
+    let bad: Vec<_> = v
+        .iter()
+        .filter(|t| !(t.1 == Status::Pass || (t.1 == Status::Skip && skip_is_allowed(&t.2))))
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}\n{}", show(&out));
+    let passed = v.iter().filter(|t| t.1 == Status::Pass).count();
+    eprintln!("{suite}: {passed} of {} passed", v.len());
+}
+
+#[test]
+fn the_dlc_suite_passes_on_a_real_lnet() {
+    lnet_suite_passes("dlc");
+}
