@@ -1,0 +1,132 @@
+"""Shared helpers of the dlc suite (discovery only takes `test_*.py`, so this is no test).
+
+Every dlc test starts LNet itself (`start`) and takes it down again in a cleanup step
+(`stop`), so that the next test starts clean whatever this one did.
+"""
+from lutf import fail, lnet, skip
+
+#: Tests LNet is known to get wrong, as sanity-lnet.sh's ALWAYS_EXCEPT: id -> ticket.
+#: (Its entries only apply to IPv6-only nodes; none applies to these tests on IPv4.)
+ALWAYS_EXCEPT = {}
+
+#: Errnos as LNet reports them (negative).
+ENOENT = -2
+ENODEV = -19
+EEXIST = -17
+EINVAL = -22
+ENETDOWN = -100
+
+
+def always_except(ctx, test_id):
+    """SKIP the test when LNet is known to get it wrong, naming the ticket."""
+    ticket = ALWAYS_EXCEPT.get(test_id)
+    if ticket:
+        skip(f"always_except: {ticket} (LNet known to fail this)")
+
+
+def start(ctx):
+    """Loads and configures LNet with no network but lo; SKIP where Lustre is absent.
+
+    Returns the node's usable interface names (from its facts)."""
+    if ctx.run("command -v lnetctl", check=False, quiet=True).returncode != 0:
+        skip(f"Lustre is not installed on {ctx.node.name} (no lnetctl)")
+    ctx.run(["modprobe", "lnet"])
+    lnet.configure()
+    lnet.require()
+    names = nets()
+    if names != ["lo"]:
+        fail(f"LNet on {ctx.node.name} did not start clean: networks {names}")
+    return interfaces(ctx)
+
+
+def stop(ctx):
+    """Takes LNet down (lnet_selftest first, which holds it); safe when it is not up."""
+    if ctx.run("lsmod | grep -q '^lnet_selftest '", check=False, quiet=True).ok:
+        ctx.run(["rmmod", "lnet_selftest"])
+    if ctx.run("lsmod | grep -q '^lnet '", check=False, quiet=True).ok:
+        try:
+            lnet.unconfigure()
+        except lnet.LnetError as e:
+            if e.errno != ENETDOWN:
+                raise
+
+
+def interfaces(ctx, count=1):
+    """The names of the node's first `count` usable interfaces; SKIP if it has fewer."""
+    names = [i["name"] for i in ctx.node.usable_interfaces]
+    if len(names) < count:
+        skip(f"needs {count} usable interfaces, {ctx.node.name} has {len(names)}")
+    return names
+
+
+def nets(shown=None):
+    """The net types configured (sorted), from `net show`."""
+    shown = lnet.show_net() if shown is None else shown
+    return sorted(n["net type"] for n in shown.get("net") or [])
+
+
+def nis(net=None, detail=0):
+    """The local NIs (dicts from `net show`) of `net`, or of every net but lo."""
+    out = []
+    for n in lnet.show_net(net=net, detail=detail).get("net") or []:
+        if n["net type"] == "lo":
+            continue
+        out.extend(n.get("local NI(s)") or [])
+    return out
+
+
+def nids(net=None):
+    """The local NIDs (sorted), lo left out."""
+    return sorted(ni["nid"] for ni in nis(net))
+
+
+def backup():
+    """The whole configuration as `lnetctl export --backup` gives it."""
+    return lnet.lnetctl("export", "--backup")["output"]
+
+
+def routes(**filters):
+    """The routes `route show` lists with these filters, as (net, gateway, hop, priority)."""
+    shown = lnet.show_route(**filters) or {}
+    return sorted(
+        (r["net"], r["gateway"], r.get("hop"), r.get("priority"))
+        for r in shown.get("route") or []
+    )
+
+
+def refused(errno, what, fn, *args, **kwargs):
+    """Calls fn, which must fail with LNet's `errno`, and leave the configuration unchanged.
+
+    Returns LNet's description of the failure."""
+    before = backup()
+    try:
+        fn(*args, **kwargs)
+    except lnet.LnetError as e:
+        assert e.kind == "lnet", f"{what}: not refused by LNet but {e.kind}: {e}"
+        assert e.errno == errno, f"{what}: errno {e.errno} ({e.description}), expected {errno}"
+        after = backup()
+        assert after == before, f"{what} changed the configuration: {before} -> {after}"
+        return e.description
+    fail(f"{what} succeeded; LNet should refuse it with errno {errno}")
+
+
+def nid_of(address, net="tcp"):
+    """The NID of an IPv4 address on `net`."""
+    return f"{address}@{net}"
+
+
+def globals_now():
+    """The global settings `global show` lists, as a dict."""
+    return dict(lnet.show_global()["global"])
+
+
+def restore_globals(saved, keys):
+    """Sets each of `keys` back to its `saved` value (cleanup of tests that change globals)."""
+    for key in keys:
+        if key in saved:
+            lnet.set_global(key, saved[key])
+
+
+def fake_gateway(ctx, host=250, net="tcp"):
+    """A gateway NID on the subnet of the node's first address (no node answers there)."""
+    return nid_of(ctx.node.addresses[0].rsplit(".", 1)[0] + f".{host}", net)
