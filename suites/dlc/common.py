@@ -80,14 +80,20 @@ def nids(net=None):
     return sorted(ni["nid"] for ni in nis(net))
 
 
-def backup():
-    """The whole configuration as `lnetctl export --backup` gives it."""
-    return lnet.lnetctl("export", "--backup")["output"]
+def backup(exported=None):
+    """The whole configuration as `lnetctl export --backup` gives it, lists in a fixed order
+    (LNet lists peers in hash order, which an import does not keep)."""
+    out = dict(exported if exported is not None else lnet.lnetctl("export", "--backup")["output"])
+    if out.get("peer"):
+        out["peer"] = sorted(out["peer"], key=lambda p: str(p.get("primary nid")))
+    if out.get("route"):
+        out["route"] = sorted(out["route"], key=lambda r: (str(r.get("net")), str(r.get("gateway"))))
+    return out
 
 
 def routes(**filters):
     """The routes `route show` lists with these filters, as (net, gateway, hop, priority)."""
-    shown = lnet.show_route(**filters) or {}
+    shown = lnet.show_route(detail=True, **filters) or {}
     return sorted(
         (r["net"], r["gateway"], r.get("hop"), r.get("priority"))
         for r in shown.get("route") or []
@@ -130,3 +136,57 @@ def restore_globals(saved, keys):
 def fake_gateway(ctx, host=250, net="tcp"):
     """A gateway NID on the subnet of the node's first address (no node answers there)."""
     return nid_of(ctx.node.addresses[0].rsplit(".", 1)[0] + f".{host}", net)
+
+
+def stats():
+    """LNet's counters (`stats show`), as a dict of ints."""
+    return {k: int(v) for k, v in (lnet.show_stats().get("statistics") or {}).items()}
+
+
+def end_node(ctx, net, index):
+    """LNet up with one NI on `net` over the node's interface number `index`; its NID."""
+    ifaces = start(ctx)
+    if len(ifaces) <= index:
+        skip(f"needs {index + 1} usable interfaces, {ctx.node.name} has {len(ifaces)}")
+    lnet.add_ni(net, [ifaces[index]])
+    return nid_of(ctx.node.addresses[index], net)
+
+
+def router_node(ctx, nets=("tcp", "tcp1")):
+    """LNet up as a router between `nets` (interfaces 1 and 2), routing on; net -> its NID.
+
+    Its buffer counts come from the testbed's module options (small guests)."""
+    ifaces = interfaces(ctx, 2)
+    start(ctx)
+    out = {}
+    for index, net in enumerate(nets):
+        lnet.add_ni(net, [ifaces[index]])
+        out[net] = nid_of(ctx.node.addresses[index], net)
+    lnet.set_routing(True)
+    return out
+
+
+def wait_route_up(ctx, net, seconds=90):
+    """Waits until every route to `net` shows state up (routers are checked by pings); the routes."""
+    import time
+
+    deadline = time.time() + seconds
+    while True:
+        shown = (lnet.show_route(net=net, detail=True) or {}).get("route") or []
+        if shown and all(r.get("state") == "up" for r in shown):
+            return shown
+        if time.time() > deadline:
+            fail(f"route to {net} not up after {seconds} s on {ctx.node.name}: {shown}")
+        time.sleep(2)
+
+
+def ping_ok(nid, timeout=20):
+    """Pings `nid` and returns the NIDs it answered with (the ping must succeed)."""
+    reply = lnet.ping(nid, timeout=timeout)
+    out = []
+    for p in reply.get("ping") or []:
+        for net in p.get("peer ni") or p.get("net") or []:
+            out.extend(ni["nid"] for ni in (net.get("local NI(s)") or [net]) if "nid" in ni)
+        if p.get("primary nid"):
+            out.append(p["primary nid"])
+    return sorted(set(out))
