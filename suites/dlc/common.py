@@ -166,7 +166,7 @@ def router_node(ctx, nets=("tcp", "tcp1")):
     return out
 
 
-def wait_route_up(ctx, net, seconds=90):
+def wait_route_up(ctx, net, seconds=240):
     """Waits until every route to `net` shows state up (routers are checked by pings); the routes."""
     import time
 

@@ -34,7 +34,7 @@ def counted(ctx):
     return common.stats()["route_count"]
 
 
-@test.step(role="client", after=[counted], timeout=300)
+@test.step(role="client", after=[counted], timeout=400)
 def routed_ping(ctx):
     """The route to tcp1 is up (hop and gateway as added); ping of the server's tcp1 NID answers with it."""
     routes = common.wait_route_up(ctx, "tcp1")
