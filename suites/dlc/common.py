@@ -30,7 +30,9 @@ def start(ctx):
     Returns the node's usable interface names (from its facts)."""
     if ctx.run("command -v lnetctl", check=False, quiet=True).returncode != 0:
         skip(f"Lustre is not installed on {ctx.node.name} (no lnetctl)")
-    ctx.run(["modprobe", "lnet"])
+    loaded = ctx.run(["modprobe", "lnet"], check=False)
+    if not loaded.ok:
+        skip(f"the lnet module cannot be loaded on {ctx.node.name}: {loaded.stderr.strip()}")
     lnet.configure()
     lnet.require()
     names = nets()
@@ -40,7 +42,10 @@ def start(ctx):
 
 
 def stop(ctx):
-    """Takes LNet down (lnet_selftest first, which holds it); safe when it is not up."""
+    """Takes LNet down (lnet_selftest first, which holds it); safe when it is not up.
+
+    Router check parameters a test changed (`fast_router_checks`) are set back."""
+    restore_router_checks()
     if ctx.run("lsmod | grep -q '^lnet_selftest '", check=False, quiet=True).ok:
         ctx.run(["rmmod", "lnet_selftest"])
     if ctx.run("lsmod | grep -q '^lnet '", check=False, quiet=True).ok:
@@ -144,10 +149,12 @@ def stats():
 
 
 def end_node(ctx, net, index):
-    """LNet up with one NI on `net` over the node's interface number `index`; its NID."""
+    """LNet up with one NI on `net` over the node's interface number `index`, router checks
+    fast (routed tests); its NID."""
     ifaces = start(ctx)
     if len(ifaces) <= index:
         skip(f"needs {index + 1} usable interfaces, {ctx.node.name} has {len(ifaces)}")
+    fast_router_checks()
     lnet.add_ni(net, [ifaces[index]])
     return nid_of(ctx.node.addresses[index], net)
 
@@ -158,6 +165,7 @@ def router_node(ctx, nets=("tcp", "tcp1")):
     Its buffer counts come from the testbed's module options (small guests)."""
     ifaces = interfaces(ctx, 2)
     start(ctx)
+    fast_router_checks()
     out = {}
     for index, net in enumerate(nets):
         lnet.add_ni(net, [ifaces[index]])
@@ -166,7 +174,46 @@ def router_node(ctx, nets=("tcp", "tcp1")):
     return out
 
 
-def wait_route_up(ctx, net, seconds=240):
+#: lnet module parameters that pace router checks, and where their saved values are kept.
+ROUTER_CHECKS = {"alive_router_check_interval": 10, "router_ping_timeout": 5}
+PARAMS = "/sys/module/lnet/parameters/"
+SAVED_CHECKS = "/tmp/lutf-dlc-router-checks.json"
+
+
+def fast_router_checks():
+    """Router checks every 10 s (5 s ping timeout) instead of LNet's 60 s and 50 s.
+
+    A router enables forwarding that long after `set routing 1`, and its peers see it up at
+    their next check: with the defaults a routed test waits minutes. The old values are
+    saved on the node and `stop` restores them."""
+    import json
+    import os
+
+    if not os.path.exists(SAVED_CHECKS):
+        saved = {k: open(PARAMS + k).read().strip() for k in ROUTER_CHECKS}
+        with open(SAVED_CHECKS, "w") as f:
+            json.dump(saved, f)
+    for key, value in ROUTER_CHECKS.items():
+        with open(PARAMS + key, "w") as f:
+            f.write(str(value))
+
+
+def restore_router_checks():
+    """Sets the router check parameters back to what `fast_router_checks` saved."""
+    import json
+    import os
+
+    if not os.path.exists(SAVED_CHECKS):
+        return
+    with open(SAVED_CHECKS) as f:
+        saved = json.load(f)
+    for key, value in saved.items():
+        with open(PARAMS + key, "w") as f:
+            f.write(value)
+    os.remove(SAVED_CHECKS)
+
+
+def wait_route_up(ctx, net, seconds=180):
     """Waits until every route to `net` shows state up (routers are checked by pings); the routes."""
     import time
 

@@ -34,7 +34,7 @@ def counted(ctx):
     return common.stats()["route_count"]
 
 
-@test.step(role="client", after=[counted], timeout=400)
+@test.step(role="client", after=[router, server, counted], timeout=400)
 def routed_ping(ctx):
     """The route to tcp1 is up (hop and gateway as added); ping of the server's tcp1 NID answers with it."""
     routes = common.wait_route_up(ctx, "tcp1")
@@ -45,7 +45,7 @@ def routed_ping(ctx):
     return answered
 
 
-@test.step(role="router", after=[routed_ping], timeout=60)
+@test.step(role="router", after=[routed_ping, counted], timeout=60)
 def forwarded(ctx):
     """The router forwarded the ping and its reply: route_count grew by at least 2."""
     grown = common.stats()["route_count"] - ctx.result(counted)

@@ -21,7 +21,7 @@ YAML = """peer:
 def shown():
     return sorted(
         (p["primary nid"], tuple(sorted(ni["nid"] for ni in p.get("peer ni") or [])))
-        for p in lnet.show_peer().get("peer") or []
+        for p in (lnet.show_peer() or {}).get("peer") or []
     )
 
 

@@ -38,7 +38,7 @@ def counted(ctx):
     return common.stats()["route_length"]
 
 
-@test.step(role="client", after=[counted], timeout=300)
+@test.step(role="client", after=[client, server, counted], timeout=300)
 def selftest(ctx):
     """A brw write 1M batch runs ~10 s; lst reports no error node in either group."""
     with lnet.Selftest("dlc_routed", timeout=120) as lst:
@@ -55,7 +55,7 @@ def selftest(ctx):
     return {"errors": errors, "samples": len(stat.get("samples") or [])}
 
 
-@test.step(role="router", after=[selftest], timeout=60)
+@test.step(role="router", after=[selftest, counted], timeout=60)
 def forwarded(ctx):
     """The router forwarded the bulk data: route_length grew by at least 4 MiB."""
     grown = common.stats()["route_length"] - ctx.result(counted)
