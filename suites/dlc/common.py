@@ -151,14 +151,16 @@ def stats():
     return {k: int(v) for k, v in (lnet.show_stats().get("statistics") or {}).items()}
 
 
-def end_node(ctx, net, index):
+def end_node(ctx, net, index, route=None):
     """LNet up with one NI on `net` over the node's interface number `index`, router checks
-    fast (routed tests); its NID."""
+    fast (routed tests), and a route (remote net, gateway NID) when given; its NID."""
     ifaces = start(ctx)
     if len(ifaces) <= index:
         skip(f"needs {index + 1} usable interfaces, {ctx.node.name} has {len(ifaces)}")
     fast_router_checks()
     lnet.add_ni(net, [ifaces[index]])
+    if route:
+        lnet.add_route(*route)
     return nid_of(ctx.node.addresses[index], net)
 
 
@@ -214,6 +216,28 @@ def restore_router_checks():
         with open(PARAMS + key, "w") as f:
             f.write(value)
     os.remove(SAVED_CHECKS)
+
+
+def wait_gateway_down(ctx, net, gateway, seconds=300):
+    """Waits until the route to `net` through `gateway` shows down; the routes' states."""
+    import time
+
+    deadline = time.time() + seconds
+    while True:
+        states = {r["gateway"]: r.get("state")
+                  for r in (lnet.show_route(net=net, detail=True) or {}).get("route") or []}
+        if states.get(gateway) == "down":
+            return states
+        if time.time() > deadline:
+            fail(f"route to {net} via {gateway} still {states.get(gateway)} after {seconds} s")
+        time.sleep(5)
+
+
+def restore_routing(buffers):
+    """Routing off and the router buffer counts set back to `buffers` (when known)."""
+    lnet.set_routing(False)
+    if buffers:
+        lnet.set_buffers(**buffers)
 
 
 def wait_route_up(ctx, net, seconds=180):

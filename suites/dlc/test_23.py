@@ -15,16 +15,14 @@ def router(ctx):
 @test.step(role="server", after=[router], timeout=300)
 def server(ctx):
     """The server on tcp1 (interface 2), with a route to tcp through the router; its NID."""
-    nid = common.end_node(ctx, "tcp1", 1)
-    lnet.add_route("tcp", ctx.result(router)["tcp1"])
+    nid = common.end_node(ctx, "tcp1", 1, route=("tcp", ctx.result(router)["tcp1"]))
     return nid
 
 
 @test.step(role="client", after=[router], timeout=300)
 def client(ctx):
     """The client on tcp (interface 1), with a route to tcp1 through the router; its NID."""
-    nid = common.end_node(ctx, "tcp", 0)
-    lnet.add_route("tcp1", ctx.result(router)["tcp"])
+    nid = common.end_node(ctx, "tcp", 0, route=("tcp1", ctx.result(router)["tcp"]))
     return nid
 
 

@@ -15,8 +15,7 @@ def router(ctx):
 @test.step(role="server", after=[router], timeout=300)
 def server(ctx):
     """The server on tcp1 with a route to tcp through the router, lnet_selftest loaded; its NID."""
-    nid = common.end_node(ctx, "tcp1", 1)
-    lnet.add_route("tcp", ctx.result(router)["tcp1"])
+    nid = common.end_node(ctx, "tcp1", 1, route=("tcp", ctx.result(router)["tcp1"]))
     ctx.run(["modprobe", "lnet_selftest"])
     return nid
 
@@ -24,8 +23,7 @@ def server(ctx):
 @test.step(role="client", after=[router, server], timeout=400)
 def client(ctx):
     """The client on tcp with a route to tcp1, lnet_selftest loaded; the route up and the server answering."""
-    nid = common.end_node(ctx, "tcp", 0)
-    lnet.add_route("tcp1", ctx.result(router)["tcp"])
+    nid = common.end_node(ctx, "tcp", 0, route=("tcp1", ctx.result(router)["tcp"]))
     ctx.run(["modprobe", "lnet_selftest"])
     common.wait_route_up(ctx, "tcp1")
     common.ping_ok(ctx.result(server))

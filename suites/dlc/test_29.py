@@ -1,8 +1,6 @@
 """Failover across two routers: pings cross both; with routing off on one, its routes go down and every ping goes through the other.
 
 Needs 4 nodes (client, two routers, server), each with 2 interfaces."""
-import time
-
 from lutf import Test, lnet
 
 import common
@@ -18,12 +16,13 @@ def routers(ctx):
     return common.router_node(ctx)
 
 
-@test.step(role="server", after=[routers], timeout=300)
+@test.step(role="server", after=[routers], timeout=400)
 def server(ctx):
-    """The server on tcp1, with a route to tcp through each router; its NID."""
+    """The server on tcp1, with a route to tcp through each router, both up; its NID."""
     nid = common.end_node(ctx, "tcp1", 1)
     for nids in ctx.result(routers).values():
         lnet.add_route("tcp", nids["tcp1"])
+    common.wait_route_up(ctx, "tcp")
     return nid
 
 
@@ -65,18 +64,19 @@ def router1_off(ctx):
     return common.stats()["route_count"]
 
 
-@test.step(role="client", after=[router1_off, routers, server], timeout=400)
+@test.step(role="server", after=[router1_off, routers], timeout=400)
+def server_sees(ctx):
+    """The server's route back through router1 goes down (replies take router2)."""
+    gw1 = ctx.result(routers)["router1"]["tcp1"]
+    states = common.wait_gateway_down(ctx, "tcp", gw1)
+    assert list(states.values()).count("up") == 1, states
+    return states
+
+
+@test.step(role="client", after=[server_sees, routers, server], timeout=400)
 def failover(ctx):
     """The client's route through router1 goes down (router2's stays up); PINGS pings all answered."""
-    gw1 = ctx.result(routers)["router1"]["tcp"]
-    deadline = time.time() + 300
-    while True:
-        state = {r["gateway"]: r.get("state")
-                 for r in lnet.show_route(net="tcp1", detail=True).get("route") or []}
-        if state.get(gw1) == "down":
-            break
-        assert time.time() < deadline, f"route via {gw1} still {state.get(gw1)} after 300 s"
-        time.sleep(5)
+    state = common.wait_gateway_down(ctx, "tcp1", ctx.result(routers)["router1"]["tcp"])
     assert list(state.values()).count("up") == 1, state
     for _ in range(PINGS):
         common.ping_ok(ctx.result(server))

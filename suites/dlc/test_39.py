@@ -25,8 +25,7 @@ def gateway(ctx):
 @test.step(role="server", after=[gateway], timeout=300)
 def server(ctx):
     """The server on tcp1, with a route to tcp through the gateway; its NID."""
-    nid = common.end_node(ctx, "tcp1", 1)
-    lnet.add_route("tcp", ctx.result(gateway)["tcp1"])
+    nid = common.end_node(ctx, "tcp1", 1, route=("tcp", ctx.result(gateway)["tcp1"]))
     return nid
 
 

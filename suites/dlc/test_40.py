@@ -57,8 +57,6 @@ def down(ctx):
     """Routing off, buffers restored, LNet unconfigured."""
     before = ctx.results.get("saved")
     try:
-        lnet.set_routing(False)
-        if before:
-            lnet.set_buffers(**before)
+        common.restore_routing(before)
     finally:
         common.stop(ctx)
