@@ -110,10 +110,29 @@ def routing_show():
     return lnet.lnetctl("routing", "show")["output"] or {}
 
 
-def routing_enabled():
-    """Whether ``lnetctl routing show`` says routing is on (None: it does not say)."""
-    enable = _find(routing_show(), "enable")
-    return None if enable is None else bool(int(enable))
+#: ``routing show``'s ``enable`` is LNet's routing state: routing starts and stops over one
+#: router-check round (alive_router_check_interval + router_ping_timeout).
+DISABLED, ENABLED, STOPPING, STARTING = 0, 1, 2, 3
+
+
+def routing_state():
+    """LNet's routing state as ``lnetctl routing show`` gives it (DISABLED ... STARTING)."""
+    shown = routing_show()
+    if not shown:  # no router pools at all: routing was never turned on
+        return DISABLED
+    enable = _find(shown, "enable")
+    assert enable is not None, f"routing show has no enable: {routing_show()}"
+    return int(enable)
+
+
+def set_routing(on, timeout=90):
+    """``lnetctl set routing 1|0``: LNet says it is starting/stopping (or done), then it
+    gets there within `timeout` seconds. Returns the states seen."""
+    lnet.lnetctl("set", "routing", 1 if on else 0)
+    first = routing_state()
+    passing, final = (STARTING, ENABLED) if on else (STOPPING, DISABLED)
+    assert first in (passing, final), f"set routing {int(on)}: routing show says {first}"
+    return [first, wait_for("routing state", routing_state, final, timeout=timeout)]
 
 
 def buffers():

@@ -1,4 +1,4 @@
-"""Routes both ways: lnet_selftest brw of 1 MiB from the client to the server and back through the router, with no errors."""
-from selftest_both_ways import make
+"""avoid_asym_router_failure=1: a route is down while the router cannot reach the remote net, up once it can, and goes down again when the router loses the near net."""
+from asym import make
 
-test = make("1M")
+test = make(1)
