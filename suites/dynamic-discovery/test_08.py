@@ -1,0 +1,14 @@
+"""Discovery of a secondary NID: after pinging each of a peer's NIDs, discovering its second NID merges them into one multi-rail peer."""
+from lutf import Test
+from lutf.provision import LNet
+
+from common import MR_NETS, consolidate
+
+test = Test(roles=["node", "peer"], lnet=LNet(
+    {"node": {"nets": MR_NETS}, "peer": {"nets": MR_NETS}}, globals={"discovery": 1}))
+
+
+@test.step(role="node", timeout=120)
+def ping_then_discover_second(ctx):
+    """Ping both NIDs, check two peers; discover the second, check one MR peer."""
+    return consolidate(ctx, 1)
