@@ -528,3 +528,8 @@ fn lnet_suite_passes(suite: &str) {
 fn the_dlc_suite_passes_on_a_real_lnet() {
     lnet_suite_passes("dlc");
 }
+
+#[test]
+fn the_udsp_suite_passes_on_a_real_lnet() {
+    lnet_suite_passes("udsp");
+}

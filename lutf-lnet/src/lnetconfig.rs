@@ -826,7 +826,17 @@ impl Lnetconfig {
         let mut src = self.opt_cstr(OP, rule.src.as_deref())?;
         let mut dst = self.opt_cstr(OP, rule.dst.as_deref())?;
         let mut rte = self.opt_cstr(OP, rule.rte.as_deref())?;
-        let mut kind = self.opt_cstr(OP, rule.priority.map(|_| "priority"))?;
+        // As lnetctl: a rule with a priority ranks what it matches; one without is a
+        // "pref" rule (a NID pair or router rule, or priority 0 for a src or dst rule alone,
+        // which liblnetconfig turns into one). No type at all is refused by the library.
+        let mut kind = self.opt_cstr(
+            OP,
+            Some(if rule.priority.is_some() {
+                "priority"
+            } else {
+                "pref"
+            }),
+        )?;
         let mut action = lnet_udsp_action {
             udsp_priority: rule.priority.map_or(-1, clamp),
         };

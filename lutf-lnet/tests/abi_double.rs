@@ -353,6 +353,23 @@ fn strings_and_integers_reach_the_library() {
                 ("idx", "5"),
             ],
         );
+        // No priority: a "pref" rule, as lnetctl passes it (a NID pair rule here).
+        lnet.add_udsp(&UdspRule {
+            src: Some("10.0.0.1@tcp".into()),
+            dst: Some("10.0.0.2@tcp".into()),
+            ..UdspRule::default()
+        })
+        .unwrap();
+        assert_fields(
+            &node.call(),
+            &[
+                ("src", "10.0.0.1@tcp"),
+                ("dst", "10.0.0.2@tcp"),
+                ("rte", "(null)"),
+                ("type", "pref"),
+                ("idx", "-1"),
+            ],
+        );
         lnet.del_udsp(None).unwrap();
         assert_fields(
             &node.call(),

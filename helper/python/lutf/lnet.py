@@ -324,7 +324,10 @@ def reset_stats():
 
 
 def add_udsp(src=None, dst=None, rte=None, priority=None, idx=None):
-    """Adds a selection policy rule (``lnetctl udsp add``)."""
+    """Adds a selection policy rule (``lnetctl udsp add``). With a `priority` the rule
+    ranks what it matches (0 is the best); without one it is a preference, as lnetctl makes
+    it: `src` and `dst` together pair local NIDs with peer NIDs, `dst` and `rte` peer NIDs
+    with routers, and `src` or `dst` alone get priority 0."""
     return _result("add_udsp", src=src, dst=dst, rte=rte, priority=priority, idx=idx)
 
 

@@ -1,0 +1,371 @@
+"""Shared helpers of the udsp suite (discovery only takes `test_*.py`, so this is no test).
+
+User Defined Selection Policies (``lnetctl udsp``) are rules that rank LNet's choices when it
+sends: ``--src`` ranks local nets and NIs, ``--dst`` ranks peer nets and peer NIs, ``--src
+--dst`` pairs a local NI with peer NIs, ``--dst --rte`` pairs peer NIs with routers. Priority
+0 is the best; what no rule names has the lowest (shown as -1).
+
+Two kinds of tests:
+
+- rule bookkeeping on one node (tests 01-13): LNet up with `start`, rules added, shown,
+  refused and deleted, the priorities LNet derives from them (``udsp info`` in ``net show``
+  and ``peer show``); a cleanup step takes LNet down with `stop`.
+- rules acting on traffic (tests 14 and up): the toolkit's declared LNet on 2 or 4 nodes, a
+  known number of LNet pings, and the send/receive counters of the local NIs (``net show
+  -v``) and of the peer NIs (``peer show -v``) before and after: a rule is working when the
+  counters it should steer moved by exactly the number of pings and the others did not move
+  at all. The toolkit's ``lutf.undo`` takes LNet down after the test, and the rules with it
+  (test 11 shows that unconfiguring LNet drops the rules).
+
+The LNet VMs (docs/lnet-vms.md) put NIC k of every guest on its own subnet,
+198.19.<4*slot+k>.0/24, so a node's eth0 and eth1 are on different subnets. A single tcp
+net over eth0 and eth1 on two nodes (MR_NETS) gives each node two NIs and each peer two
+NIDs; LNet then picks any local NI with any peer NI, and a cross pair (eth0 -> the peer's
+eth1) is carried by IP as well: the guests route by destination and do not filter on the
+source address (rp_filter 0), so socklnd's connection from eth0's address to the peer's
+eth1 address leaves by eth1 and the answer comes back to eth0. So every combination works
+and only the rules decide which pair carries a message: the counters show the rules, not
+the wiring. Every traffic test needs at most 2 interfaces per node (scripts/test boots its
+guests with 2 NICs); a node with fewer makes the test SKIP saying so.
+"""
+import time
+
+from lutf import fail, lnet, skip
+
+#: Tests LNet is known to get wrong, as sanity-lnet.sh's ALWAYS_EXCEPT: "test_NN" -> the
+#: LU ticket; `start` and `always_except` SKIP them naming it. Empty: no udsp test has met a
+#: known LNet bug on the VMs.
+ALWAYS_EXCEPT = {}
+
+#: Errnos as LNet reports them (negative).
+ENOENT = -2
+EINVAL = -22
+ENETDOWN = -100
+EALREADY = -114
+
+#: LNet pings each traffic test sends.
+PINGS = 10
+
+#: What ``udsp info`` shows for a net or NID no rule ranks (the lowest priority).
+NO_PRIORITY = -1
+
+#: Two nodes each with both of their first two interfaces on tcp: two NIs, two peer NIDs.
+MR_NETS = {"tcp": [0, 1]}
+#: Two nodes each with tcp on the first interface and tcp1 on the second.
+TWO_NETS = {"tcp": [0], "tcp1": [1]}
+
+#: lnet module options of the routed tests: router checks every 5 s, 5 s ping timeout, so
+#: routes come up in seconds (routing suite's FAST_CHECKS).
+FAST_CHECKS = {"alive_router_check_interval": 5, "router_ping_timeout": 5}
+#: A router between tcp (first interface) and tcp1 (second), with buffers a guest can hold.
+ROUTER = {"nets": {"tcp": [0], "tcp1": [1]}, "routing": True,
+          "buffers": {"tiny": 512, "small": 512, "large": 64}}
+#: The two ends of the routed tests, each routing to the other's net over both routers.
+CLIENT = {"nets": {"tcp": [0]}, "routes": [{"net": "tcp1", "via": ["router1", "router2"]}]}
+SERVER = {"nets": {"tcp1": [1]}, "routes": [{"net": "tcp", "via": ["router1", "router2"]}]}
+
+
+def always_except(ctx):
+    """SKIP the test when LNet is known to get it wrong, naming the ticket."""
+    ticket = ALWAYS_EXCEPT.get(ctx.test.rsplit("/", 1)[-1])
+    if ticket:
+        skip(f"always_except: LNet bug {ticket}")
+
+
+# -- one node: LNet up and down ----------------------------------------------------------
+
+
+def start(ctx, nets=("tcp",)):
+    """Loads and configures LNet with one NI per net in `nets`, all on the node's first
+    usable interface; SKIP where Lustre is absent. Returns the NIDs, in the order of `nets`."""
+    always_except(ctx)
+    if ctx.run("command -v lnetctl", check=False, quiet=True).returncode != 0:
+        skip(f"Lustre is not installed on {ctx.node.name} (no lnetctl)")
+    names = [i["name"] for i in ctx.node.usable_interfaces]
+    if not names:
+        skip(f"needs 1 usable interface, {ctx.node.name} has none")
+    loaded = ctx.run(["modprobe", "lnet"], check=False)
+    if not loaded.ok:
+        skip(f"the lnet module cannot be loaded on {ctx.node.name}: {loaded.stderr.strip()}")
+    lnet.configure()
+    lnet.require()
+    assert rules() == [], f"LNet on {ctx.node.name} started with rules: {rules()}"
+    out = []
+    for net in nets:
+        lnet.add_ni(net, [names[0]])
+        out.append(f"{ctx.node.addresses[0]}@{net}")
+    return out
+
+
+def stop(ctx):
+    """Takes LNet down (unconfigure), and the rules with it; safe when it is not up."""
+    if ctx.run("lsmod | grep -q '^lnet '", check=False, quiet=True).ok:
+        try:
+            lnet.unconfigure()
+        except lnet.LnetError as e:
+            if e.errno != ENETDOWN:
+                raise
+
+
+# -- rules -----------------------------------------------------------------------------------
+
+
+def _rule(r):
+    out = {"idx": int(r["idx"])}
+    for key in ("src", "dst", "rte"):
+        if r.get(key) is not None:
+            out[key] = str(r[key])
+    action = r.get("action") or {}
+    if isinstance(action, dict) and "priority" in action:
+        out["priority"] = int(action["priority"])
+    return out
+
+
+def rules(idx=None):
+    """The rules as ``lnetctl udsp show`` lists them: [{"idx", "src"/"dst"/"rte",
+    "priority" (priority rules only)}], in index order."""
+    argv = ["udsp", "show"] + (["--idx", idx] if idx is not None else [])
+    shown = lnet.lnetctl(*argv)["output"] or {}
+    return [_rule(r) for r in shown.get("udsp") or []]
+
+
+def lib_rules():
+    """The rules as liblnetconfig's show_udsp gives them, in the shape of `rules`."""
+    shown = lnet.show_udsp() or {}
+    return [_rule(r) for r in shown.get("udsp") or []]
+
+
+def add(src=None, dst=None, rte=None, priority=None, idx=None):
+    """``lnetctl udsp add`` with the options given (a pair or router rule has no priority)."""
+    argv = ["udsp", "add"]
+    for key, value in (("src", src), ("dst", dst), ("rte", rte), ("priority", priority),
+                       ("idx", idx)):
+        if value is not None:
+            argv += [f"--{key}", value]
+    return lnet.lnetctl(*argv)
+
+
+def delete(idx):
+    """``lnetctl udsp del --idx IDX``."""
+    return lnet.lnetctl("udsp", "del", "--idx", idx)
+
+
+def expect(want, what):
+    """The rules lnetctl and liblnetconfig show are `want` (a list of rule dicts)."""
+    got = rules()
+    assert got == want, f"{what}: udsp show lists {got}, expected {want}"
+    lib = lib_rules()
+    assert lib == want, f"{what}: liblnetconfig show_udsp lists {lib}, expected {want}"
+    return got
+
+
+def refused(errno, what, fn, *args, **kwargs):
+    """Calls fn, which must fail with LNet's `errno` and leave the rules unchanged.
+
+    Returns the error's description."""
+    before = rules()
+    try:
+        fn(*args, **kwargs)
+    except lnet.LnetError as e:
+        assert e.kind == "lnet", f"{what}: not refused by LNet but {e.kind}: {e}"
+        assert e.errno == errno, f"{what}: errno {e.errno} ({e.description}), expected {errno}"
+        after = rules()
+        assert after == before, f"{what} changed the rules: {before} -> {after}"
+        return e.description
+    fail(f"{what} succeeded (rules now {rules()}); LNet should refuse it with errno {errno}")
+
+
+# -- priorities LNet derived from the rules --------------------------------------------------
+
+
+def _udsp_info(entry):
+    info = entry.get("udsp info") or {}
+    pref = info.get("Preferred gateway NIDs") or {}
+    src = info.get("Preferred source NIDs") or {}
+    return {"net": int(info.get("net priority", NO_PRIORITY)),
+            "nid": int(info.get("nid priority", NO_PRIORITY)),
+            "gateways": sorted(str(v) for v in pref.values()) if isinstance(pref, dict) else [],
+            "sources": sorted(str(v) for v in src.values()) if isinstance(src, dict) else []}
+
+
+def ni_priorities():
+    """Local NID -> {"net", "nid", "gateways", "sources"} from ``net show -v 5``'s udsp info."""
+    shown = lnet.lnetctl("net", "show", "-v", "5")["output"] or {}
+    out = {}
+    for net in shown.get("net") or []:
+        for ni in net.get("local NI(s)") or []:
+            if ni.get("nid") and ni["nid"] != "0@lo":
+                out[ni["nid"]] = _udsp_info(ni)
+    return out
+
+
+def peer_priorities():
+    """Peer NID -> {"net", "nid", "gateways", "sources"} from ``peer show -v 5``'s udsp info."""
+    shown = lnet.lnetctl("peer", "show", "-v", "5")["output"] or {}
+    out = {}
+    for peer in shown.get("peer") or []:
+        for ni in peer.get("peer ni") or peer.get("peer_ni") or []:
+            if ni.get("nid"):
+                out[ni["nid"]] = _udsp_info(ni)
+    return out
+
+
+# -- traffic ---------------------------------------------------------------------------------
+
+
+def counters():
+    """{"nis": {local NID: {"send", "recv"}}, "peers": {peer NID: {"send", "recv"}}}, from
+    ``net show -v`` and ``peer show -v``."""
+    out = {"nis": {}, "peers": {}}
+    shown = lnet.lnetctl("net", "show", "-v")["output"] or {}
+    for net in shown.get("net") or []:
+        for ni in net.get("local NI(s)") or []:
+            if ni.get("nid") and ni["nid"] != "0@lo":
+                s = ni.get("statistics") or {}
+                out["nis"][ni["nid"]] = {"send": int(s.get("send_count", 0)),
+                                         "recv": int(s.get("recv_count", 0))}
+    shown = lnet.lnetctl("peer", "show", "-v")["output"] or {}
+    for peer in shown.get("peer") or []:
+        for ni in peer.get("peer ni") or peer.get("peer_ni") or []:
+            if ni.get("nid"):
+                s = ni.get("statistics") or {}
+                out["peers"][ni["nid"]] = {"send": int(s.get("send_count", 0)),
+                                           "recv": int(s.get("recv_count", 0))}
+    return out
+
+
+def delta(before, after):
+    """`after` - `before`, per counter (an entry new in `after` counts from 0)."""
+    out = {}
+    for kind in ("nis", "peers"):
+        out[kind] = {}
+        for nid, c in after[kind].items():
+            was = before[kind].get(nid, {"send": 0, "recv": 0})
+            out[kind][nid] = {k: c[k] - was[k] for k in ("send", "recv")}
+    return out
+
+
+def ping_all(nid, count=PINGS, timeout=10):
+    """Pings `nid` `count` times; every ping must be answered."""
+    for i in range(count):
+        try:
+            lnet.ping(nid, timeout=timeout)
+        except lnet.LnetError as e:
+            fail(f"ping {i + 1} of {count} to {nid} failed: {e.description} (errno {e.errno})")
+
+
+def discover(nid):
+    """Discovers the peer at `nid` (all its NIDs become one multi-rail peer) before counting:
+    discovery's own messages then stay out of the counted pings. Returns the peer's NIDs."""
+    reply = lnet.discover(nid)
+    got = []
+    for p in reply.get("discover") or []:
+        for ni in p.get("peer_ni") or p.get("peer ni") or []:
+            got.append(ni["nid"])
+    return sorted(got)
+
+
+def counted_pings(nid, count=PINGS):
+    """The counter deltas (`delta`) of `count` answered pings of `nid`."""
+    before = counters()
+    ping_all(nid, count)
+    after = counters()
+    d = delta(before, after)
+    print(f"counters after {count} pings of {nid}: {d}")
+    return d
+
+
+def only(counts, nid, count, key="send", what=""):
+    """Of `counts` (nid -> {"send", "recv"}), `nid` moved by `count` on `key` and every
+    other NID did not move at all."""
+    got = {n: c[key] for n, c in counts.items()}
+    want = {n: (count if n == nid else 0) for n in counts}
+    assert nid in counts, f"{what}: {nid} is not among {sorted(counts)}"
+    assert got == want, f"{what}: {key} counts moved {got}, expected {want}"
+    return got
+
+
+def spread(counts, nids, count, key="send", what=""):
+    """`count` messages over `nids`, each of them carrying some: no rule ranks one above
+    the other. Returns the counts."""
+    got = {n: counts.get(n, {}).get(key, 0) for n in nids}
+    assert sum(got.values()) == count, f"{what}: {key} counts {got} do not add up to {count}"
+    assert all(v > 0 for v in got.values()), f"{what}: {key} counts {got}: one carried none"
+    return got
+
+
+# -- routes ----------------------------------------------------------------------------------
+
+
+def route_count():
+    """Messages this node has forwarded (``stats show``: route_count)."""
+    shown = lnet.lnetctl("stats", "show")["output"] or {}
+    return int((shown.get("statistics") or {}).get("route_count", 0))
+
+
+def wait_routes(ctx, count, timeout=240):
+    """Waits until this node has `count` routes, all up (the gateways are pinged first, so
+    they are discovered). Returns them."""
+    from lutf import provision
+
+    routes = provision.wait_routes(timeout=timeout)
+    assert len(routes) == count, f"{ctx.node.name}: expected {count} routes: {routes}"
+    return routes
+
+
+def nid_on(ctx, role, net):
+    """The NID `role` has on `net` in this test."""
+    found = [n for n in ctx.nids[role] if n.endswith("@" + net)]
+    assert found, f"{role} has no NID on {net}: {ctx.nids[role]}"
+    return found[0]
+
+
+def primary(nid):
+    """The primary NID of the peer that holds `nid`, as this node knows it."""
+    shown = lnet.lnetctl("peer", "show")["output"] or {}
+    for peer in shown.get("peer") or []:
+        nis = peer.get("peer ni") or peer.get("peer_ni") or []
+        if any(ni.get("nid") == nid for ni in nis):
+            return peer.get("primary nid")
+    fail(f"no peer holds {nid}: {shown}")
+
+
+def wait_for(what, get, want, timeout=120, interval=2):
+    """Polls `get()` until it returns `want`; FAILs naming `what` and the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = get()
+        if got == want:
+            return got
+        if time.monotonic() > deadline:
+            fail(f"{what}: still {got!r} after {timeout} s, wanted {want!r}")
+        time.sleep(interval)
+
+
+def cli_refused(what, argv, text):
+    """``lnetctl ARGV`` must fail printing `text` (lnetctl's own check of its arguments,
+    before LNet is asked) and leave the rules unchanged. Returns its exit code and message."""
+    before = rules()
+    out = lnet.lnetctl(*argv, check=False)
+    printed = (out.get("text") or "") + " ".join(str(e) for e in out.get("diagnostics") or [])
+    assert out["exit_code"] != 0, f"{what}: exit 0, printed {printed!r}"
+    assert text in printed, f"{what}: printed {printed!r}, expected {text!r}"
+    after = rules()
+    assert after == before, f"{what} changed the rules: {before} -> {after}"
+    return {"exit": out["exit_code"], "printed": printed.strip()}
+
+
+def settle(seconds=3, timeout=60):
+    """Waits until this node's counters have not moved for `seconds` (a net added or deleted
+    makes LNet push its new NIDs to its peers, in the background): then counting starts
+    clean. Returns the counters."""
+    deadline = time.monotonic() + timeout
+    last = counters()
+    while True:
+        time.sleep(seconds)
+        now = counters()
+        if now == last:
+            return now
+        if time.monotonic() > deadline:
+            fail(f"LNet's counters still moving after {timeout} s: {delta(last, now)}")
+        last = now
