@@ -1,4 +1,4 @@
-"""Adding a rule already there is refused (EALREADY) and the rules stay as they were; the same match with another priority updates that rule in place."""
+"""Adding a rule already there is refused (EALREADY: lnetctl prints errno 114, liblnetconfig returns it unsigned) and the rules stay as they were; the same match with another priority updates that rule in place."""
 from lutf import Test, lnet
 
 import common
@@ -14,7 +14,7 @@ def duplicate(ctx):
     common.add(dst=nid, priority=2)
     want = [{"idx": 0, "src": "tcp1", "priority": 1}, {"idx": 1, "dst": nid, "priority": 2}]
     common.expect(want, "two rules")
-    cli = common.refused(common.EALREADY, "the same rule again (lnetctl)", common.add,
+    cli = common.refused(common.EALREADY_UNSIGNED, "the same rule again (lnetctl)", common.add,
                          src="tcp1", priority=1)
     lib = common.refused(common.EALREADY, "the same rule again (liblnetconfig)",
                          lnet.add_udsp, src="tcp1", priority=1)

@@ -1,4 +1,4 @@
-"""Two routers: with no rule pings are forwarded by both; router NID rules at both ends (`--dst <far NID> --rte <router1>`) send them all through router1; replaced by rules for router2, all through router2 (needs 4 nodes)."""
+"""Two routers: with no rule pings are forwarded by both; router NID rules at both ends (`--dst <far NID> --rte <router1's primary NID>`) send them all through router1; replaced by rules for router2, all through router2 (needs 4 nodes)."""
 from lutf import Test
 from lutf.provision import LNet
 
@@ -58,12 +58,12 @@ def shared(ctx):
 
 @test.step(role=ENDS, after=[shared], timeout=120)
 def via_router1(ctx):
-    """--dst <far end> --rte <router1's NID on this end's net>; the peer NI lists it preferred."""
+    """--dst <far end> --rte <router1's primary NID>; the peer NI lists it as preferred gateway."""
     nid, net = far(ctx)
-    gw = common.nid_on(ctx, "router1", net)
+    gw = common.router_nid(ctx, "router1", net)
     common.add(dst=nid, rte=gw)
     prefs = common.peer_priorities()[nid]
-    assert prefs["gateways"] == [common.primary(gw)], f"{nid}: {prefs}"
+    assert prefs["gateways"] == [gw], f"{nid}: {prefs}"
     return prefs
 
 
@@ -88,7 +88,10 @@ def via_router2(ctx):
         f"rules for router1: forwarded {forwarded}")
     nid, net = far(ctx)
     common.delete(0)
-    common.add(dst=nid, rte=common.nid_on(ctx, "router2", net))
+    gw = common.router_nid(ctx, "router2", net)
+    common.add(dst=nid, rte=gw)
+    prefs = common.peer_priorities()[nid]
+    assert prefs["gateways"] == [gw], f"{nid}: {prefs}"
     return forwarded
 
 

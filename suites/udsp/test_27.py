@@ -1,4 +1,4 @@
-"""Two routers: a router rule for a destination net (`--dst tcp1 --rte <router2>` at the client, `--dst tcp --rte <router2>` at the server) sends every routed ping through router2 (needs 4 nodes)."""
+"""Two routers: a router rule for a destination net (`--dst tcp1 --rte <router2>` at the client, `--dst tcp --rte <router2>` at the server, router2 named by its primary NID) sends every routed ping through router2 (needs 4 nodes)."""
 from lutf import Test
 from lutf.provision import LNet
 
@@ -19,11 +19,11 @@ def net_rule(ctx):
     mine, far_net = ("tcp", "tcp1") if ctx.role == "client" else ("tcp1", "tcp")
     far = ctx.nids["server" if ctx.role == "client" else "client"][0]
     common.discover(far)
-    gw = common.nid_on(ctx, "router2", mine)
+    gw = common.router_nid(ctx, "router2", mine)
     common.add(dst=far_net, rte=gw)
     assert common.rules() == [{"idx": 0, "dst": far_net, "rte": gw}], common.rules()
     prefs = common.peer_priorities()[far]
-    assert prefs["gateways"] == [common.primary(gw)], f"{far}: {prefs}"
+    assert prefs["gateways"] == [gw], f"{far}: {prefs}"
     return prefs
 
 
