@@ -1,4 +1,4 @@
-"""Src rules set local priorities (`net show -v 5` udsp info): a net rule the net priority of its NIs, a NID rule that NI's priority; deleting reverts; a rule for a net added later applies to it."""
+"""Src rules set local priorities (udsp info of `net show -v 4`): a net rule the net priority of its NIs, a NID rule that NI's priority; deleting reverts; a rule for a net added later applies to it."""
 from lutf import Test, lnet
 
 import common

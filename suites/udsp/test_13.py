@@ -1,4 +1,4 @@
-"""Dst rules set peer priorities (`peer show -v 5` udsp info): a net rule added before the peer is discovered and a NID rule added after; deleting reverts; a dst rule for kfi then a kfi peer does no harm."""
+"""Dst rules set peer priorities (udsp info of `peer show -v 4`): a net rule added before the peer is discovered and a NID rule added after; deleting reverts; a dst rule for kfi then a kfi peer does no harm."""
 from lutf import Test, lnet
 
 import common

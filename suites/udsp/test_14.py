@@ -1,4 +1,4 @@
-"""A pair rule lists its local NIDs as the peer NI's preferred sources, a router rule its gateway as the peer NI's preferred gateway (`peer show -v 5`); deleted, the lists empty."""
+"""A pair rule lists its local NIDs as the peer NI's preferred sources, a router rule its gateway as the peer NI's preferred gateway (`peer show -v 4`, liblnetconfig); deleted, the lists empty."""
 from lutf import Test, lnet
 
 import common
