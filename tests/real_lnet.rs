@@ -528,3 +528,13 @@ fn lnet_suite_passes(suite: &str) {
 fn the_dlc_suite_passes_on_a_real_lnet() {
     lnet_suite_passes("dlc");
 }
+
+#[test]
+fn the_routing_suite_passes_on_a_real_lnet() {
+    lnet_suite_passes("routing");
+}
+
+#[test]
+fn the_dynamic_discovery_suite_passes_on_a_real_lnet() {
+    lnet_suite_passes("dynamic-discovery");
+}
