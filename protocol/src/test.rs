@@ -43,12 +43,27 @@ pub struct TestPlan {
 pub struct Needs {
     /// The roles, each bound to a distinct node (`Test(nodes=2)` gives `node1`, `node2`).
     pub roles: Vec<String>,
-    /// Usable interfaces (up, not loopback, with IPv4) each node must have.
+    /// Usable interfaces (up, not loopback, with IPv4) every role's node must have.
     #[serde(default)]
     pub interfaces: u32,
+    /// Role → usable interfaces its node must have, where a role needs more than
+    /// `interfaces` (`Test(interfaces={"router": 2})`, or what its LNet nets use): a routed
+    /// test needs two on the router, one on each end.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub role_interfaces: BTreeMap<String, u32>,
     /// LNet must be loaded on every node.
     #[serde(default)]
     pub lnet: bool,
+}
+
+impl Needs {
+    /// The usable interfaces `role`'s node must have: the most of `interfaces` and the
+    /// role's own need.
+    pub fn interfaces_of(&self, role: &str) -> u32 {
+        self.role_interfaces
+            .get(role)
+            .map_or(self.interfaces, |&n| n.max(self.interfaces))
+    }
 }
 
 /// One step as declared.

@@ -277,6 +277,7 @@ fn plan(roles: &[&str], steps: Vec<StepPlan>) -> TestPlan {
             roles: roles.iter().map(|r| r.to_string()).collect(),
             interfaces: 0,
             lnet: false,
+            ..Default::default()
         },
         steps,
         system: vec![],

@@ -190,7 +190,10 @@ class TestPlanOfAToolkitTest(unittest.TestCase):
             return 1
 
         plan = t.plan("d")
-        self.assertEqual(plan["needs"]["interfaces"], 2)
+        # Per role, from the interfaces each role's nets use.
+        self.assertEqual(plan["needs"]["interfaces"], 0)
+        self.assertEqual(plan["needs"]["role_interfaces"],
+                         {"client": 1, "router": 2, "server": 2})
         self.assertTrue(plan["needs"]["lnet"])
         self.assertEqual([s["name"] for s in plan["steps"]], ["work"])
         names = [s["name"] for s in plan["system"]]
@@ -206,6 +209,47 @@ class TestPlanOfAToolkitTest(unittest.TestCase):
         # The runner finds lutf's steps by name.
         step, role = t.instance("lutf.setup@router")
         self.assertEqual((step.name, role), ("lutf.setup", "router"))
+
+    def test_a_routed_test_needs_two_interfaces_on_the_router_only(self):
+        routed = LNet({
+            "client": {"nets": {"tcp": [0]}, "routes": {"tcp1": "router"}},
+            "router": {"nets": {"tcp": [0], "tcp1": [1]}, "routing": True},
+            "server": {"nets": {"tcp1": [0]}, "routes": {"tcp": "router"}},
+        })
+        self.assertEqual(routed.interfaces_needed(), {"client": 1, "router": 2, "server": 1})
+        t = Test(roles=["client", "router", "server"], lnet=routed)
+
+        @t.step(role="client")
+        def work(ctx):
+            return 1
+
+        needs = t.plan("d")["needs"]
+        self.assertEqual((needs["interfaces"], needs["role_interfaces"]),
+                         (0, {"client": 1, "router": 2, "server": 1}))
+        # interfaces=1 for every role: only the router is named, with its 2.
+        t = Test(roles=["client", "router", "server"], lnet=routed, interfaces=1)
+
+        @t.step(role="client")
+        def work2(ctx):
+            return 1
+
+        needs = t.plan("d")["needs"]
+        self.assertEqual((needs["interfaces"], needs["role_interfaces"]), (1, {"router": 2}))
+        # A role's own need given in Test() beside the description's: the most of both.
+        t = Test(roles=["client", "router", "server"], lnet=routed, interfaces={"server": 3})
+
+        @t.step(role="client")
+        def work3(ctx):
+            return 1
+
+        self.assertEqual(t.plan("d")["needs"]["role_interfaces"],
+                         {"client": 1, "router": 2, "server": 3})
+
+    def test_interfaces_by_name_count_apart_from_indexes(self):
+        self.assertEqual(LNet({"r": {"nets": {"tcp": [0], "tcp1": ["eth1"]}},
+                               "a": {"nets": {"tcp": ["eth0"], "tcp1": ["eth0"]}},
+                               "b": {"nets": {"tcp": [0, 2]}}}).interfaces_needed(),
+                         {"r": 2, "a": 1, "b": 3})
 
     def test_no_clean(self):
         t = Test(lnet=True, clean=False)
