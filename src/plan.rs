@@ -29,6 +29,8 @@ pub struct NodeStatus {
     /// Why it cannot be used, as a phrase following "node NAME": `lost: <error>` or
     /// `unreachable: <error>`. `None` while it is usable.
     pub down: Option<String>,
+    /// Block devices for Lustre targets (the cluster file's `targets:`), given to steps.
+    pub targets: Option<crate::protocol::Targets>,
 }
 
 impl NodeStatus {
@@ -553,6 +555,7 @@ mod tests {
             roles: roles.iter().map(|r| r.to_string()).collect(),
             facts: Some(facts(ifaces, lnet)),
             down: None,
+            targets: None,
         }
     }
 

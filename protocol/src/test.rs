@@ -159,6 +159,41 @@ pub struct NodeInfo {
     pub name: String,
     /// The node's facts.
     pub facts: Facts,
+    /// The block devices the cluster file gives the node's Lustre targets (`lutf.fs`
+    /// formats them with `mkfs.lustre`); none: memory-backed `osd-wbcfs` targets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Targets>,
+}
+
+/// Block devices for the Lustre targets a node may hold (the cluster file's `targets:`),
+/// one per kind: a test's file system puts at most one MGS, MDT and OST on a node.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Targets {
+    /// The MGS's own device, when the MGS is apart from the MDT (else it shares the MDT's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mgs: Option<String>,
+    /// The MDT's device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mdt: Option<String>,
+    /// The OST's device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ost: Option<String>,
+    /// What `mkfs.lustre` formats them as.
+    #[serde(default)]
+    pub backfs: Backfs,
+}
+
+/// The back-end file system of block-device targets (`mkfs.lustre --backfstype`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backfs {
+    /// ext4-based: each device is a block device (`/dev/sdb`).
+    #[default]
+    Ldiskfs,
+    /// ZFS: a device is a block device (a pool is made on it) or `pool/dataset` of a pool
+    /// that exists.
+    Zfs,
 }
 
 /// PASS, FAIL or SKIP, as auster spells them.

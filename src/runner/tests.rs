@@ -266,6 +266,7 @@ fn nodes(names: &[&str]) -> Vec<NodeStatus> {
             roles: vec![],
             facts: Some(facts()),
             down: None,
+            targets: None,
         })
         .collect()
 }
