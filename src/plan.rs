@@ -470,19 +470,25 @@ pub fn describe_needs(needs: &Needs) -> String {
         let _ = write!(s, " ({})", needs.roles.join(", "));
     }
     let plural = |k: u32| if k == 1 { "" } else { "s" };
-    if needs.interfaces > 0 {
+    // What every role needs (at least `interfaces`: the least of the roles' own), then the
+    // roles needing more, in the test's order of roles.
+    let each = needs
+        .roles
+        .iter()
+        .map(|r| needs.interfaces_of(r))
+        .min()
+        .unwrap_or(needs.interfaces);
+    if each > 0 {
         let _ = write!(
             s,
-            ", {} interface{}{}",
-            needs.interfaces,
-            plural(needs.interfaces),
+            ", {each} interface{}{}",
+            plural(each),
             if n > 1 { " each" } else { "" }
         );
     }
-    // Then the roles needing more than every node, in the test's order of roles.
     for role in &needs.roles {
         let k = needs.interfaces_of(role);
-        if k > needs.interfaces {
+        if k > each {
             let _ = write!(s, ", {role}: {k} interface{}", plural(k));
         }
     }
@@ -875,6 +881,19 @@ mod tests {
                 &[("router", 2), ("server", 1)]
             )),
             "3 nodes (client, router, server), 1 interface each, router: 2 interfaces"
+        );
+        // Every role needing one of its own reads as one each.
+        assert_eq!(
+            describe_needs(&per_role(
+                &["client", "router", "server"],
+                0,
+                &[("client", 1), ("router", 2), ("server", 1)]
+            )),
+            "3 nodes (client, router, server), 1 interface each, router: 2 interfaces"
+        );
+        assert_eq!(
+            describe_needs(&per_role(&["node1"], 0, &[("node1", 2)])),
+            "1 node, 2 interfaces"
         );
     }
 
