@@ -15,7 +15,16 @@
 //!   - name: onyx-[15-18]vm1   # a host list gives one node per name
 //!     port: 2222
 //!   - client7            # a bare name: name and host
+//!   - name: oss1
+//!     targets: {ost: /dev/sdc}          # block devices for Lustre targets (below)
 //! ```
+//!
+//! `targets:` (per node, or in `defaults:`) names the block devices a test's file system
+//! (`lutf.fs`) formats with `mkfs.lustre` for the targets it puts on the node: `mgs:` (when
+//! the MGS is apart from the MDT), `mdt:`, `ost:`, one device each, and `backfs: ldiskfs`
+//! (the default) or `zfs`. With ZFS a device is a block device (a pool is made on it) or
+//! `pool/dataset` of a pool that exists. A node without `targets:` gets memory-backed
+//! `osd-wbcfs` targets.
 //!
 //! With both, `--nodes` picks nodes of the file by name. Mistakes are errors, never guesses:
 //! a malformed file names file, line and column; unknown keys, duplicate names and bad host
@@ -31,6 +40,7 @@ use serde::Deserialize;
 
 use crate::hostlist;
 use crate::node::Node;
+use crate::protocol::{Backfs, Targets};
 use crate::transport::local::Local;
 use crate::transport::ssh::{SshOptions, SshTarget, SshTransport};
 use crate::transport::Transport;
@@ -53,6 +63,8 @@ pub struct NodeSpec {
     pub roles: Vec<String>,
     /// Work directory on the node (default `/tmp/lutf-<user>`).
     pub workdir: Option<PathBuf>,
+    /// Block devices for Lustre targets (`targets:`); `None`: memory-backed targets.
+    pub targets: Option<Targets>,
 }
 
 impl NodeSpec {
@@ -65,6 +77,7 @@ impl NodeSpec {
             port: None,
             roles: vec![],
             workdir: None,
+            targets: None,
         }
     }
 
@@ -191,6 +204,7 @@ impl Cluster {
                     .or_else(|| d.roles.clone())
                     .unwrap_or_default(),
                 workdir: entry.workdir.clone().or_else(|| d.workdir.clone()),
+                targets: entry.targets.clone().or_else(|| d.targets.clone()),
             };
             for (name, host) in entry.names {
                 nodes.push(spec(name, host));
@@ -289,6 +303,7 @@ impl Cluster {
                     )),
                 };
                 Node::new(spec.name.clone(), spec.roles.clone(), transport)
+                    .with_targets(spec.targets.clone())
             })
             .collect()
     }
@@ -391,6 +406,8 @@ struct Defaults {
     roles: Option<Vec<String>>,
     #[serde(default, deserialize_with = "workdir")]
     workdir: Option<PathBuf>,
+    #[serde(default, deserialize_with = "targets")]
+    targets: Option<Targets>,
 }
 
 /// One entry of `nodes:` (a name may be a host list: one node per name).
@@ -401,6 +418,7 @@ struct Entry {
     port: Option<u16>,
     roles: Option<Vec<String>>,
     workdir: Option<PathBuf>,
+    targets: Option<Targets>,
 }
 
 /// An entry as written (a mapping).
@@ -418,6 +436,8 @@ struct RawEntry {
     roles: Option<Vec<String>>,
     #[serde(default, deserialize_with = "workdir")]
     workdir: Option<PathBuf>,
+    #[serde(default, deserialize_with = "targets")]
+    targets: Option<Targets>,
 }
 
 fn user<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -455,6 +475,60 @@ fn workdir<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::Error>
         )));
     }
     Ok(Some(PathBuf::from(w)))
+}
+
+fn targets<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Targets>, D::Error> {
+    let t = Targets::deserialize(d)?;
+    check_targets(&t).map_err(de::Error::custom)?;
+    Ok(Some(t))
+}
+
+/// A `targets:` entry: at least one device, each a path (or, with ZFS, `pool/dataset`),
+/// none given twice.
+fn check_targets(t: &Targets) -> Result<(), String> {
+    let given: Vec<(&str, &str)> = [("mgs", &t.mgs), ("mdt", &t.mdt), ("ost", &t.ost)]
+        .into_iter()
+        .filter_map(|(kind, dev)| dev.as_deref().map(|d| (kind, d)))
+        .collect();
+    if given.is_empty() {
+        return Err("targets: give a device for `mgs:`, `mdt:` or `ost:` \
+                    (a block device such as /dev/sdb)"
+            .into());
+    }
+    for (i, (kind, dev)) in given.iter().enumerate() {
+        if dev.is_empty()
+            || dev.starts_with('-')
+            || dev.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(format!("targets: {kind} `{dev}` is not a device"));
+        }
+        let dataset = |d: &str| {
+            d.split_once('/')
+                .is_some_and(|(pool, set)| !pool.is_empty() && !set.is_empty())
+        };
+        match t.backfs {
+            Backfs::Ldiskfs if !dev.starts_with('/') => {
+                return Err(format!(
+                    "targets: {kind} `{dev}` must be a block device path such as /dev/sdb \
+                     (ldiskfs)"
+                ))
+            }
+            Backfs::Zfs if !dev.starts_with('/') && !dataset(dev) => {
+                return Err(format!(
+                    "targets: {kind} `{dev}` must be a block device (/dev/sdc) or a ZFS \
+                     pool/dataset (tank/ost0)"
+                ))
+            }
+            _ => {}
+        }
+        if let Some((other, _)) = given[..i].iter().find(|(_, d)| d == dev) {
+            return Err(format!(
+                "targets: {kind} and {other} are both on `{dev}`; a target needs a device \
+                 of its own"
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl Entry {
@@ -500,6 +574,7 @@ impl Entry {
             port: raw.port,
             roles: raw.roles,
             workdir: raw.workdir,
+            targets: raw.targets,
         })
     }
 }
@@ -510,7 +585,7 @@ impl<'de> Deserialize<'de> for Entry {
         impl<'de> Visitor<'de> for V {
             type Value = Entry;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a node: a name, or a mapping with `name:` and optional `host:`, `user:`, `port:`, `roles:`, `workdir:`")
+                f.write_str("a node: a name, or a mapping with `name:` and optional `host:`, `user:`, `port:`, `roles:`, `workdir:`, `targets:`")
             }
             fn visit_str<E: de::Error>(self, name: &str) -> Result<Entry, E> {
                 Entry::new(RawEntry {
@@ -520,6 +595,7 @@ impl<'de> Deserialize<'de> for Entry {
                     port: None,
                     roles: None,
                     workdir: None,
+                    targets: None,
                 })
                 .map_err(E::custom)
             }
@@ -559,6 +635,7 @@ impl<'de> Deserialize<'de> for NodeList {
                             port: None,
                             roles: None,
                             workdir: None,
+                            targets: None,
                         })
                         .map_err(E::custom)?,
                     );
@@ -632,6 +709,73 @@ mod tests {
         assert_eq!(onyx.roles, ["any"]);
         assert_eq!(onyx.port, None);
         assert_eq!(c.nodes[3].host.as_deref(), Some("client7"));
+    }
+
+    #[test]
+    fn block_device_targets() {
+        let c = parse(
+            "defaults:\n  targets: {ost: /dev/sdc}\n\
+             nodes:\n\
+             \x20 - name: mds1\n    targets: {mgs: /dev/sdd, mdt: /dev/sdb}\n\
+             \x20 - oss1\n\
+             \x20 - name: zfs1\n    targets:\n      ost: /dev/sde\n      mdt: tank/mdt0\n\
+             \x20     backfs: zfs\n",
+        );
+        let t = c.nodes[0].targets.as_ref().unwrap();
+        assert_eq!(
+            (t.mgs.as_deref(), t.mdt.as_deref(), t.ost.as_deref()),
+            (Some("/dev/sdd"), Some("/dev/sdb"), None)
+        );
+        assert_eq!(t.backfs, Backfs::Ldiskfs);
+        // As a step's `ctx.node.targets` reads them.
+        assert_eq!(
+            serde_json::to_value(t).unwrap(),
+            serde_json::json!({"mgs": "/dev/sdd", "mdt": "/dev/sdb", "backfs": "ldiskfs"})
+        );
+        // From `defaults:`.
+        let t = c.nodes[1].targets.as_ref().unwrap();
+        assert_eq!(t.ost.as_deref(), Some("/dev/sdc"));
+        let t = c.nodes[2].targets.as_ref().unwrap();
+        assert_eq!(t.backfs, Backfs::Zfs);
+        assert_eq!(t.mdt.as_deref(), Some("tank/mdt0"));
+        // They reach the nodes (and from there the steps).
+        assert_eq!(c.nodes()[0].targets, c.nodes[0].targets);
+        assert_eq!(parse("nodes: [a]\n").nodes[0].targets, None);
+    }
+
+    #[test]
+    fn bad_targets_are_errors_with_their_place() {
+        let e = bad("nodes:\n  - name: a\n    targets: {ost: sdc}\n");
+        assert!(
+            e.starts_with("c.yml:2:5: ") && e.contains("`sdc` must be a block device path"),
+            "{e}"
+        );
+        let e = bad("nodes:\n  - name: a\n    targets: {ost: /dev/sdc, backfs: xfs}\n");
+        assert!(
+            e.starts_with("c.yml:3:") && e.contains("unknown variant `xfs`"),
+            "{e}"
+        );
+        let e = bad("nodes:\n  - name: a\n    targets:\n      osts: [/dev/sdc]\n");
+        assert!(
+            e.starts_with("c.yml:4:7:") && e.contains("unknown field `osts`"),
+            "{e}"
+        );
+        let e = bad("nodes:\n  - name: a\n    targets: {ost: [/dev/sdc, /dev/sdd]}\n");
+        assert!(
+            e.starts_with("c.yml:3:") && e.contains("invalid type"),
+            "{e}"
+        );
+        let e = bad("nodes:\n  - name: a\n    targets: {}\n");
+        assert!(e.contains("give a device for"), "{e}");
+        let e = bad("nodes:\n  - name: a\n    targets: {mdt: /dev/sdb, ost: /dev/sdb}\n");
+        assert!(e.contains("ost and mdt are both on `/dev/sdb`"), "{e}");
+        let e = bad("nodes:\n  - name: a\n    targets: {ost: tank, backfs: zfs}\n");
+        assert!(e.contains("or a ZFS pool/dataset"), "{e}");
+        let e = bad("defaults:\n  targets: {ost: -o}\nnodes: [a]\n");
+        assert!(
+            e.starts_with("c.yml:") && e.contains("is not a device"),
+            "{e}"
+        );
     }
 
     #[test]

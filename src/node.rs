@@ -16,6 +16,8 @@ pub struct Node {
     pub roles: Vec<String>,
     /// How to reach it.
     pub transport: Arc<dyn Transport>,
+    /// Block devices for Lustre targets (the cluster file's `targets:`).
+    pub targets: Option<crate::protocol::Targets>,
 }
 
 /// Why a helper call failed, naming the node.
@@ -83,7 +85,14 @@ impl Node {
             name: name.into(),
             roles,
             transport,
+            targets: None,
         }
+    }
+
+    /// The node with block devices for Lustre targets.
+    pub fn with_targets(mut self, targets: Option<crate::protocol::Targets>) -> Node {
+        self.targets = targets;
+        self
     }
 
     /// Pushes `bundle` to the node when it lacks it.

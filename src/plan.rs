@@ -3,8 +3,8 @@
 //!
 //! Roles bind by name first (a node whose cluster description lists the role), then in
 //! cluster order; each role takes a distinct node. Among free nodes, ones that meet the
-//! test's needs are preferred, so a test needing two interfaces lands on a node that has
-//! them when there is one.
+//! role's needs are preferred, so a role needing two interfaces (a router) lands on a node
+//! that has them when there is one; the roles needing the most interfaces pick first.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
@@ -29,6 +29,8 @@ pub struct NodeStatus {
     /// Why it cannot be used, as a phrase following "node NAME": `lost: <error>` or
     /// `unreachable: <error>`. `None` while it is usable.
     pub down: Option<String>,
+    /// Block devices for Lustre targets (the cluster file's `targets:`), given to steps.
+    pub targets: Option<crate::protocol::Targets>,
 }
 
 impl NodeStatus {
@@ -36,8 +38,8 @@ impl NodeStatus {
         self.down.is_none() && self.facts.is_some()
     }
 
-    /// Why this node cannot run a test with `needs`, or `None` when it can.
-    fn unmet(&self, needs: &Needs) -> Option<String> {
+    /// Why this node cannot be `role`'s in a test with `needs`, or `None` when it can.
+    fn unmet(&self, needs: &Needs, role: &str) -> Option<String> {
         let name = &self.name;
         if let Some(why) = &self.down {
             return Some(format!("node {name} {why}"));
@@ -49,11 +51,17 @@ impl NodeStatus {
             return Some(format!("needs python3 on node {name}: {why}"));
         }
         let have = facts.usable_interfaces().count();
-        if (have as u64) < u64::from(needs.interfaces) {
-            let s = if needs.interfaces == 1 { "" } else { "s" };
+        let want = needs.interfaces_of(role);
+        if (have as u64) < u64::from(want) {
+            let s = if want == 1 { "" } else { "s" };
+            // A need of this role's own names the role; one of every node does not.
+            let who = if want > needs.interfaces {
+                format!("role {role} ")
+            } else {
+                String::new()
+            };
             return Some(format!(
-                "needs {} usable interface{s} on node {name}, has {have}",
-                needs.interfaces
+                "{who}needs {want} usable interface{s} on node {name}, has {have}"
             ));
         }
         // lutf loads LNet where it is installed (the test's set-up step).
@@ -86,15 +94,15 @@ pub fn bind(needs: &Needs, nodes: &[NodeStatus]) -> Result<Binding, String> {
 
     let mut binding = Binding::new();
     let mut used: BTreeSet<usize> = BTreeSet::new();
-    // Picks, among `candidates` not used yet, a usable node meeting the needs, else any
-    // usable one.
-    let pick = |candidates: &mut dyn Iterator<Item = usize>, used: &BTreeSet<usize>| {
+    // Picks, among `candidates` not used yet, a usable node meeting `role`'s needs, else
+    // any usable one.
+    let pick = |candidates: &mut dyn Iterator<Item = usize>, used: &BTreeSet<usize>, role: &str| {
         let free: Vec<usize> = candidates
             .filter(|i| !used.contains(i) && nodes[*i].usable())
             .collect();
         free.iter()
             .copied()
-            .find(|&i| nodes[i].unmet(needs).is_none())
+            .find(|&i| nodes[i].unmet(needs, role).is_none())
             .or_else(|| free.first().copied())
     };
 
@@ -106,7 +114,7 @@ pub fn bind(needs: &Needs, nodes: &[NodeStatus]) -> Result<Binding, String> {
         if named.is_empty() {
             continue;
         }
-        match pick(&mut named.iter().copied(), &used) {
+        match pick(&mut named.iter().copied(), &used, role) {
             Some(i) => {
                 used.insert(i);
                 binding.insert(role.clone(), nodes[i].name.clone());
@@ -116,18 +124,22 @@ pub fn bind(needs: &Needs, nodes: &[NodeStatus]) -> Result<Binding, String> {
                 if let Some(n) = named.iter().map(|&i| &nodes[i]).find(|n| !n.usable()) {
                     return Err(format!(
                         "role {role}: {}",
-                        n.unmet(needs).unwrap_or_default()
+                        n.unmet(needs, role).unwrap_or_default()
                     ));
                 }
             }
         }
     }
-    // In order: the rest take the first free nodes.
-    for role in &needs.roles {
-        if binding.contains_key(role) {
-            continue;
-        }
-        let Some(i) = pick(&mut (0..nodes.len()), &used) else {
+    // In order: the rest take the first free nodes, the roles needing the most interfaces
+    // first (a node with enough for the router serves an end too, not the reverse).
+    let mut rest: Vec<&String> = needs
+        .roles
+        .iter()
+        .filter(|r| !binding.contains_key(*r))
+        .collect();
+    rest.sort_by_key(|r| std::cmp::Reverse(needs.interfaces_of(r)));
+    for role in rest {
+        let Some(i) = pick(&mut (0..nodes.len()), &used, role) else {
             return Err(format!(
                 "needs {} nodes, have {usable} for roles {}",
                 needs.roles.len(),
@@ -144,7 +156,7 @@ pub fn bind(needs: &Needs, nodes: &[NodeStatus]) -> Result<Binding, String> {
             .iter()
             .find(|n| n.name == binding[role])
             .expect("bound to a known node");
-        if let Some(why) = node.unmet(needs) {
+        if let Some(why) = node.unmet(needs, role) {
             return Err(why);
         }
     }
@@ -445,7 +457,7 @@ pub async fn fetch_plans(node: &Node, tests: &[TestFile]) -> Vec<Result<TestPlan
 }
 
 /// What a test needs, in a few words: `1 node`, `2 nodes (server, client), 2 interfaces
-/// each, LNet`.
+/// each, LNet`, `3 nodes (client, router, server), router: 2 interfaces`.
 pub fn describe_needs(needs: &Needs) -> String {
     let n = needs.roles.len();
     let mut s = format!("{n} node{}", if n == 1 { "" } else { "s" });
@@ -457,14 +469,28 @@ pub fn describe_needs(needs: &Needs) -> String {
     if !generic && n > 0 {
         let _ = write!(s, " ({})", needs.roles.join(", "));
     }
-    if needs.interfaces > 0 {
+    let plural = |k: u32| if k == 1 { "" } else { "s" };
+    // What every role needs (at least `interfaces`: the least of the roles' own), then the
+    // roles needing more, in the test's order of roles.
+    let each = needs
+        .roles
+        .iter()
+        .map(|r| needs.interfaces_of(r))
+        .min()
+        .unwrap_or(needs.interfaces);
+    if each > 0 {
         let _ = write!(
             s,
-            ", {} interface{}{}",
-            needs.interfaces,
-            if needs.interfaces == 1 { "" } else { "s" },
+            ", {each} interface{}{}",
+            plural(each),
             if n > 1 { " each" } else { "" }
         );
+    }
+    for role in &needs.roles {
+        let k = needs.interfaces_of(role);
+        if k > each {
+            let _ = write!(s, ", {role}: {k} interface{}", plural(k));
+        }
     }
     if needs.lnet {
         s.push_str(", LNet");
@@ -535,6 +561,7 @@ mod tests {
             roles: roles.iter().map(|r| r.to_string()).collect(),
             facts: Some(facts(ifaces, lnet)),
             down: None,
+            targets: None,
         }
     }
 
@@ -543,6 +570,15 @@ mod tests {
             roles: roles.iter().map(|r| r.to_string()).collect(),
             interfaces,
             lnet,
+            ..Default::default()
+        }
+    }
+
+    /// `needs` with role → interfaces needs of its own.
+    fn per_role(roles: &[&str], interfaces: u32, own: &[(&str, u32)]) -> Needs {
+        Needs {
+            role_interfaces: own.iter().map(|(r, k)| (r.to_string(), *k)).collect(),
+            ..needs(roles, interfaces, false)
         }
     }
 
@@ -611,6 +647,62 @@ mod tests {
             bind(&needs(&["node1"], 0, false), &[nopy]).unwrap_err(),
             "needs python3 on node a: python3 not found"
         );
+    }
+
+    #[test]
+    fn interfaces_are_needed_per_role() {
+        let routed = per_role(&["client", "router", "server"], 0, &[("router", 2)]);
+        // Only the router needs two: the ends bind to one-interface nodes.
+        let nodes = [
+            node("a", &[], 1, false),
+            node("b", &[], 1, false),
+            node("c", &[], 2, false),
+        ];
+        assert_eq!(
+            bind(&routed, &nodes).unwrap(),
+            b(&[("client", "a"), ("router", "c"), ("server", "b")])
+        );
+        // The router picks first, so an end does not take the only node with two.
+        let nodes = [
+            node("a", &[], 2, false),
+            node("b", &[], 1, false),
+            node("c", &[], 1, false),
+        ];
+        assert_eq!(
+            bind(&routed, &nodes).unwrap(),
+            b(&[("client", "b"), ("router", "a"), ("server", "c")])
+        );
+        // A role named on a node keeps it; its need is checked there.
+        let nodes = [
+            node("a", &[], 2, false),
+            node("b", &["router"], 1, false),
+            node("c", &[], 1, false),
+        ];
+        assert_eq!(
+            bind(&routed, &nodes).unwrap_err(),
+            "role router needs 2 usable interfaces on node b, has 1"
+        );
+        // None has two: the SKIP names the role, the node and the count.
+        let ones = [
+            node("a", &[], 1, false),
+            node("b", &[], 1, false),
+            node("c", &[], 1, false),
+        ];
+        assert_eq!(
+            bind(&routed, &ones).unwrap_err(),
+            "role router needs 2 usable interfaces on node a, has 1"
+        );
+        // The need of every role still holds beside a role's own.
+        let both = per_role(&["client", "router"], 2, &[("router", 3)]);
+        let nodes = [node("a", &[], 3, false), node("b", &[], 1, false)];
+        assert_eq!(
+            bind(&both, &nodes).unwrap_err(),
+            "needs 2 usable interfaces on node b, has 1"
+        );
+        assert_eq!(both.interfaces_of("client"), 2);
+        assert_eq!(both.interfaces_of("router"), 3);
+        // A role's own need below every role's is no less than every role's.
+        assert_eq!(per_role(&["x"], 2, &[("x", 1)]).interfaces_of("x"), 2);
     }
 
     #[test]
@@ -773,6 +865,35 @@ mod tests {
         assert_eq!(
             describe_needs(&needs(&["server", "client"], 1, false)),
             "2 nodes (server, client), 1 interface each"
+        );
+        assert_eq!(
+            describe_needs(&per_role(
+                &["client", "router", "server"],
+                0,
+                &[("router", 2)]
+            )),
+            "3 nodes (client, router, server), router: 2 interfaces"
+        );
+        assert_eq!(
+            describe_needs(&per_role(
+                &["client", "router", "server"],
+                1,
+                &[("router", 2), ("server", 1)]
+            )),
+            "3 nodes (client, router, server), 1 interface each, router: 2 interfaces"
+        );
+        // Every role needing one of its own reads as one each.
+        assert_eq!(
+            describe_needs(&per_role(
+                &["client", "router", "server"],
+                0,
+                &[("client", 1), ("router", 2), ("server", 1)]
+            )),
+            "3 nodes (client, router, server), 1 interface each, router: 2 interfaces"
+        );
+        assert_eq!(
+            describe_needs(&per_role(&["node1"], 0, &[("node1", 2)])),
+            "1 node, 2 interfaces"
         );
     }
 

@@ -394,6 +394,7 @@ fn run_step(place: &Place, bundle_dir: &Path, python: &Path) -> StepResult {
             NodeInfo {
                 name: "local".into(),
                 facts,
+                targets: None,
             },
         )]
         .into(),

@@ -312,6 +312,7 @@ fn context(test: &str, roles: &[&str], role: &str, results: Value, params: Value
             let info = NodeInfo {
                 name: format!("n-{r}"),
                 facts: facts(),
+                targets: None,
             };
             (r.to_string(), info)
         })

@@ -530,6 +530,16 @@ fn the_dlc_suite_passes_on_a_real_lnet() {
 }
 
 #[test]
+fn the_routing_suite_passes_on_a_real_lnet() {
+    lnet_suite_passes("routing");
+}
+
+#[test]
+fn the_dynamic_discovery_suite_passes_on_a_real_lnet() {
+    lnet_suite_passes("dynamic-discovery");
+}
+
+#[test]
 fn the_udsp_suite_passes_on_a_real_lnet() {
     lnet_suite_passes("udsp");
 }

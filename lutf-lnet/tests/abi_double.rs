@@ -592,10 +592,12 @@ types:
                 Duration::from_secs(1),
             )
             .unwrap();
+        // In lnetctl's shape (`peer_ni`), whichever path answered.
         assert_eq!(
-            ping["ping"][0]["peer ni"][0]["nid"].as_str(),
+            ping["ping"][0]["peer_ni"][0]["nid"].as_str(),
             Some("10.0.0.2@tcp")
         );
+        assert_eq!(ping["ping"][0].get("peer ni"), None);
         assert_eq!(ping["received"]["src"], Value::Null);
         let udsp = lnet.show_udsp(Some(3)).unwrap();
         assert_eq!(udsp["udsp"][0]["idx"].as_i64(), Some(3));

@@ -40,8 +40,8 @@ pub use process::{
 pub use request::{Op, Request, MAX_SECONDS};
 pub use secret::{placeholder, Redactor, Secret};
 pub use test::{
-    Failure, FailureKind, Needs, NodeInfo, PlanArgs, StepArgs, StepContext, StepOutcome, StepPlan,
-    StepResult, StepStatus, TestPlan,
+    Backfs, Failure, FailureKind, Needs, NodeInfo, PlanArgs, StepArgs, StepContext, StepOutcome,
+    StepPlan, StepResult, StepStatus, Targets, TestPlan,
 };
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};

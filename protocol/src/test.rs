@@ -43,12 +43,27 @@ pub struct TestPlan {
 pub struct Needs {
     /// The roles, each bound to a distinct node (`Test(nodes=2)` gives `node1`, `node2`).
     pub roles: Vec<String>,
-    /// Usable interfaces (up, not loopback, with IPv4) each node must have.
+    /// Usable interfaces (up, not loopback, with IPv4) every role's node must have.
     #[serde(default)]
     pub interfaces: u32,
+    /// Role → usable interfaces its node must have, where a role needs more than
+    /// `interfaces` (`Test(interfaces={"router": 2})`, or what its LNet nets use): a routed
+    /// test needs two on the router, one on each end.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub role_interfaces: BTreeMap<String, u32>,
     /// LNet must be loaded on every node.
     #[serde(default)]
     pub lnet: bool,
+}
+
+impl Needs {
+    /// The usable interfaces `role`'s node must have: the most of `interfaces` and the
+    /// role's own need.
+    pub fn interfaces_of(&self, role: &str) -> u32 {
+        self.role_interfaces
+            .get(role)
+            .map_or(self.interfaces, |&n| n.max(self.interfaces))
+    }
 }
 
 /// One step as declared.
@@ -144,6 +159,41 @@ pub struct NodeInfo {
     pub name: String,
     /// The node's facts.
     pub facts: Facts,
+    /// The block devices the cluster file gives the node's Lustre targets (`lutf.fs`
+    /// formats them with `mkfs.lustre`); none: memory-backed `osd-wbcfs` targets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Targets>,
+}
+
+/// Block devices for the Lustre targets a node may hold (the cluster file's `targets:`),
+/// one per kind: a test's file system puts at most one MGS, MDT and OST on a node.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Targets {
+    /// The MGS's own device, when the MGS is apart from the MDT (else it shares the MDT's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mgs: Option<String>,
+    /// The MDT's device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mdt: Option<String>,
+    /// The OST's device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ost: Option<String>,
+    /// What `mkfs.lustre` formats them as.
+    #[serde(default)]
+    pub backfs: Backfs,
+}
+
+/// The back-end file system of block-device targets (`mkfs.lustre --backfstype`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backfs {
+    /// ext4-based: each device is a block device (`/dev/sdb`).
+    #[default]
+    Ldiskfs,
+    /// ZFS: a device is a block device (a pool is made on it) or `pool/dataset` of a pool
+    /// that exists.
+    Zfs,
 }
 
 /// PASS, FAIL or SKIP, as auster spells them.

@@ -146,6 +146,7 @@ impl Hosts {
                         port: None,
                         roles: Vec::new(),
                         workdir: None,
+                        targets: None,
                     });
                     nodes.last_mut().expect("just pushed")
                 }

@@ -200,6 +200,7 @@ mod tests {
                 roles: roles.iter().map(|r| (*r).to_owned()).collect(),
                 interfaces,
                 lnet,
+                ..Default::default()
             },
             steps: Vec::new(),
             system: Vec::new(),

@@ -339,6 +339,7 @@ pub async fn prepare_nodes(nodes: &[Node], bundle: &crate::bundle::Bundle) -> Ve
             roles: node.roles.clone(),
             facts,
             down,
+            targets: node.targets.clone(),
         });
     }
     out

@@ -314,7 +314,8 @@ impl NodeExecutor {
     }
 
     /// `spawn_step` with `args` (whose `job` is set): notes the job first, so that it can be
-    /// stopped (`kill_all`, `clean_lost`) even if the answer never comes.
+    /// stopped (`kill_all`, `clean_lost`) even if the answer never comes. Once `kill_all`
+    /// has begun (a second Ctrl-C), no step starts.
     async fn start_step(
         &self,
         n: &Node,
@@ -324,6 +325,15 @@ impl NodeExecutor {
         args.origin.clone_from(&self.origin);
         let job = args.job.clone().unwrap_or_default();
         self.started(node, &job, format!("{} {}", args.context.test, args.step));
+        // Checked after the job is noted: a `kill_all` that began earlier sees it.
+        if self.quitting.load(std::sync::atomic::Ordering::SeqCst) {
+            self.jobs().remove(&(node.to_string(), job));
+            return Err(ExecError::Failed(Failure {
+                kind: FailureKind::Interrupted,
+                message: "not started: lutf was interrupted again and quits".into(),
+                traceback: None,
+            }));
+        }
         let answer = args.wait.unwrap_or(0.0) + ANSWER_GRACE;
         let spawned = bounded(
             answer,
@@ -546,13 +556,6 @@ impl StepExecutor for NodeExecutor {
     ) -> BoxFuture<'a, Result<String, ExecError>> {
         Box::pin(async move {
             let n = self.node(node)?;
-            if self.quitting.load(std::sync::atomic::Ordering::SeqCst) {
-                return Err(ExecError::Failed(Failure {
-                    kind: FailureKind::Interrupted,
-                    message: "not started: lutf was interrupted again and quits".into(),
-                    traceback: None,
-                }));
-            }
             let mut args = args;
             args.job = Some(new_job_id());
             Ok(self.start_step(n, node, args).await?.job)

@@ -314,6 +314,7 @@ impl Runner {
                     NodeInfo {
                         name: name.clone(),
                         facts: n.facts.clone()?,
+                        targets: n.targets.clone(),
                     },
                 ))
             })

@@ -266,6 +266,7 @@ fn nodes(names: &[&str]) -> Vec<NodeStatus> {
             roles: vec![],
             facts: Some(facts()),
             down: None,
+            targets: None,
         })
         .collect()
 }
@@ -277,6 +278,7 @@ fn plan(roles: &[&str], steps: Vec<StepPlan>) -> TestPlan {
             roles: roles.iter().map(|r| r.to_string()).collect(),
             interfaces: 0,
             lnet: false,
+            ..Default::default()
         },
         steps,
         system: vec![],

@@ -40,7 +40,13 @@ def start(ctx):
     lnet.require()
     names = nets()
     if names != ["lo"]:
-        fail(f"LNet on {ctx.node.name} did not start clean: networks {names}")
+        # Left configured by something else (another tool, a run cut short): start over.
+        ctx.log(f"LNet on {ctx.node.name} was up with networks {names}: unconfiguring first")
+        stop(ctx)
+        lnet.configure()
+        names = nets()
+        if names != ["lo"]:
+            fail(f"LNet on {ctx.node.name} did not start clean: networks {names}")
     return interfaces(ctx)
 
 

@@ -16,7 +16,19 @@ def routers(ctx):
     return common.router_node(ctx)
 
 
-@test.step(role="server", after=[routers], timeout=400)
+@test.step(role="client", after=[routers], timeout=300)
+def client_routes(ctx):
+    """The client on tcp, with a route to tcp1 through each router.
+
+    The client comes first: a router marks its NI on a net down when nothing arrives there
+    for a router check's span, and the server would see every route to tcp down until the
+    client's router checks reach the routers."""
+    common.end_node(ctx, "tcp", 0)
+    for nids in ctx.result(routers).values():
+        lnet.add_route("tcp1", nids["tcp"])
+
+
+@test.step(role="server", after=[routers, client_routes], timeout=400)
 def server(ctx):
     """The server on tcp1, with a route to tcp through each router, both up; its NID."""
     nid = common.end_node(ctx, "tcp1", 1)
@@ -26,12 +38,9 @@ def server(ctx):
     return nid
 
 
-@test.step(role="client", after=[routers, server], timeout=400)
+@test.step(role="client", after=[server], timeout=400)
 def client(ctx):
-    """The client on tcp, with a route to tcp1 through each router; both routes up."""
-    common.end_node(ctx, "tcp", 0)
-    for nids in ctx.result(routers).values():
-        lnet.add_route("tcp1", nids["tcp"])
+    """Both of the client's routes to tcp1 up; their gateways."""
     return [r["gateway"] for r in common.wait_route_up(ctx, "tcp1")]
 
 

@@ -29,6 +29,19 @@ class TestNeeds(unittest.TestCase):
             plan_of(t)["needs"], {"roles": ["server", "client"], "interfaces": 2, "lnet": True}
         )
 
+    def test_interfaces_per_role(self):
+        t = Test(roles=["client", "router", "server"], interfaces={"router": 2, "client": 0})
+
+        @t.step(role="client")
+        def s(ctx):
+            return None
+
+        self.assertEqual(
+            plan_of(t)["needs"],
+            {"roles": ["client", "router", "server"], "interfaces": 0,
+             "role_interfaces": {"router": 2}, "lnet": False},
+        )
+
     def assertRejected(self, fragment, **kwargs):
         with self.assertRaises(DeclarationError) as caught:
             Test(**kwargs)
@@ -45,6 +58,12 @@ class TestNeeds(unittest.TestCase):
         self.assertRejected("is not a role name", roles=["x@y"])
         self.assertRejected("listed twice", roles=["a", "a"])
         self.assertRejected("interfaces", interfaces=-1)
+        self.assertRejected("not a role of the test", roles=["a"], interfaces={"b": 2})
+        self.assertRejected("role 'a': expected a whole number", roles=["a"],
+                            interfaces={"a": -1})
+        self.assertRejected("role 'a': expected a whole number", roles=["a"],
+                            interfaces={"a": True})
+        self.assertRejected('such as {"router": 2}', interfaces="2")
         self.assertRejected("True or False", lnet="yes")
 
     def test_arguments_are_keywords_only(self):

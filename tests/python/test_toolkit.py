@@ -190,7 +190,10 @@ class TestPlanOfAToolkitTest(unittest.TestCase):
             return 1
 
         plan = t.plan("d")
-        self.assertEqual(plan["needs"]["interfaces"], 2)
+        # Per role, from the interfaces each role's nets use.
+        self.assertEqual(plan["needs"]["interfaces"], 0)
+        self.assertEqual(plan["needs"]["role_interfaces"],
+                         {"client": 1, "router": 2, "server": 2})
         self.assertTrue(plan["needs"]["lnet"])
         self.assertEqual([s["name"] for s in plan["steps"]], ["work"])
         names = [s["name"] for s in plan["system"]]
@@ -206,6 +209,47 @@ class TestPlanOfAToolkitTest(unittest.TestCase):
         # The runner finds lutf's steps by name.
         step, role = t.instance("lutf.setup@router")
         self.assertEqual((step.name, role), ("lutf.setup", "router"))
+
+    def test_a_routed_test_needs_two_interfaces_on_the_router_only(self):
+        routed = LNet({
+            "client": {"nets": {"tcp": [0]}, "routes": {"tcp1": "router"}},
+            "router": {"nets": {"tcp": [0], "tcp1": [1]}, "routing": True},
+            "server": {"nets": {"tcp1": [0]}, "routes": {"tcp": "router"}},
+        })
+        self.assertEqual(routed.interfaces_needed(), {"client": 1, "router": 2, "server": 1})
+        t = Test(roles=["client", "router", "server"], lnet=routed)
+
+        @t.step(role="client")
+        def work(ctx):
+            return 1
+
+        needs = t.plan("d")["needs"]
+        self.assertEqual((needs["interfaces"], needs["role_interfaces"]),
+                         (0, {"client": 1, "router": 2, "server": 1}))
+        # interfaces=1 for every role: only the router is named, with its 2.
+        t = Test(roles=["client", "router", "server"], lnet=routed, interfaces=1)
+
+        @t.step(role="client")
+        def work2(ctx):
+            return 1
+
+        needs = t.plan("d")["needs"]
+        self.assertEqual((needs["interfaces"], needs["role_interfaces"]), (1, {"router": 2}))
+        # A role's own need given in Test() beside the description's: the most of both.
+        t = Test(roles=["client", "router", "server"], lnet=routed, interfaces={"server": 3})
+
+        @t.step(role="client")
+        def work3(ctx):
+            return 1
+
+        self.assertEqual(t.plan("d")["needs"]["role_interfaces"],
+                         {"client": 1, "router": 2, "server": 3})
+
+    def test_interfaces_by_name_count_apart_from_indexes(self):
+        self.assertEqual(LNet({"r": {"nets": {"tcp": [0], "tcp1": ["eth1"]}},
+                               "a": {"nets": {"tcp": ["eth0"], "tcp1": ["eth0"]}},
+                               "b": {"nets": {"tcp": [0, 2]}}}).interfaces_needed(),
+                         {"r": 2, "a": 1, "b": 3})
 
     def test_no_clean(self):
         t = Test(lnet=True, clean=False)
@@ -272,6 +316,80 @@ class TestFileSystem(unittest.TestCase):
             "OSD_WBC_TGT_TYPE": "MDT", "OSD_WBC_FSNAME": "lutf", "OSD_WBC_INDEX": "0",
             "OSD_WBC_MGS_NID": "10.0.0.1@tcp", "OSD_WBC_PRIMARY_MDT": "1"})
         self.assertNotIn("OSD_WBC_PRIMARY_MDT", fs.target_env("OST", "lutf", 1, "n@tcp"))
+
+    def test_mkfs_commands_for_block_devices(self):
+        nid = "10.0.0.1@tcp"
+        # The MDT holding the MGS: no --mgsnode.
+        self.assertEqual(fs.mkfs_argv("MDT", "lutf", 0, nid, "/dev/sdb", primary_mdt=True),
+                         ["mkfs.lustre", "--reformat", "--fsname=lutf", "--mgs", "--mdt",
+                          "--index=0", "--backfstype=ldiskfs", "/dev/sdb"])
+        self.assertEqual(fs.mkfs_argv("MDT", "lutf", 0, nid, "/dev/sdb"),
+                         ["mkfs.lustre", "--reformat", "--fsname=lutf", "--mdt", "--index=0",
+                          "--mgsnode=10.0.0.1@tcp", "--backfstype=ldiskfs", "/dev/sdb"])
+        self.assertEqual(fs.mkfs_argv("MGT", "lutf", 0, nid, "/dev/sdd"),
+                         ["mkfs.lustre", "--reformat", "--mgs", "--backfstype=ldiskfs",
+                          "/dev/sdd"])
+        self.assertEqual(fs.mkfs_argv("OST", "lutf", 2, nid, "/dev/sdc"),
+                         ["mkfs.lustre", "--reformat", "--fsname=lutf", "--ost", "--index=2",
+                          "--mgsnode=10.0.0.1@tcp", "--backfstype=ldiskfs", "/dev/sdc"])
+        # ZFS: a pool made on the device, named after the target; or a given pool/dataset.
+        self.assertEqual(fs.mkfs_argv("OST", "lutf", 1, nid, "/dev/sdc", backfs="zfs"),
+                         ["mkfs.lustre", "--reformat", "--fsname=lutf", "--ost", "--index=1",
+                          "--mgsnode=10.0.0.1@tcp", "--backfstype=zfs", "lutf-ost1/ost1",
+                          "/dev/sdc"])
+        self.assertEqual(fs.mkfs_argv("OST", "lutf", 1, nid, "tank/ost1", backfs="zfs")[-2:],
+                         ["--backfstype=zfs", "tank/ost1"])
+        self.assertEqual(fs.mount_argv("OST", "lutf", 1, "/dev/sdc", "zfs", "/mnt/lutf-ost1"),
+                         ["mount", "-t", "lustre", "lutf-ost1/ost1", "/mnt/lutf-ost1"])
+        self.assertEqual(fs.mount_argv("MDT", "lutf", 0, "/dev/sdb", "ldiskfs", "/mnt/m"),
+                         ["mount", "-t", "lustre", "/dev/sdb", "/mnt/m"])
+        with self.assertRaises(ValueError):
+            fs.mkfs_argv("OST", "lutf", 0, nid, "/dev/sdc", backfs="xfs")
+
+    def test_the_node_says_which_device(self):
+        plain = Node("vm1", "oss", {})
+        self.assertEqual(fs.target_device(plain, "OST"), (None, None))
+        oss = Node("oss1", "oss", {}, {"ost": "/dev/sdc"})
+        self.assertEqual(fs.target_device(oss, "OST"), ("/dev/sdc", "ldiskfs"))
+        with self.assertRaises(Skipped) as e:
+            fs.target_device(oss, "MDT")
+        self.assertIn("an MDT on node oss1 (role oss), whose targets: in the cluster file "
+                      "has no mdt: device (it has ost)", e.exception.reason)
+        zfs = Node("oss2", "oss", {}, {"ost": "tank/ost0", "backfs": "zfs"})
+        self.assertEqual(fs.target_device(zfs, "OST"), ("tank/ost0", "zfs"))
+
+    def test_set_up_formats_where_the_node_has_devices(self):
+        from unittest import mock
+        base = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, base)
+        ran = []
+
+        def run(argv, **kw):
+            ran.append((list(argv), sorted((kw.get("env") or {}).items())))
+            return ""
+
+        class Ctx:
+            nids = {"mds": ["10.0.0.1@tcp"]}
+
+        f = FileSystem(mdt="mds", ost=["oss1", "oss2"], client="c")
+        with mock.patch.object(fs, "BASE", base), \
+                mock.patch.object(fs, "_writable_base", lambda log=print: False), \
+                mock.patch.object(fs.process, "run", run):
+            ctx = Ctx()
+            ctx.role, ctx.node = "mds", Node("mds1", "mds", {}, {"mdt": "/dev/sdb"})
+            self.assertEqual(fs.set_up(ctx, f, "servers")["mounted"], [base + "/lutf-mdt0"])
+            ctx.role, ctx.node = "oss2", Node("oss2", "oss2", {})
+            fs.set_up(ctx, f, "ost")
+        self.assertEqual([argv for argv, _ in ran], [
+            ["modprobe", "lustre"],
+            ["mkfs.lustre", "--reformat", "--fsname=lutf", "--mgs", "--mdt", "--index=0",
+             "--backfstype=ldiskfs", "/dev/sdb"],
+            ["mount", "-t", "lustre", "/dev/sdb", base + "/lutf-mdt0"],
+            ["modprobe", "lustre"],
+            # No targets: on this node: a wbcfs OST, as on the VMs.
+            ["mount", "-t", "lustre", "-v", "lustre-wbcfs", base + "/lutf-ost1"],
+        ])
+        self.assertIn(("OSD_WBC_INDEX", "1"), ran[-1][1])
 
     def test_write_read_check(self):
         d = tempfile.mkdtemp()
@@ -416,6 +534,17 @@ class TestRuleListsAsPrinted(unittest.TestCase):
 
 
 class TestContextAfterSetup(unittest.TestCase):
+    def test_targets_of_the_cluster_file_reach_the_node(self):
+        from lutf.context import Context
+
+        # NodeInfo's JSON: `targets` only where the cluster file gives devices.
+        nodes = {"mds": {"name": "mds1", "facts": {},
+                         "targets": {"mdt": "/dev/sdb", "backfs": "ldiskfs"}},
+                 "c": {"name": "cl1", "facts": {}}}
+        ctx = Context(test="s/test_01", role="mds", node_name="mds1", nodes=nodes)
+        self.assertEqual(ctx.node.targets, {"mdt": "/dev/sdb", "backfs": "ldiskfs"})
+        self.assertIsNone(ctx.nodes["c"].targets)
+
     def test_nids_and_facts_follow_the_setup(self):
         from lutf.context import Context
 

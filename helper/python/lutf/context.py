@@ -41,11 +41,14 @@ class Node:
     - ``node.usable_interfaces``: the interfaces that are up, not loopback, with IPv4
     - ``node.addresses``: the IPv4 addresses of those, as strings
     - ``node.address``: the first of them (the usual address to reach the node at)
+    - ``node.targets``: the block devices the cluster file gives its Lustre targets
+      (``{"mgs", "mdt", "ost", "backfs"}``), or None
     """
 
-    def __init__(self, name, role, facts):
+    def __init__(self, name, role, facts, targets=None):
         self.name = name
         self.role = role
+        self.targets = dict(targets) if targets else None
         self.facts = attrs(facts or {})
 
     def __getattr__(self, attr):
@@ -57,7 +60,7 @@ class Node:
         raise AttributeError(
             f"node {self.name!r} has no fact {attr!r}; facts are "
             f"{', '.join(sorted(facts)) or 'none'}, and name, role, usable_interfaces, "
-            "addresses, address"
+            "addresses, address, targets"
         )
 
     def __repr__(self):
@@ -185,7 +188,7 @@ class Context:
         self.step = step
         self.role = role
         self.nodes = Attrs(
-            (r, Node(info.get("name", ""), r, info.get("facts")))
+            (r, Node(info.get("name", ""), r, info.get("facts"), info.get("targets")))
             for r, info in (nodes or {}).items()
         )
         self.node = self.nodes.get(role) or Node(node_name, role, {})

@@ -14,9 +14,14 @@ then the clients) and torn down after the test in the reverse order::
         r = fs.write_read_check(ctx.fs.client_mount + "/f", 16 << 20)
         return r["sha256"]
 
-Targets are Lustre's memory-backed ``osd-wbcfs`` (no device, no mkfs): a target is
-``mount -t lustre lustre-wbcfs <dir>`` with ``OSD_WBC_*`` in the environment saying what it
-is. They live in RAM: unmounting loses them. Mount points are under `BASE` (``/mnt``);
+Where the cluster file gives the role's node block devices (``targets: {mdt: /dev/sdb,
+ost: /dev/sdc, backfs: ldiskfs}``, see src/cluster.rs), a target is formatted with
+``mkfs.lustre --reformat`` (ldiskfs, or ZFS: a pool made on the device, or a given
+``pool/dataset``) and mounted with ``mount -t lustre DEVICE <dir>``; `mkfs_argv` and
+`mount_argv` build those commands. Elsewhere targets are Lustre's memory-backed
+``osd-wbcfs`` (no device, no mkfs): a target is ``mount -t lustre lustre-wbcfs <dir>`` with
+``OSD_WBC_*`` in the environment saying what it is. They live in RAM: unmounting loses
+them. Mount points are under `BASE` (``/mnt``);
 where it is read-only (VM guests sharing the host's root) a tmpfs is mounted there first.
 The LNet the file system uses is the test's; without an LNet declaration every role of the
 file system gets ``tcp`` on its first interface.
@@ -30,7 +35,7 @@ import time
 from . import errors, process
 
 __all__ = ["FileSystem", "write_read_check", "mount_target", "mount_client", "umount",
-           "target_env", "BASE"]
+           "target_env", "mkfs_argv", "mount_argv", "target_device", "BASE"]
 
 BASE = "/mnt"
 _TMPFS_MARK = ".lutf-tmpfs"
@@ -94,7 +99,8 @@ class FileSystem:
         """One line for `lutf list` and `--dry-run`."""
         mgs = self.mgs[0] if self.mgs != self.mdt else f"{self.mgs[0]} (with the MDT)"
         return [f"lustre {self.fsname}: mgs {mgs}, mdt {self.mdt[0]}, "
-                f"ost {', '.join(self.ost)}, client {', '.join(self.client)} (osd-wbcfs)"]
+                f"ost {', '.join(self.ost)}, client {', '.join(self.client)} "
+                "(targets on the nodes' devices, else osd-wbcfs)"]
 
     @property
     def client_mount(self):
@@ -141,11 +147,83 @@ def target_env(kind, fsname, index, mgs_nid, primary_mdt=False):
     return env
 
 
-def mount_target(kind, fsname, index, mgs_nid, primary_mdt=False):
-    """Mounts a wbcfs target at ``BASE/<fsname>-<kind><index>``; returns the mount point."""
+_TARGET_KEYS = {"MGT": "mgs", "MDT": "mdt", "OST": "ost"}
+
+
+def target_device(node, kind):
+    """The device `node`'s cluster entry gives its target `kind` (MGT, MDT or OST):
+    ``(device, backfs)``, or ``(None, None)`` when the node has no ``targets:`` (a wbcfs
+    target). SKIPs when the node has devices but none for `kind`: lutf neither mixes in a
+    memory target nor guesses a device."""
+    targets = getattr(node, "targets", None)
+    if not targets:
+        return None, None
+    key = _TARGET_KEYS[kind]
+    device = targets.get(key)
+    if not device:
+        given = ", ".join(k for k in ("mgs", "mdt", "ost") if targets.get(k)) or "none"
+        raise errors.Skipped(
+            f"the test puts an {kind} on node {node.name} (role {node.role}), whose "
+            f"targets: in the cluster file has no {key}: device (it has {given})")
+    return device, targets.get("backfs") or "ldiskfs"
+
+
+def _zfs_source(fsname, kind, index, device):
+    """``(pool/dataset, vdev or None)`` of a ZFS target: a pool named after the target made
+    on a block device, or the ``pool/dataset`` given."""
+    if device.startswith("/"):
+        name = f"{kind.lower()}{index}"
+        return f"{fsname}-{name}/{name}", device
+    return device, None
+
+
+def mkfs_argv(kind, fsname, index, mgs_nid, device, backfs="ldiskfs", primary_mdt=False):
+    """``mkfs.lustre --reformat ...`` formatting `device` as target `kind` (MGT, MDT or
+    OST) of `fsname`: an MDT with ``primary_mdt`` holds the MGS too; every other target
+    but the MGS is told where it is (``--mgsnode``)."""
+    if kind not in _TARGET_KEYS:
+        raise ValueError(f"target kind {kind!r}: MGT, MDT or OST")
+    if backfs not in ("ldiskfs", "zfs"):
+        raise ValueError(f"backfs {backfs!r}: ldiskfs or zfs")
+    argv = ["mkfs.lustre", "--reformat"]
+    if kind == "MGT":
+        argv.append("--mgs")
+    else:
+        argv.append(f"--fsname={fsname}")
+        if kind == "MDT":
+            argv += (["--mgs"] if primary_mdt else []) + ["--mdt"]
+        else:
+            argv.append("--ost")
+        argv.append(f"--index={index}")
+        if not (kind == "MDT" and primary_mdt):
+            argv.append(f"--mgsnode={mgs_nid}")
+    argv.append(f"--backfstype={backfs}")
+    if backfs == "zfs":
+        dataset, vdev = _zfs_source(fsname, kind, index, device)
+        argv += [dataset] + ([vdev] if vdev else [])
+    else:
+        argv.append(device)
+    return argv
+
+
+def mount_argv(kind, fsname, index, device, backfs, point):
+    """``mount -t lustre SOURCE POINT`` of a block-device target (the ``pool/dataset`` for
+    ZFS)."""
+    source = _zfs_source(fsname, kind, index, device)[0] if backfs == "zfs" else device
+    return ["mount", "-t", "lustre", source, point]
+
+
+def mount_target(kind, fsname, index, mgs_nid, primary_mdt=False, device=None,
+                 backfs="ldiskfs"):
+    """Mounts a target at ``BASE/<fsname>-<kind><index>``: `device` formatted by
+    `mkfs_argv` when given, else a wbcfs one; returns the mount point."""
     _writable_base()
     point = f"{BASE}/{fsname}-{kind.lower()}{index}"
     os.makedirs(point, exist_ok=True)
+    if device:
+        process.run(mkfs_argv(kind, fsname, index, mgs_nid, device, backfs, primary_mdt))
+        process.run(mount_argv(kind, fsname, index, device, backfs, point))
+        return point
     process.run(["mount", "-t", "lustre", "-v", "lustre-wbcfs", point],
                 env=target_env(kind, fsname, index, mgs_nid, primary_mdt))
     return point
@@ -178,14 +256,19 @@ def set_up(ctx, fs, part):
     mgs_nid = fs.mgs_nid(ctx.nids)
     role = ctx.role
     points = []
+
+    def target(kind, index, primary_mdt=False):
+        device, backfs = target_device(ctx.node, kind)
+        points.append(mount_target(kind, fs.fsname, index, mgs_nid, primary_mdt,
+                                   device=device, backfs=backfs))
+
     if part == "servers":
         if role in fs.mgs and role not in fs.mdt:
-            points.append(mount_target("MGT", fs.fsname, 0, mgs_nid))
+            target("MGT", 0)
         if role in fs.mdt:
-            points.append(mount_target("MDT", fs.fsname, 0, mgs_nid,
-                                       primary_mdt=role in fs.mgs))
+            target("MDT", 0, primary_mdt=role in fs.mgs)
     elif part == "ost":
-        points.append(mount_target("OST", fs.fsname, fs.ost_index(role), mgs_nid))
+        target("OST", fs.ost_index(role))
     else:
         points.append(mount_client(mgs_nid, fs.fsname))
     return {"mounted": points, "mgs_nid": mgs_nid}
@@ -195,13 +278,24 @@ def tear_down(ctx, fs, part):
     """The master's tear-down of this node's `part`, the reverse of `set_up`."""
     role = ctx.role
     if part == "client":
-        points = [f"{BASE}/{fs.fsname}"]
+        targets = []
     elif part == "ost":
-        points = [f"{BASE}/{fs.fsname}-ost{fs.ost_index(role)}"]
+        targets = [("OST", fs.ost_index(role))]
     else:
-        points = [f"{BASE}/{fs.fsname}-mdt0", f"{BASE}/{fs.fsname}-mgt0"]
+        targets = [("MDT", 0), ("MGT", 0)]
+    points = [f"{BASE}/{fs.fsname}"] if part == "client" else [
+        f"{BASE}/{fs.fsname}-{kind.lower()}{index}" for kind, index in targets]
     for p in points:
         umount(p)
+    # A ZFS pool lutf made on a device goes too, so that the next mkfs.lustre can make it.
+    node_targets = getattr(ctx.node, "targets", None) or {}
+    if node_targets.get("backfs") == "zfs":
+        for kind, index in targets:
+            device = node_targets.get(_TARGET_KEYS[kind])
+            if device and device.startswith("/"):
+                pool = _zfs_source(fs.fsname, kind, index, device)[0].split("/")[0]
+                if process.run(["zpool", "list", "-H", pool], check=False, quiet=True).ok:
+                    process.run(["zpool", "export", pool])
     return points
 
 

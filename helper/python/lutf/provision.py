@@ -146,14 +146,18 @@ class LNet:
                     _bad(f"role {role!r}: peer {p!r}: not a role or a NID")
 
     def interfaces_needed(self):
-        """The most interfaces by index any role names (index + 1)."""
-        most = 0
-        for spec in self.roles.values():
+        """role -> the usable interfaces its node needs for the role's nets: the highest
+        index plus one, and at least one per distinct interface it names (a name counts
+        apart from the indexes: ``tcp: [0], tcp1: ["eth1"]`` needs 2). A router on
+        ``tcp: [0], tcp1: [1]`` needs 2, an end on ``tcp: [0]`` needs 1."""
+        out = {}
+        for role, spec in self.roles.items():
+            indexes, names = set(), set()
             for ifs in spec["nets"].values():
                 for i in ifs:
-                    if isinstance(i, int):
-                        most = max(most, i + 1)
-        return most
+                    (indexes if isinstance(i, int) else names).add(i)
+            out[role] = max(max(indexes, default=-1) + 1, len(indexes) + len(names))
+        return out
 
     def to_json(self):
         """The description as plain data."""

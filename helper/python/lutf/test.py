@@ -106,6 +106,9 @@ class Test:
     ``Test(roles=["server", "client"])``  named roles, each on its own node
     ``interfaces=N``                      each node needs N usable interfaces (up, not
                                           loopback, with IPv4); the test SKIPs otherwise
+    ``interfaces={"router": 2}``          per role: the router's node needs 2, the
+                                          others none (an ``lnet=LNet(...)`` adds what
+                                          each role's nets use)
     ``lnet=True``                         LNet on every node (lutf loads and configures
                                           it where it is installed); SKIP otherwise
     ``lnet=LNet({...})``                  the LNet of each role, applied before the first
@@ -151,9 +154,23 @@ class Test:
                     raise DeclarationError(f"Test(roles=...): role {role!r} is listed twice")
                 seen.add(role)
             roles = list(roles)
-        if isinstance(interfaces, bool) or not isinstance(interfaces, int) or interfaces < 0:
+        if isinstance(interfaces, dict):
+            for role, count in interfaces.items():
+                if role not in roles:
+                    raise DeclarationError(
+                        f"Test(interfaces=...): {role!r} is not a role of the test "
+                        f"({_listing(roles)})"
+                    )
+                if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                    raise DeclarationError(
+                        f"Test(interfaces=...): role {role!r}: expected a whole number of "
+                        f"interfaces, got {count!r}"
+                    )
+            interfaces = dict(interfaces)
+        elif isinstance(interfaces, bool) or not isinstance(interfaces, int) or interfaces < 0:
             raise DeclarationError(
-                f"Test(interfaces=...): expected a whole number of interfaces per node, got {interfaces!r}"
+                "Test(interfaces=...): expected a whole number of interfaces per node, or "
+                f'role -> number such as {{"router": 2}}, got {interfaces!r}'
             )
         from .fs import FileSystem
         from .provision import LNet
@@ -552,16 +569,31 @@ class Test:
             if state.get(step.name) is None:
                 visit(step.name, [])
 
+    def interface_needs(self):
+        """``{"interfaces": N}`` (every role) and, for the roles needing more,
+        ``{"role_interfaces": {role: N}}``: from ``interfaces=`` and the LNet description."""
+        if isinstance(self.interfaces, dict):
+            common, own = 0, dict(self.interfaces)
+        else:
+            common, own = self.interfaces, {}
+        if self.lnet_description is not None:
+            for role, count in self.lnet_description.interfaces_needed().items():
+                own[role] = max(own.get(role, 0), count)
+        out = {"interfaces": common}
+        more = {r: own[r] for r in self.roles if own.get(r, 0) > common}
+        if more:
+            out["role_interfaces"] = more
+        return out
+
     def plan(self, description):
         """The test as the protocol's `TestPlan` (validates first)."""
         if not self._validated:
             self.validate()
-        interfaces = self.interfaces
-        if self.lnet_description is not None:
-            interfaces = max(interfaces, self.lnet_description.interfaces_needed())
+        needs = {"roles": list(self.roles), "interfaces": 0, "lnet": self.lnet}
+        needs.update(self.interface_needs())
         plan = {
             "description": description,
-            "needs": {"roles": list(self.roles), "interfaces": interfaces, "lnet": self.lnet},
+            "needs": needs,
             "steps": [p for s in self.steps for p in s.plan()],
         }
         # The master merges these in: the set-up ones before every step of the test, the

@@ -102,6 +102,7 @@ impl Bundle {
                     NodeInfo {
                         name: "local".into(),
                         facts: facts.clone(),
+                        targets: None,
                     },
                 )
             })
