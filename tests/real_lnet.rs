@@ -521,7 +521,20 @@ fn lnet_suite_passes(suite: &str) {
         .collect();
     assert!(bad.is_empty(), "{bad:#?}\n{}", show(&out));
     let passed = v.iter().filter(|t| t.1 == Status::Pass).count();
-    eprintln!("{suite}: {passed} of {} passed", v.len());
+    // What the suite costs on the VMs, for the docs (shown with --nocapture).
+    let mut slowest: Vec<(f64, &str)> = run.tests().map(|t| (t.duration, t.id.as_str())).collect();
+    slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let slowest: Vec<String> = slowest
+        .iter()
+        .take(3)
+        .map(|(d, id)| format!("test_{id} {d:.0} s"))
+        .collect();
+    eprintln!(
+        "{suite}: {passed} of {} passed in {:.0} s; slowest: {}",
+        v.len(),
+        run.duration,
+        slowest.join(", ")
+    );
 }
 
 #[test]
