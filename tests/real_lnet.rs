@@ -216,15 +216,22 @@ fn the_lnet_operations_of_the_docs_work_on_a_real_lnet() {
     let lnetctl = bed.lnet(0, &["lnetctl", "--", "ping", &peer]);
     assert_eq!(library["ping"], lnetctl["ping"], "{library} {lnetctl}");
     assert_eq!(library["ping"][0]["primary nid"], peer.as_str());
-    let nobody = format!("{}.99@tcp", bed.ip(0, 0).rsplit_once('.').unwrap().0);
-    let a = bed.lnet_output(0, &["ping", &nobody]);
-    let b = bed.lnet_output(0, &["lnetctl", "--", "ping", &nobody]);
+    // Each path pings an address of its own that nobody has (a second ping of the same
+    // one meets the peer state the first left, and may end otherwise).
+    let nobody = |host: u8| format!("{}.{host}@tcp", bed.ip(0, 0).rsplit_once('.').unwrap().0);
+    let a = bed.lnet_output(0, &["ping", &nobody(99)]);
+    let b = bed.lnet_output(0, &["lnetctl", "--", "ping", &nobody(98)]);
     assert!(!a.status.success() && !b.status.success());
     let (a, b) = (show(&a), show(&b));
-    assert!(
-        a.contains("errno -113") && b.contains("errno -113"),
-        "{a}\n{b}"
-    );
+    // LNet's errno for a peer that does not answer: no route to host (ARP gave up), or a
+    // timeout or I/O error when the ping's own deadline came first (a loaded machine). The
+    // library's rc -22 must not be what the user sees.
+    let unreachable = |text: &str| {
+        ["errno -113", "errno -110", "errno -5"]
+            .iter()
+            .any(|e| text.contains(e))
+    };
+    assert!(unreachable(&a) && unreachable(&b), "{a}\n{b}");
 
     // The ping made vm2 a peer, with counters that moved.
     let peers = bed.lnet(0, &["show-peer", "-v"]);
