@@ -6,7 +6,7 @@ so that routes follow the router's state in seconds rather than minutes.
 """
 import time
 
-from lutf import lnet
+from lutf import lnet, selftest
 
 #: lnet module options for every node of a routed test.
 FAST_CHECKS = {"alive_router_check_interval": 5, "router_ping_timeout": 5}
@@ -84,6 +84,16 @@ def pings(nid, count, timeout=5):
         except lnet.LnetError as e:
             print(f"ping {nid}: {e.description} (errno {e.errno})")
     return answered
+
+
+def write_traffic(ctx, seconds=20):
+    """`seconds` of 1 MiB selftest writes from the client to the server: no error on either
+    side, and the server received data. Returns the client's bandwidth."""
+    r = selftest.run(ctx, src=["client"], dst=["server"], test="brw", mode="write", size="1M",
+                     concurrency=2, duration=seconds, interval=4)
+    assert r["errors"] == {"src": 0, "dst": 0}, f"selftest errors: {r['errors']}"
+    assert r["dst"]["bandwidth"].get("read", 0) > 0, f"the server received nothing: {r}"
+    return r["src"]["bandwidth"]
 
 
 def gateway_nid(ctx, net):

@@ -1,10 +1,10 @@
 """Two routers: with selftest traffic running from the client to the server, one router stops routing; the traffic goes on through the other with no errors (needs 4 nodes)."""
 import time
 
-from lutf import Stopped, Test, provision, selftest
+from lutf import Stopped, Test, provision
 from lutf.provision import LNet
 
-from common import FAST_CHECKS, ROUTER, route_count, set_routing
+from common import FAST_CHECKS, ROUTER, route_count, set_routing, write_traffic
 
 test = Test(roles=["client", "router1", "router2", "server"], lnet=LNet({
     "client": {"nets": {"tcp": [0]}, "routes": [{"net": "tcp1", "via": ["router1", "router2"]}]},
@@ -43,11 +43,7 @@ def turn_off(ctx):
 @test.step(role="client", after=[turn_off], stops=[turn_off], timeout=240)
 def traffic(ctx):
     """20 s of 1 MiB writes to the server; no error node."""
-    r = selftest.run(ctx, src=["client"], dst=["server"], test="brw", mode="write", size="1M",
-                     concurrency=2, duration=20, interval=4)
-    assert r["errors"] == {"src": 0, "dst": 0}, f"selftest errors: {r['errors']}"
-    assert r["dst"]["bandwidth"].get("read", 0) > 0, f"the server received nothing: {r}"
-    return r["src"]["bandwidth"]
+    return write_traffic(ctx)
 
 
 @test.step(role="router2", after=[count_before, traffic])

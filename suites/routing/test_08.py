@@ -1,10 +1,10 @@
 """Two routers: with selftest traffic running from the client to the server, both ends delete their route through router1; the traffic goes on through router2 with no errors, and router1 forwards none of the pings that follow (needs 4 nodes)."""
 import time
 
-from lutf import Stopped, Test, lnet, provision, selftest
+from lutf import Stopped, Test, lnet, provision
 from lutf.provision import LNet
 
-from common import ROUTER, modules, pings, route_count
+from common import ROUTER, modules, pings, route_count, write_traffic
 
 PINGS = 10
 
@@ -56,11 +56,7 @@ def count_before(ctx):
            timeout=240)
 def traffic(ctx):
     """20 s of 1 MiB writes to the server, routes deleted 5 s in; no error node."""
-    r = selftest.run(ctx, src=["client"], dst=["server"], test="brw", mode="write", size="1M",
-                     concurrency=2, duration=20, interval=4)
-    assert r["errors"] == {"src": 0, "dst": 0}, f"selftest errors: {r['errors']}"
-    assert r["dst"]["bandwidth"].get("read", 0) > 0, f"the server received nothing: {r}"
-    return r["src"]["bandwidth"]
+    return write_traffic(ctx)
 
 
 @test.step(role="router2", after=[traffic, count_before])
