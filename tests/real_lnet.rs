@@ -1,25 +1,24 @@
 //! The real-LNet group: lutf against LNet and Lustre built from Lustre's source and booted
 //! in emulated guests by `scripts/lnet-vms`, reached over SSH as a real cluster is.
 //!
-//! `scripts/test` brings the guests up (4 guests, 2 NICs each), names their folder in
-//! `LUTF_LNET_VMS` and takes them down afterwards. Without it every test here SKIPs with
-//! that reason; in CI (`CI=true`), which always has the Lustre source, it FAILs instead.
-//! The tests share the guests, so they run one at a time and each starts from LNet
+//! `scripts/test` brings the guests up (testbeds of 4 guests, 2 NICs each), names their
+//! folders in `LUTF_LNET_VMS` (separated by `:`) and takes them down afterwards. Without it
+//! every test here SKIPs with that reason; in CI (`CI=true`), which always has the Lustre
+//! source, it FAILs instead. A test borrows a whole testbed and changes LNet on its guests,
+//! so tests run side by side only as far as there are testbeds; each test starts from LNet
 //! unconfigured on every guest.
 
 mod support;
 
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use lutf::outcome::{RunOutcome, Status};
 use serde_json::Value;
 use support::show;
-
-/// One test at a time: they change LNet on the same guests.
-static TESTBED: Mutex<()> = Mutex::new(());
 
 /// The guests of a testbed, as `scripts/lnet-vms up` described them in `state.json`.
 struct Testbed {
@@ -28,11 +27,51 @@ struct Testbed {
     guests: Vec<(String, Vec<String>)>,
 }
 
-/// The testbed, or None after printing why the group is skipped (a panic in CI).
-fn testbed() -> Option<Testbed> {
-    let Some(dir) = std::env::var_os("LUTF_LNET_VMS").filter(|d| !d.is_empty()) else {
-        let why = "no LNet testbed: scripts/test boots one from Lustre's source \
-                   (../shared/lustre or LUSTRE_SRC) and names it in LUTF_LNET_VMS";
+/// The testbeds of `LUTF_LNET_VMS`, lent to one test at a time each.
+struct Pool {
+    free: Mutex<Vec<Testbed>>,
+    returned: Condvar,
+}
+
+/// A testbed lent to the running test; back to the pool when dropped (a failed test too:
+/// the next test resets what it needs).
+struct Lease(Option<Testbed>);
+
+impl Deref for Lease {
+    type Target = Testbed;
+    fn deref(&self) -> &Testbed {
+        self.0.as_ref().unwrap()
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        let pool = POOL.get().and_then(Option::as_ref).unwrap();
+        let mut free = pool.free.lock().unwrap_or_else(|e| e.into_inner());
+        free.push(self.0.take().unwrap());
+        pool.returned.notify_one();
+    }
+}
+
+static POOL: OnceLock<Option<Pool>> = OnceLock::new();
+
+/// A testbed of its own for the calling test (waiting for one to be free), or None after
+/// printing why the group is skipped (a panic in CI).
+fn testbed() -> Option<Lease> {
+    let pool = POOL.get_or_init(|| {
+        let dirs = std::env::var("LUTF_LNET_VMS").unwrap_or_default();
+        let beds: Vec<Testbed> = std::env::split_paths(&dirs)
+            .filter(|d| !d.as_os_str().is_empty())
+            .map(|d| Testbed::load(&d))
+            .collect();
+        (!beds.is_empty()).then(|| Pool {
+            free: Mutex::new(beds),
+            returned: Condvar::new(),
+        })
+    });
+    let Some(pool) = pool else {
+        let why = "no LNet testbed: scripts/test boots them from Lustre's source \
+                   (../shared/lustre or LUSTRE_SRC) and names them in LUTF_LNET_VMS";
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
             "the real-LNet group must run in CI: {why}"
@@ -40,29 +79,43 @@ fn testbed() -> Option<Testbed> {
         eprintln!("SKIP real-LNet group: {why}");
         return None;
     };
-    let dir = PathBuf::from(dir);
-    let state: Value = serde_json::from_slice(
-        &std::fs::read(dir.join("state.json")).expect("the testbed's state.json"),
-    )
-    .unwrap();
-    let guests = state["guests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| {
-            let nids = g["nids"].as_array().unwrap();
-            (
-                g["name"].as_str().unwrap().to_string(),
-                nids.iter()
-                    .map(|n| n.as_str().unwrap().to_string())
-                    .collect(),
-            )
-        })
-        .collect();
-    Some(Testbed { dir, guests })
+    let mut free = pool.free.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        if let Some(bed) = free.pop() {
+            return Some(Lease(Some(bed)));
+        }
+        free = pool.returned.wait(free).unwrap_or_else(|e| e.into_inner());
+    }
 }
 
 impl Testbed {
+    /// The testbed `scripts/lnet-vms up` made in `dir`.
+    fn load(dir: &Path) -> Testbed {
+        let state: Value = serde_json::from_slice(
+            &std::fs::read(dir.join("state.json"))
+                .unwrap_or_else(|e| panic!("{}/state.json: {e}", dir.display())),
+        )
+        .unwrap();
+        let guests = state["guests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                let nids = g["nids"].as_array().unwrap();
+                (
+                    g["name"].as_str().unwrap().to_string(),
+                    nids.iter()
+                        .map(|n| n.as_str().unwrap().to_string())
+                        .collect(),
+                )
+            })
+            .collect();
+        Testbed {
+            dir: dir.to_path_buf(),
+            guests,
+        }
+    }
+
     fn cluster(&self) -> PathBuf {
         self.dir.join("cluster.yaml")
     }
@@ -175,7 +228,6 @@ fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
 #[test]
 fn status_shows_the_nids_of_a_configured_lnet() {
     let Some(bed) = testbed() else { return };
-    let _one = TESTBED.lock().unwrap_or_else(|e| e.into_inner());
     bed.reset();
     bed.net(0, "tcp", &[0]);
     let out = bed.lutf(&["status", "--nodes", bed.name(0)]);
@@ -194,7 +246,6 @@ fn status_shows_the_nids_of_a_configured_lnet() {
 #[test]
 fn the_lnet_operations_of_the_docs_work_on_a_real_lnet() {
     let Some(bed) = testbed() else { return };
-    let _one = TESTBED.lock().unwrap_or_else(|e| e.into_inner());
     bed.reset();
     bed.net(0, "tcp", &[0]);
     bed.net(1, "tcp", &[0]);
@@ -285,7 +336,6 @@ fn the_lnet_operations_of_the_docs_work_on_a_real_lnet() {
 #[test]
 fn routes_through_a_router_guest_carry_pings() {
     let Some(bed) = testbed() else { return };
-    let _one = TESTBED.lock().unwrap_or_else(|e| e.into_inner());
     bed.reset();
     // vm1 on tcp (eth0), vm3 on tcp1 (eth1), vm2 routes between them.
     bed.net(0, "tcp", &[0]);
@@ -335,7 +385,6 @@ fn routes_through_a_router_guest_carry_pings() {
 #[test]
 fn an_lst_brw_session_between_two_guests_moves_data() {
     let Some(bed) = testbed() else { return };
-    let _one = TESTBED.lock().unwrap_or_else(|e| e.into_inner());
     bed.reset();
     bed.net(0, "tcp", &[0]);
     bed.net(1, "tcp", &[0]);
@@ -440,7 +489,6 @@ fn root() -> PathBuf {
 #[test]
 fn the_lnet_samples_pass_on_a_real_lnet() {
     let Some(bed) = testbed() else { return };
-    let _one = TESTBED.lock().unwrap_or_else(|e| e.into_inner());
     bed.reset();
     bed.net(0, "tcp", &[0]);
     let (out, run, _) = run_suite(
@@ -457,7 +505,6 @@ fn the_lnet_samples_pass_on_a_real_lnet() {
 #[test]
 fn the_toolkit_suite_passes_on_a_real_lnet() {
     let Some(bed) = testbed() else { return };
-    let _one = TESTBED.lock().unwrap_or_else(|e| e.into_inner());
     let (out, run, _) = run_suite(&bed, &root().join("suites"), "toolkit", &[]);
     let v = verdicts(&run);
     assert_eq!(v.len(), 5, "{}", show(&out));
@@ -468,7 +515,6 @@ fn the_toolkit_suite_passes_on_a_real_lnet() {
 #[test]
 fn a_failed_lnet_test_brings_back_its_nodes_debug_log_and_dmesg() {
     let Some(bed) = testbed() else { return };
-    let _one = TESTBED.lock().unwrap_or_else(|e| e.into_inner());
     let (out, run, dir) = run_suite(
         &bed,
         &root().join("tests/fixtures/suites"),
@@ -518,7 +564,6 @@ fn skip_is_allowed(reason: &str) -> bool {
 /// Every test of an LNet suite PASSes on the VMs, or SKIPs for a reason it may.
 fn lnet_suite_passes(suite: &str) {
     let Some(bed) = testbed() else { return };
-    let _one = TESTBED.lock().unwrap_or_else(|e| e.into_inner());
     let (out, run, _) = run_suite(&bed, &root().join("suites"), suite, &[]);
     let v = verdicts(&run);
     assert!(!v.is_empty(), "{}", show(&out));

@@ -29,10 +29,14 @@ pub fn find() -> Option<PathBuf> {
 
 /// The environment Python runs in: nothing but what is listed here, so that a stray
 /// `PYTHONHOME` or `PYTHONSTARTUP` on the node cannot change a test.
+///
+/// Bytecode is written (`__pycache__` beside the bundle's files, which the bundle's
+/// fingerprint leaves out): every step is a new interpreter, and compiling the `lutf`
+/// package and the suite's modules again for each one was a large share of a step on a
+/// slow node (an emulated guest).
 pub fn env(bundle_dir: &Path) -> Vec<(OsString, OsString)> {
     let mut env: Vec<(OsString, OsString)> = vec![
         ("PYTHONPATH".into(), bundle_dir.join("python").into()),
-        ("PYTHONDONTWRITEBYTECODE".into(), "1".into()),
         ("PYTHONUNBUFFERED".into(), "1".into()),
         ("PATH".into(), search_path()),
     ];
@@ -134,11 +138,10 @@ mod tests {
         let env = env(Path::new("/b"));
         let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
         assert_eq!(get("PYTHONPATH"), Some("/b/python".into()));
-        assert_eq!(get("PYTHONDONTWRITEBYTECODE"), Some("1".into()));
+        assert_eq!(get("PYTHONDONTWRITEBYTECODE"), None, "bytecode is cached");
         assert!(get("PATH").is_some());
         assert!(env.iter().all(|(k, _)| [
             "PYTHONPATH",
-            "PYTHONDONTWRITEBYTECODE",
             "PYTHONUNBUFFERED",
             "PATH",
             "HOME",

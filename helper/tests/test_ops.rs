@@ -146,7 +146,6 @@ fn python_gets_a_clean_environment_and_one_interleaved_log() {
         "PATH",
         "HOME",
         "PYTHONPATH",
-        "PYTHONDONTWRITEBYTECODE",
         "PYTHONUNBUFFERED",
         "LUTF_HELPER",  // lutf.lnet calls the helper back
         "LUTF_WORKDIR", // with the same work directory
@@ -159,7 +158,6 @@ fn python_gets_a_clean_environment_and_one_interleaved_log() {
                 "PATH",
                 "HOME",
                 "PYTHONPATH",
-                "PYTHONDONTWRITEBYTECODE",
                 "PYTHONUNBUFFERED",
                 "LUTF_HELPER",
                 "LUTF_WORKDIR",
