@@ -94,15 +94,8 @@ def nids(net=None):
     return sorted(ni["nid"] for ni in nis(net))
 
 
-def backup(exported=None):
-    """The whole configuration as `lnetctl export --backup` gives it, lists in a fixed order
-    (LNet lists peers in hash order, which an import does not keep)."""
-    out = dict(exported if exported is not None else lnet.lnetctl("export", "--backup")["output"])
-    if out.get("peer"):
-        out["peer"] = sorted(out["peer"], key=lambda p: str(p.get("primary nid")))
-    if out.get("route"):
-        out["route"] = sorted(out["route"], key=lambda r: (str(r.get("net")), str(r.get("gateway"))))
-    return out
+#: The whole configuration, peers and routes sorted (`lnetctl export --backup`).
+backup = lnet.backup
 
 
 def routes(**filters):
@@ -114,20 +107,8 @@ def routes(**filters):
     )
 
 
-def refused(errno, what, fn, *args, **kwargs):
-    """Calls fn, which must fail with LNet's `errno`, and leave the configuration unchanged.
-
-    Returns LNet's description of the failure."""
-    before = backup()
-    try:
-        fn(*args, **kwargs)
-    except lnet.LnetError as e:
-        assert e.kind == "lnet", f"{what}: not refused by LNet but {e.kind}: {e}"
-        assert e.errno == errno, f"{what}: errno {e.errno} ({e.description}), expected {errno}"
-        after = backup()
-        assert after == before, f"{what} changed the configuration: {before} -> {after}"
-        return e.description
-    fail(f"{what} succeeded; LNet should refuse it with errno {errno}")
+#: LNet refuses a call with an errno and the configuration stays as it was.
+refused = lnet.refused
 
 
 def nid_of(address, net="tcp"):

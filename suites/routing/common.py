@@ -4,9 +4,8 @@ client (tcp, first interface) -- router (tcp + tcp1) -- server (tcp1, second int
 The router checker runs every 5 s with a 5 s ping timeout (sanity-lnet's router settings),
 so that routes follow the router's state in seconds rather than minutes.
 """
-import time
 
-from lutf import lnet, selftest
+from lutf import lnet, selftest, stays, wait_for  # noqa: F401 (the suite's tests use them)
 
 #: lnet module options for every node of a routed test.
 FAST_CHECKS = {"alive_router_check_interval": 5, "router_ping_timeout": 5}
@@ -42,30 +41,6 @@ def ni_status(net):
         for ni in n.get("local NI(s)") or []:
             return str(ni.get("status")).lower()
     raise AssertionError(f"no NI on {net}: {shown}")
-
-
-def wait_for(what, get, want, timeout=120, interval=2):
-    """Polls `get()` until it returns `want`; FAILs naming `what` and the last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = get()
-        if got == want:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: still {got!r} after {timeout} s, wanted {want!r}")
-        time.sleep(interval)
-
-
-def stays(what, get, want, seconds=25, interval=3):
-    """`get()` returns `want` every time it is read for `seconds` (two router-check rounds)."""
-    deadline = time.monotonic() + seconds
-    reads = 0
-    while time.monotonic() < deadline:
-        got = get()
-        reads += 1
-        assert got == want, f"{what}: {got!r} after {reads} reads, expected it to stay {want!r}"
-        time.sleep(interval)
-    return reads
 
 
 def route_count():

@@ -57,7 +57,7 @@ guests with 2 NICs); a node with fewer makes the test SKIP saying so.
 """
 import time
 
-from lutf import fail, lnet, skip
+from lutf import fail, lnet, skip, wait_for  # noqa: F401 (wait_for: the suite's tests use it)
 
 #: Tests LNet is known to get wrong, as sanity-lnet.sh's ALWAYS_EXCEPT: "test_NN" -> the
 #: LU ticket; `start` and `always_except` SKIP them naming it. Empty: no udsp test has met a
@@ -194,16 +194,7 @@ def refused(errno, what, fn, *args, **kwargs):
     """Calls fn, which must fail with LNet's `errno` and leave the rules unchanged.
 
     Returns the error's description."""
-    before = rules()
-    try:
-        fn(*args, **kwargs)
-    except lnet.LnetError as e:
-        assert e.kind == "lnet", f"{what}: not refused by LNet but {e.kind}: {e}"
-        assert e.errno == errno, f"{what}: errno {e.errno} ({e.description}), expected {errno}"
-        after = rules()
-        assert after == before, f"{what} changed the rules: {before} -> {after}"
-        return e.description
-    fail(f"{what} succeeded (rules now {rules()}); LNet should refuse it with errno {errno}")
+    return lnet.refused(errno, what, fn, *args, state=rules, **kwargs)
 
 
 # -- priorities LNet derived from the rules --------------------------------------------------
@@ -376,16 +367,6 @@ def primary(nid):
     fail(f"no peer holds {nid}: {shown}")
 
 
-def wait_for(what, get, want, timeout=120, interval=2):
-    """Polls `get()` until it returns `want`; FAILs naming `what` and the last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = get()
-        if got == want:
-            return got
-        if time.monotonic() > deadline:
-            fail(f"{what}: still {got!r} after {timeout} s, wanted {want!r}")
-        time.sleep(interval)
 
 
 def cli_refused(what, argv, text):

@@ -13,6 +13,7 @@ import tempfile
 import unittest
 
 import harness
+import lutf
 
 from lutf import DeclarationError, Skipped, Test, clean, faults, fs, logs, provision, selftest
 from lutf import stats, lnet
@@ -559,3 +560,47 @@ class TestContextAfterSetup(unittest.TestCase):
         self.assertTrue(ctx.node.lnet.configured)
         # What the set-up reported, else what the description gives the node's interfaces.
         self.assertEqual(dict(ctx.nids), {"a": ["10.0.0.1@tcp"], "b": ["10.0.0.2@tcp1"]})
+
+
+class RefusedAndPolling(unittest.TestCase):
+    """`lnet.refused` and `lutf.wait_for` / `lutf.stays`: the verdicts suites build on."""
+
+    def lnet_refuses(self, errno, kind="lnet"):
+        def fn():
+            raise lnet.LnetError(kind, "refused", errno=errno, description="cannot add")
+        return fn
+
+    def test_refused_passes_on_lnets_errno_with_the_state_unchanged(self):
+        state = {"nets": ["lo"]}
+        got = lnet.refused(-17, "add", self.lnet_refuses(-17), state=lambda: dict(state))
+        self.assertEqual(got, "cannot add")
+
+    def test_refused_fails_on_another_errno_another_kind_success_or_a_changed_state(self):
+        with self.assertRaisesRegex(AssertionError, "errno -22 .* expected -17"):
+            lnet.refused(-17, "add", self.lnet_refuses(-22), state=lambda: 1)
+        with self.assertRaisesRegex(AssertionError, "not refused by LNet but bad_args"):
+            lnet.refused(-17, "add", self.lnet_refuses(None, "bad_args"), state=lambda: 1)
+        with self.assertRaisesRegex(lutf.Failed, "add succeeded; LNet should refuse"):
+            lnet.refused(-17, "add", lambda: None, state=lambda: 1)
+        calls = iter([1, 2])
+        with self.assertRaisesRegex(AssertionError, "changed the configuration: 1 -> 2"):
+            lnet.refused(-17, "add", self.lnet_refuses(-17), state=lambda: next(calls))
+
+    def test_backup_sorts_peers_and_routes(self):
+        a = {"peer": [{"primary nid": "b"}, {"primary nid": "a"}],
+             "route": [{"net": "tcp2", "gateway": "x"}, {"net": "tcp1", "gateway": "y"}]}
+        b = {"peer": [{"primary nid": "a"}, {"primary nid": "b"}],
+             "route": [{"net": "tcp1", "gateway": "y"}, {"net": "tcp2", "gateway": "x"}]}
+        self.assertEqual(lnet.backup(a), lnet.backup(b))
+
+    def test_wait_for_returns_once_reached_and_fails_naming_the_last_value(self):
+        values = iter(["down", "down", "up"])
+        self.assertEqual(lutf.wait_for("route", lambda: next(values), "up", interval=0), "up")
+        with self.assertRaisesRegex(lutf.Failed, "route: still 'down' after 0 s, wanted 'up'"):
+            lutf.wait_for("route", lambda: "down", "up", timeout=0, interval=0)
+
+    def test_stays_fails_at_the_first_change(self):
+        self.assertGreaterEqual(lutf.stays("x", lambda: 1, 1, seconds=0.05, interval=0.01), 1)
+        values = iter([1, 1, 2])
+        with self.assertRaisesRegex(lutf.Failed, "x: 2 after 3 reads, expected it to stay 1"):
+            lutf.stays("x", lambda: next(values), 1, seconds=5, interval=0)

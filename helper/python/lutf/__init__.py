@@ -22,6 +22,7 @@ from .context import Attrs, Context, MissingResult, Node, Results
 from . import lnet
 from .errors import CommandFailed, DeclarationError, Failed, Skipped, Stopped, fail, skip
 from .lnet import LnetError
+from .poll import stays, wait_for
 from .process import Output, run
 from .test import Test
 
@@ -34,6 +35,8 @@ __all__ = [
     "MissingResult",
     "Output",
     "run",
+    "wait_for",
+    "stays",
     "fail",
     "skip",
     "Failed",

@@ -66,6 +66,8 @@ __all__ = [
     "yaml_show",
     "yaml_exec",
     "lnetctl",
+    "backup",
+    "refused",
     "Selftest",
 ]
 
@@ -372,6 +374,40 @@ def lnetctl(*args, check=True, timeout=None, stdin=None):
     """
     return _ask("lnetctl", _args(argv=[str(a) for a in args], check=check, timeout=timeout,
                                  stdin=stdin))
+
+
+def backup(exported=None):
+    """The whole configuration as ``lnetctl export --backup`` gives it (or as `exported`
+    holds it), peers and routes in a fixed order: LNet lists peers in hash order, so two
+    backups of one configuration compare equal only once sorted."""
+    out = dict(exported if exported is not None else lnetctl("export", "--backup")["output"]
+               or {})
+    if out.get("peer"):
+        out["peer"] = sorted(out["peer"], key=lambda p: str(p.get("primary nid")))
+    if out.get("route"):
+        out["route"] = sorted(out["route"],
+                              key=lambda r: (str(r.get("net")), str(r.get("gateway"))))
+    return out
+
+
+def refused(errno, what, fn, *args, state=backup, **kwargs):
+    """Calls ``fn(*args, **kwargs)``, which LNet itself must refuse with `errno` (negative,
+    as LNet gives it: ``-errno.EEXIST``), and checks that ``state()`` (by default the whole
+    configuration, `backup`) is the same after as before. Returns LNet's description of
+    the failure; FAILs naming `what` if it succeeded, failed otherwise or changed the state::
+
+        lnet.refused(-17, "the same NI twice", lnet.add_ni, "tcp", ["eth0"])
+    """
+    before = state()
+    try:
+        fn(*args, **kwargs)
+    except LnetError as e:
+        assert e.kind == "lnet", f"{what}: not refused by LNet but {e.kind}: {e}"
+        assert e.errno == errno, f"{what}: errno {e.errno} ({e.description}), expected {errno}"
+        after = state()
+        assert after == before, f"{what} changed the configuration: {before} -> {after}"
+        return e.description
+    errors.fail(f"{what} succeeded; LNet should refuse it with errno {errno}")
 
 
 class Selftest:
