@@ -512,20 +512,62 @@ fn the_toolkit_suite_passes_on_a_real_lnet() {
     assert!(bad.is_empty(), "{bad:#?}\n{}", show(&out));
 }
 
+/// The health test shown beside a failed test in one report: it injects faults (drop rules
+/// reporting a health status) and must pass.
+const HEALTH_FAULT_TEST: &str = "01";
+
+/// Copies the files of `from` into `to` (a suite folder: flat, no subfolders needed).
+fn copy_suite(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+/// One run, one report.html: a health test injecting faults PASSes, and a test failing on
+/// purpose after LNet traffic with `+net` debugging brings back each node's Lustre debug
+/// log and kernel log, linked from the report.
 #[test]
-fn a_failed_lnet_test_brings_back_its_nodes_debug_log_and_dmesg() {
+fn a_fault_injecting_health_test_and_a_failed_tests_debug_log_share_one_report() {
     let Some(bed) = testbed() else { return };
+    let suites = tempfile::tempdir().unwrap();
+    copy_suite(&root().join("suites/health"), &suites.path().join("health"));
+    copy_suite(
+        &root().join("tests/fixtures/suites/toolkit-fail"),
+        &suites.path().join("toolkit-fail"),
+    );
     let (out, run, dir) = run_suite(
         &bed,
-        &root().join("tests/fixtures/suites"),
-        "toolkit-fail",
-        &[],
+        suites.path(),
+        "health,toolkit-fail",
+        &[
+            "--only",
+            &format!("health.{HEALTH_FAULT_TEST},toolkit-fail.01"),
+        ],
     );
     let v = verdicts(&run);
-    assert_eq!(v.len(), 1, "{}", show(&out));
-    assert_eq!(v[0].1, Status::Fail, "{:?}", v[0]);
-    assert!(v[0].2.contains("on purpose"), "{:?}", v[0]);
-    let t = run.tests().next().unwrap();
+    assert_eq!(v.len(), 2, "{v:?}\n{}", show(&out));
+    let health = format!("health.test_{HEALTH_FAULT_TEST}");
+    let verdict = |name: &str| {
+        v.iter()
+            .find(|t| t.0 == name)
+            .unwrap_or_else(|| panic!("{name}: {v:?}"))
+    };
+    assert_eq!(
+        verdict(&health).1,
+        Status::Pass,
+        "{:?}\n{}",
+        verdict(&health),
+        show(&out)
+    );
+    let failed = verdict("toolkit-fail.test_01");
+    assert_eq!(failed.1, Status::Fail, "{failed:?}");
+    assert!(failed.2.contains("on purpose"), "{failed:?}");
+
+    let t = run.tests().find(|t| t.suite == "toolkit-fail").unwrap();
     let kinds: Vec<(&str, &str)> = t
         .node_logs
         .iter()
@@ -536,11 +578,13 @@ fn a_failed_lnet_test_brings_back_its_nodes_debug_log_and_dmesg() {
             assert!(kinds.contains(&(node, kind)), "{node} {kind}: {kinds:?}");
         }
     }
-    // The files are beside the test's log under auster's names, and not empty.
+    // The files are beside the tests' logs under auster's names, not empty, and linked
+    // from the report, which also shows the health test's fault rules in its steps' output.
     let names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
+    let report = std::fs::read_to_string(dir.join("report.html")).unwrap();
     for kind in ["debug_log", "dmesg"] {
         let f = names
             .iter()
@@ -550,7 +594,21 @@ fn a_failed_lnet_test_brings_back_its_nodes_debug_log_and_dmesg() {
             std::fs::metadata(dir.join(f)).unwrap().len() > 0,
             "{f} is empty"
         );
+        assert!(
+            report.contains(&format!("href=\"{f}\"")),
+            "report.html lacks a link to {f}"
+        );
     }
+    for shown in ["--health_error", "fault", "failing on purpose"] {
+        assert!(
+            report.contains(shown),
+            "report.html does not show {shown:?}"
+        );
+    }
+    eprintln!(
+        "one report with a health fault test and a failed test's debug log: {}",
+        dir.join("report.html").display()
+    );
 }
 
 /// A SKIP the VMs may give: hardware they lack, or an LNet bug Lustre's own suites skip
@@ -581,12 +639,21 @@ fn lnet_suite_passes(suite: &str) {
         .take(3)
         .map(|(d, id)| format!("test_{id} {d:.0} s"))
         .collect();
-    eprintln!(
+    let line = format!(
         "{suite}: {passed} of {} passed in {:.0} s; slowest: {}",
         v.len(),
         run.duration,
         slowest.join(", ")
     );
+    eprintln!("{line}");
+    // scripts/test prints these lines at its end, for the docs' table of suite times.
+    use std::io::Write;
+    let mut times = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(Path::new(env!("CARGO_TARGET_TMPDIR")).join("real-lnet-suites.txt"))
+        .unwrap();
+    writeln!(times, "{line}").unwrap();
 }
 
 #[test]
