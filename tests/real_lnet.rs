@@ -621,8 +621,35 @@ fn skip_is_allowed(reason: &str) -> bool {
 
 /// Every test of an LNet suite PASSes on the VMs, or SKIPs for a reason it may.
 fn lnet_suite_passes(suite: &str) {
+    lnet_tests_pass(suite, suite, None);
+}
+
+/// Tests `first..=last` of `suite` PASS on the VMs (a long suite in parts, so that the
+/// parts run on two testbeds at once), under `label` in the times.
+fn lnet_tests_pass(label: &str, suite: &str, range: Option<(u32, u32)>) {
     let Some(bed) = testbed() else { return };
-    let (out, run, _) = run_suite(&bed, &root().join("suites"), suite, &[]);
+    // The suite's tests numbered in the range (--only refuses an id no test has).
+    let only = range
+        .map(|(first, last)| {
+            let mut ids: Vec<String> = std::fs::read_dir(root().join("suites").join(suite))
+                .unwrap()
+                .filter_map(|e| {
+                    let name = e.unwrap().file_name().to_string_lossy().into_owned();
+                    let n: u32 = name
+                        .strip_prefix("test_")?
+                        .strip_suffix(".py")?
+                        .parse()
+                        .ok()?;
+                    (first..=last).contains(&n).then(|| format!("{n:02}"))
+                })
+                .collect();
+            ids.sort();
+            ids.join(",")
+        })
+        .map(|ids| vec!["--only".to_string(), ids])
+        .unwrap_or_default();
+    let only: Vec<&str> = only.iter().map(String::as_str).collect();
+    let (out, run, _) = run_suite(&bed, &root().join("suites"), suite, &only);
     let v = verdicts(&run);
     assert!(!v.is_empty(), "{}", show(&out));
     let bad: Vec<_> = v
@@ -640,7 +667,7 @@ fn lnet_suite_passes(suite: &str) {
         .map(|(d, id)| format!("test_{id} {d:.0} s"))
         .collect();
     let line = format!(
-        "{suite}: {passed} of {} passed in {:.0} s; slowest: {}",
+        "{label}: {passed} of {} passed in {:.0} s; slowest: {}",
         v.len(),
         run.duration,
         slowest.join(", ")
@@ -674,4 +701,29 @@ fn the_dynamic_discovery_suite_passes_on_a_real_lnet() {
 #[test]
 fn the_udsp_suite_passes_on_a_real_lnet() {
     lnet_suite_passes("udsp");
+}
+
+#[test]
+fn the_multi_rail_configuration_tests_pass_on_a_real_lnet() {
+    lnet_tests_pass("multi-rail 01-20", "multi-rail", Some((1, 20)));
+}
+
+#[test]
+fn the_multi_rail_traffic_tests_pass_on_a_real_lnet() {
+    lnet_tests_pass("multi-rail 21-", "multi-rail", Some((21, 99)));
+}
+
+#[test]
+fn the_health_suite_passes_on_a_real_lnet() {
+    lnet_suite_passes("health");
+}
+
+#[test]
+fn the_dynamic_nids_suite_passes_on_a_real_lnet() {
+    lnet_suite_passes("dynamic-nids");
+}
+
+#[test]
+fn the_selftest_suite_passes_on_a_real_lnet() {
+    lnet_suite_passes("selftest");
 }
