@@ -407,16 +407,39 @@ fn docstring_summary(source: &str) -> Option<String> {
     Some(first.to_string())
 }
 
-/// How many `plan` calls run at once.
+/// How many `plan` calls one node answers at once, at most.
 pub const PLAN_CONCURRENCY: usize = 4;
 
 /// Asks `node` for the plan of every test, a few at a time, and validates each.
 /// The answers come back in the order of `tests`.
 pub async fn fetch_plans(node: &Node, tests: &[TestFile]) -> Vec<Result<TestPlan, PlanError>> {
-    let limit = Arc::new(tokio::sync::Semaphore::new(PLAN_CONCURRENCY));
+    fetch_plans_from(&[(node.clone(), PLAN_CONCURRENCY)], tests).await
+}
+
+/// How many plans a node reads at once: one per CPU, up to [`PLAN_CONCURRENCY`]. Reading
+/// a plan is an interpreter start and imports, all CPU: more at once than the node has
+/// CPUs only makes each slower (four at once on a one-CPU emulated guest took past the
+/// helper's 60 s for one plan).
+pub fn plan_readers(cpus: u32) -> usize {
+    (cpus as usize).clamp(1, PLAN_CONCURRENCY)
+}
+
+/// Asks for the plan of every test, the tests dealt in turn to `readers` (a node and how
+/// many plans it reads at once), and validates each. The plans are the same on every node
+/// (one bundle), so reading them on all nodes at once only spreads the work. The answers
+/// come back in the order of `tests`.
+pub async fn fetch_plans_from(
+    readers: &[(Node, usize)],
+    tests: &[TestFile],
+) -> Vec<Result<TestPlan, PlanError>> {
+    let limits: Vec<_> = readers
+        .iter()
+        .map(|(_, n)| Arc::new(tokio::sync::Semaphore::new((*n).max(1))))
+        .collect();
     let mut set = tokio::task::JoinSet::new();
     for (i, test) in tests.iter().enumerate() {
-        let (node, test, limit) = (node.clone(), test.clone(), limit.clone());
+        let r = i % readers.len();
+        let (node, test, limit) = (readers[r].0.clone(), test.clone(), limits[r].clone());
         set.spawn(async move {
             let _permit = limit.acquire().await.expect("never closed");
             let res = node

@@ -180,8 +180,25 @@ pub async fn run(global: &Global, args: &RunArgs) -> anyhow::Result<i32> {
         .iter()
         .flat_map(|s| s.tests.iter().map(|t| t.test.clone()))
         .collect();
+    // Every usable node with Python reads some of the plans (a plan reads the same
+    // everywhere); the first usable node alone where none says it has Python.
+    let mut readers: Vec<(crate::node::Node, usize)> = statuses
+        .iter()
+        .zip(&nodes)
+        .filter(|(s, _)| s.down.is_none())
+        .filter_map(|(s, n)| {
+            let f = s.facts.as_ref()?;
+            f.python
+                .missing
+                .is_none()
+                .then(|| (n.clone(), plan::plan_readers(f.cpus)))
+        })
+        .collect();
+    if readers.is_empty() {
+        readers.push((first.clone(), plan::PLAN_CONCURRENCY));
+    }
     let mut plans = tokio::select! {
-        p = plan::fetch_plans(first, &tests) => p.into_iter(),
+        p = plan::fetch_plans_from(&readers, &tests) => p.into_iter(),
         _ = &mut interrupt => return Ok(interrupted_in_setup()),
     };
     let planned: Vec<PlannedSuite> = suites
