@@ -14,7 +14,7 @@ def ni_refusals(ctx):
     out = {
         "add again": common.refused(common.EEXIST, f"net add tcp {i0} twice",
                                     lnet.add_ni, "tcp", [i0]),
-        "del other if": common.refused(common.ENODEV, f"net del tcp --if {i2} (not on tcp)",
+        "del other if": common.refused(common.ENOENT, f"net del tcp --if {i2} (not on tcp)",
                                        lnet.del_ni, "tcp", [i2]),
         "del no net": common.refused(common.ENOENT, "net del tcp9 (no such net)",
                                      lnet.del_ni, "tcp9"),
