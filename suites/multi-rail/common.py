@@ -14,15 +14,46 @@ node has: the tests only configure them, never send to them.
 The LNet VMs (docs/lnet-vms.md) give each guest NIC k an address on its own subnet
 198.19.<4*slot+k>.0/24; tests needing several interfaces say so (`Test(interfaces=N)`).
 
-LNet bugs met on 2.17.57 (the tests leave these cases out, or SKIP them through
-ALWAYS_EXCEPT):
+What LNet does that a reader may not expect (checked by the tests, not bugs):
 
-(filled in below as found)
+- ip2nets rules given to ``net add --ip2net`` (and `lnet.add_ni(ip2net=...)`) are matched by
+  the kernel against every local address: ``tcp(eth1) PATTERN`` makes an NI on eth1 when any
+  local address matches PATTERN; a rule without an address pattern never matches (ENOENT).
+- Deleting a local net deletes the peers that are only on it; a peer with a NID on another
+  local net keeps every NID, and its primary NID moves to a surviving one unless it is
+  locked (lnet_peer_table_cleanup_locked, LNet's comment there says why).
+- The NID limit is per operation (LNET_MAX_NIDS_PER_PEER in liblnetconfig); the kernel keeps
+  none per peer, so a peer grows past 128 NIs over several calls.
+
+LNet bugs met on 2.17.57 (no LU ticket found; the tests leave these cases out):
+
+- A NID list of exactly LNET_MAX_NIDS_PER_PEER (128) NIDs is refused: "'10.1.0.[1-128]@tcp1'
+  specifies more than the 128 NIDs allowed by this operation" (EINVAL), so one operation
+  takes at most 127 NIDs besides the primary. cfs_ip_addr_range_gen (lib/libcfs/nidstrings.c)
+  starts its index at count - 1 and returns it after the last address it stores: when the
+  list fills the array exactly the index is -1, which libcfs_ip_addr_range_expand takes for
+  "out of space". test_15 checks 127 (taken) and 129 (refused), not 128.
+- ``lnetctl peer add`` (netlink) with more than about 112 NIDs fails silently: it prints
+  nothing and exits 234 (-EINVAL). Its request is capped at one page (strace: nlmsg_len
+  4092), the last NID is cut, and the kernel answers "invalid secondary NID". Its own check
+  (``count++ > LNET_MAX_NIDS_PER_PEER``) would let 129 through. The tests add large peers
+  through liblnetconfig (`lnet.add_peer`), which sends them by ioctl.
+- ``lnetctl net add --ip2net RULE`` crashes (SIGSEGV, "segfault at 0 ... in
+  liblnetconfig.so.4.0.0") when RULE has a bracket or a comma, e.g. ``tcp1(eth1,eth2)
+  198.19.[1-2].*`` or ``tcp(eth0, eth1)[1,3]``; lustre_lnet_config_ni, which lutf calls
+  (the legacy ip2nets string in the ioctl), takes the same rules and the kernel answers
+  right (test_07 to test_09).
+- numa_range is never range-checked: ``lnetctl set numa_range -1`` (whose help says "VALUE
+  must be at least 0") is taken and shown as 4294967295, and 4294967296 as 0. jt_set_numa
+  passes its long to lustre_lnet_config_numa_range's int, and the kernel
+  (IOC_LIBCFS_SET_NUMA_RANGE, or the netlink "numa" command) stores the value unchecked.
+  test_19 only checks values from 0 to 2^31-1 and values that are no number.
 """
 from lutf import fail, lnet, skip
 
 #: Tests LNet is known to get wrong, as sanity-lnet.sh's ALWAYS_EXCEPT: "test_NN" -> the
-#: LU ticket (or the bug above); `start` SKIPs them naming it.
+#: LU ticket; `start` SKIPs them naming it. Empty: the bugs above have no LU ticket, and the
+#: tests leave their cases out instead.
 ALWAYS_EXCEPT = {}
 
 #: Errnos as LNet reports them (negative).

@@ -1,4 +1,4 @@
-"""numa_range: values from 0 to 2^31-1 are taken and shown by global show and the module parameter; a value that is no number is refused and changes nothing."""
+"""numa_range: values from 0 to 2^31-1 (set or imported) are shown by global show and the module parameter; a value that is no number is refused and changes nothing."""
 from lutf import Test, lnet
 
 import common
@@ -18,13 +18,15 @@ def shown():
 
 @test.step(timeout=300)
 def numa_range(ctx):
-    """set numa_range 100, 1, 2147483647, 0: each shown; lnetctl set numa_range abc / 12x: refused, 0 kept."""
+    """set numa_range 100, 1, 2147483647, 0, lnetctl set 42, import of numa range 7: each shown; lnetctl set numa_range abc / 12x: refused, 7 kept."""
     common.start(ctx)
-    assert shown() == (0, 0), f"numa_range at start: {shown()}"
     for value in (100, 1, 2 ** 31 - 1, 0):
         lnet.set_global("numa_range", value)
         assert shown() == (value, value), f"after set numa_range {value}: {shown()}"
-    lnet.set_global("numa_range", 7)
+    lnet.lnetctl("set", "numa_range", 42)
+    assert shown() == (42, 42), f"after lnetctl set numa_range 42: {shown()}"
+    lnet.yaml_config("numa:\n    range: 7\n")
+    assert shown() == (7, 7), f"after import of numa range 7: {shown()}"
     out = {}
     for bad in ("abc", "12x"):
         out[bad] = common.refused(PARSE_ERRNO, f"lnetctl set numa_range {bad}",
