@@ -1,4 +1,7 @@
-"""NI refusals: an NI already there, an interface the net lacks, a net not configured and an unknown interface are refused with LNet's errno (liblnetconfig checks the interface itself: EINVAL); nothing changes."""
+"""NI refusals: an NI already there, an interface the net lacks, a net not configured and an unknown interface are refused with LNet's errno; nothing changes.
+
+liblnetconfig checks an interface name itself ("couldn't query intf", EINVAL) before the
+kernel sees it."""
 from lutf import Test, lnet
 
 import common

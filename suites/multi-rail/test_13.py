@@ -10,11 +10,12 @@ A, B = common.PEER_NET_A, common.PEER_NET_B
 
 @test.step(timeout=300)
 def yaml_peers(ctx):
-    """import peer A.1@tcp with A.[2-4]@tcp and B.5@tcp: 5 NIDs; import --del of [A.1, ni A.3]: A.3 alone gone."""
+    """import peer A.1@tcp with A.[2-4]@tcp, A.[6,8]@tcp and B.5@tcp: 7 NIDs; import --del of [A.1, ni A.3]: A.3 alone gone."""
     common.start(ctx)
     primary = f"{A}.1@tcp"
-    lnet.yaml_config(common.peer_yaml({primary: [f"{A}.[2-4]@tcp", f"{B}.5@tcp"]}))
-    want = sorted(common.host_nids(A, range(1, 5)) + [f"{B}.5@tcp"])
+    lnet.yaml_config(common.peer_yaml({primary: [f"{A}.[2-4]@tcp", f"{A}.[6,8]@tcp",
+                                                 f"{B}.5@tcp"]}))
+    want = sorted(common.host_nids(A, [1, 2, 3, 4, 6, 8]) + [f"{B}.5@tcp"])
     assert common.peer_nids() == {primary: want}, f"peer show: {common.peer_nids()}"
     assert common.exported_peers() == {primary: (True, want)}, common.exported_peers()
     lnet.yaml_del(f"""peer:
