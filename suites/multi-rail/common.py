@@ -203,16 +203,8 @@ def exported_peers():
     return out
 
 
-def backup():
-    """The whole configuration as ``lnetctl export --backup`` gives it, lists in a fixed
-    order (LNet lists peers in hash order)."""
-    out = dict(lnet.lnetctl("export", "--backup")["output"] or {})
-    if out.get("peer"):
-        out["peer"] = sorted(
-            ({**p, "peer ni": sorted(p.get("peer ni") or [], key=lambda n: str(n.get("nid")))}
-             for p in out["peer"]),
-            key=lambda p: str(p.get("primary nid")))
-    return out
+#: The whole configuration, peers, their NIs and routes sorted (`lnetctl export --backup`).
+backup = lnet.backup
 
 
 def globals_now():
@@ -223,19 +215,8 @@ def globals_now():
 # -- refusals -----------------------------------------------------------------------------
 
 
-def refused(errno, what, fn, *args, **kwargs):
-    """Calls fn, which must fail with LNet's `errno`, and leave the configuration unchanged
-    (``export --backup`` before and after). Returns LNet's description of the failure."""
-    before = backup()
-    try:
-        fn(*args, **kwargs)
-    except lnet.LnetError as e:
-        assert e.kind == "lnet", f"{what}: not refused by LNet but {e.kind}: {e}"
-        assert e.errno == errno, f"{what}: errno {e.errno} ({e.description}), expected {errno}"
-        after = backup()
-        assert after == before, f"{what} changed the configuration: {before} -> {after}"
-        return e.description
-    fail(f"{what} succeeded; LNet should refuse it with errno {errno}")
+#: LNet refuses a call with an errno and `export --backup` stays as it was.
+refused = lnet.refused
 
 
 # -- peers --------------------------------------------------------------------------------

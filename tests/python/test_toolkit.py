@@ -587,9 +587,11 @@ class RefusedAndPolling(unittest.TestCase):
             lnet.refused(-17, "add", self.lnet_refuses(-17), state=lambda: next(calls))
 
     def test_backup_sorts_peers_and_routes(self):
-        a = {"peer": [{"primary nid": "b"}, {"primary nid": "a"}],
+        a = {"peer": [{"primary nid": "b", "peer ni": [{"nid": "y"}, {"nid": "x"}]},
+                      {"primary nid": "a"}],
              "route": [{"net": "tcp2", "gateway": "x"}, {"net": "tcp1", "gateway": "y"}]}
-        b = {"peer": [{"primary nid": "a"}, {"primary nid": "b"}],
+        b = {"peer": [{"primary nid": "a"},
+                      {"primary nid": "b", "peer ni": [{"nid": "x"}, {"nid": "y"}]}],
              "route": [{"net": "tcp1", "gateway": "y"}, {"net": "tcp2", "gateway": "x"}]}
         self.assertEqual(lnet.backup(a), lnet.backup(b))
 

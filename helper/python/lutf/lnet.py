@@ -378,12 +378,15 @@ def lnetctl(*args, check=True, timeout=None, stdin=None):
 
 def backup(exported=None):
     """The whole configuration as ``lnetctl export --backup`` gives it (or as `exported`
-    holds it), peers and routes in a fixed order: LNet lists peers in hash order, so two
-    backups of one configuration compare equal only once sorted."""
+    holds it), peers (and each peer's NIs) and routes in a fixed order: LNet lists peers in
+    hash order, so two backups of one configuration compare equal only once sorted."""
     out = dict(exported if exported is not None else lnetctl("export", "--backup")["output"]
                or {})
     if out.get("peer"):
-        out["peer"] = sorted(out["peer"], key=lambda p: str(p.get("primary nid")))
+        out["peer"] = sorted(
+            ({**p, "peer ni": sorted(p["peer ni"], key=lambda n: str(n.get("nid")))}
+             if p.get("peer ni") else p for p in out["peer"]),
+            key=lambda p: str(p.get("primary nid")))
     if out.get("route"):
         out["route"] = sorted(out["route"],
                               key=lambda r: (str(r.get("net")), str(r.get("gateway"))))
