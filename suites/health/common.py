@@ -42,7 +42,7 @@ delay del --all``), puts every NI's and peer NI's health back to 1000, and FAILs
 after it (``lutf.logs`` runs ``faults.clear()`` on every node of a test, FAIL or not), and
 ``lnetctl lnet unconfigure`` (``lutf.undo`` and the next test's ``lutf.clean``) drops every
 rule as well (lnet_fault_fini). Every test starts by checking that its nodes have no rule
-(`no_rules_yet`), and test 16 shows each of those removals at work on every kind of rule.
+(`fresh`, in its first step), and test 16 shows each of those removals at work on every kind of rule.
 
 LNet bugs met on 2.17.57: none so far that a test here leaves out (ALWAYS_EXCEPT is empty).
 Two things worth knowing, which the tests account for:
@@ -293,20 +293,13 @@ def status_round(ctx, status, peer_nid, peer_nids, expect_ping="fails"):
 # -- the test's frame ------------------------------------------------------------------------
 
 
-def no_rules_yet(ctx):
-    """First step, on every role: the test is not excepted, and its node has no fault rule
-    (one left by an earlier test would be a leak)."""
+def fresh(ctx):
+    """Start of a test's first step: the test is not excepted, and this node has no fault
+    rule (one left by an earlier test would be a leak)."""
     always_except(ctx)
     n = rules_count()
     assert n == 0, f"{ctx.node.name} starts the test with {n} fault rule(s): {faults.list()}"
     return n
-
-
-def begin(test):
-    """Declares `no_rules_yet` as a step on every role of `test` and `no_rules_left` as a
-    cleanup on every role; the test's first steps come `after=[common.no_rules_yet]`."""
-    test.step(role=test.roles, timeout=180)(no_rules_yet)
-    test.cleanup(role=test.roles, timeout=180)(no_rules_left)
 
 
 def no_rules_left(ctx):
@@ -324,3 +317,8 @@ def no_rules_left(ctx):
     assert not left["drop"] and not left["delay"], \
         f"rules left on {ctx.node.name} after faults.clear(): {left}"
     return {"cleared": sorted(cleared), "failed": ctx.failed}
+
+
+def begin(test):
+    """Declares `no_rules_left` as a cleanup on every role of `test`."""
+    test.cleanup(role=test.roles, timeout=180)(no_rules_left)

@@ -9,9 +9,10 @@ test = Test(roles=["client", "server"], lnet=LNet(
 common.begin(test)
 
 
-@test.step(role="client", after=[common.no_rules_yet], timeout=600)
+@test.step(role="client", timeout=600)
 def local_statuses(ctx):
     """For each local status: rules client -> server and client -> client, one ping; it fails at once, the NI's health drops, <status>_count grows, resend counters stay."""
+    common.fresh(ctx)
     server = ctx.nids["server"][0]
     common.discover(server)
     seen = {}

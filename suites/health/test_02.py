@@ -9,9 +9,10 @@ test = Test(roles=["client", "server"], lnet=LNet(
 common.begin(test)
 
 
-@test.step(role="client", after=[common.no_rules_yet], timeout=600)
+@test.step(role="client", timeout=600)
 def local_resends(ctx):
     """For each resendable local status: rules from both client NIs to every NID, one ping; resend_count grows by retry_count, failed_resends by 1."""
+    common.fresh(ctx)
     server = ctx.nids["server"]
     assert common.discover(server[0]) == sorted(server), "the server is not one peer of 2 NIs"
     retries = common.global_value("retry_count")

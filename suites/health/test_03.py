@@ -9,9 +9,10 @@ test = Test(roles=["client", "server"], lnet=LNet(
 common.begin(test)
 
 
-@test.step(role="client", after=[common.no_rules_yet], timeout=600)
+@test.step(role="client", timeout=600)
 def local_error(ctx):
     """Rules local_error from both client NIs to every NID, one ping: fails, no resend, local health lower, server's health unchanged."""
+    common.fresh(ctx)
     server = ctx.nids["server"]
     assert common.discover(server[0]) == sorted(server), "the server is not one peer of 2 NIs"
     d = common.status_round(ctx, "local_error", server[0], server)

@@ -9,9 +9,10 @@ test = Test(roles=["client", "server"], lnet=LNet(
 common.begin(test)
 
 
-@test.step(role="client", after=[common.no_rules_yet], timeout=600)
+@test.step(role="client", timeout=600)
 def network_timeout(ctx):
     """Rules network_timeout client -> server and client -> client, one ping: fails, no resend, local health lower, remote unchanged."""
+    common.fresh(ctx)
     server = ctx.nids["server"][0]
     common.discover(server)
     d = common.status_round(ctx, "network_timeout", server, [server])

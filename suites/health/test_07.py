@@ -9,9 +9,10 @@ test = Test(roles=["client", "server"], lnet=LNet(
 common.begin(test)
 
 
-@test.step(role="client", after=[common.no_rules_yet], timeout=600)
+@test.step(role="client", timeout=600)
 def network_timeout(ctx):
     """Rules network_timeout from both client NIs to every NID, one ping: fails, no resend, local and remote health lower."""
+    common.fresh(ctx)
     server = ctx.nids["server"]
     assert common.discover(server[0]) == sorted(server), "the server is not one peer of 2 NIs"
     d = common.status_round(ctx, "network_timeout", server[0], server)

@@ -15,9 +15,10 @@ test = Test(roles=["client", "server"], lnet=LNet(
 common.begin(test)
 
 
-@test.step(role="client", after=[common.no_rules_yet], timeout=600)
+@test.step(role="client", timeout=600)
 def resent_once(ctx):
     """For each resendable status: rule 1 in 2 (first dropped), one ping: answered; resend_count +1, successful_resends +1, failed_resends +0; health unchanged."""
+    common.fresh(ctx)
     server = ctx.nids["server"]
     assert common.discover(server[0]) == sorted(server), "the server is not one peer of 2 NIs"
     seen = {}

@@ -17,9 +17,10 @@ test = Test(roles=["node"], lnet=LNet(
 common.begin(test)
 
 
-@test.step(role="node", after=[common.no_rules_yet], timeout=600)
+@test.step(role="node", timeout=600)
 def down_and_back(ctx):
     """Rule nid1 -> nid1 local_timeout, net set --health 100 on nid1: down at 0, in recovery, ping_count grows; rule removed: health 1000 and up again."""
+    common.fresh(ctx)
     nid1, nid2 = ctx.nids["node"]
     faults.drop(src=nid1, dst=nid1, rate=1, message="get", health="local_timeout")
     common.set_health("net", 100, nid1)

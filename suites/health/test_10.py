@@ -20,9 +20,10 @@ def queued():
     return common.in_recovery("peer")
 
 
-@test.step(role="client", after=[common.no_rules_yet], timeout=600)
+@test.step(role="client", timeout=600)
 def ages_out(ctx):
     """Rules client -> server remote_error; peer set --health 0 --nid server: queued, then out within the limit (+ one ping interval), ping_count 0."""
+    common.fresh(ctx)
     server = ctx.nids["server"]
     assert common.discover(server[0]) == sorted(server), "the server is not one peer of 2 NIs"
     common.health_rules("remote_error", sorted(ctx.nids["client"]), server)

@@ -37,9 +37,10 @@ def check(ctx, value, nid=None):
     return after
 
 
-@test.step(role=["sr", "mr"], after=[common.no_rules_yet], timeout=600)
+@test.step(role=["sr", "mr"], timeout=600)
 def net_set(ctx):
     """--nid first NI: 0, 500, 1000; --all: 0, 1000 (each checked on every NI)."""
+    common.fresh(ctx)
     nids = ctx.nids[ctx.role]
     assert len(nids) == (1 if ctx.role == "sr" else 2), f"{ctx.role} has NIDs {nids}"
     assert all(s == (common.MAX_HEALTH, "up") for s in states().values()), states()

@@ -17,9 +17,10 @@ def healths():
     return {nid: e["health"] for nid, e in common.peer_nis().items()}
 
 
-@test.step(role="client", after=[common.no_rules_yet], timeout=600)
+@test.step(role="client", timeout=600)
 def peer_set(ctx):
     """For 0 and 500: --nid the server's first NID, then --all; each read back on every peer NI; --all 1000 after each."""
+    common.fresh(ctx)
     server = ctx.nids["server"]
     assert common.discover(server[0]) == sorted(server), f"discovery of {server[0]}"
     start = healths()

@@ -18,9 +18,10 @@ test = Test(roles=["client", "server"], lnet=LNet(
 common.begin(test)
 
 
-@test.step(role="client", after=[common.no_rules_yet], timeout=300)
+@test.step(role="client", timeout=300)
 def answered(ctx):
     """The server answers while its LNet is up."""
+    common.fresh(ctx)
     lnet.ping(ctx.nids["server"][0], timeout=PING_TIMEOUT)
 
 
