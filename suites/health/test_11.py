@@ -1,4 +1,4 @@
-"""lnetctl net set --health, single rail and multi-rail: --nid sets that NI only, --all every NI; 0 takes an NI down, 1000 brings it up, 500 leaves it as it was (up) and on the recovery queue.
+"""lnetctl net set --health, single rail and multi-rail: --nid sets that NI only, --all every NI; 0 takes an NI down and puts it on the local recovery queue, 1000 brings it up, 500 changes no status.
 
 health_sensitivity is 0 (as sanity-lnet 234 does), so that recovery pings, which succeed
 here, do not raise a value between the set and the reading. The two roles run side by side:
