@@ -50,6 +50,10 @@ Two things worth knowing, which the tests account for:
 - ``lnet_ping_at_least_two_entries()`` (include/linux/lnet/lib-types.h) returns true when
   the ping buffer holds *at most* two entries (lo and one NI): its name says the opposite
   of what it computes, but lnet_health_check uses it as "single interface", which is right.
+- ``health_sensitivity 0`` turns resends off as well: sensitivity_set (api-ni.c) sets
+  retry_count to 0 when the sensitivity becomes 0, and retry_count cannot be raised while
+  it is 0 (EINVAL, "Can not set lnet_retry_count when health feature is turned off"). Tests
+  11-13 use sensitivity 0 to freeze health values; test 08, which needs resends, does not.
 - A drop rule with a health status also matches the recovery pings LNet sends to bring an
   NI back (GETs on the ping portal): the tests add rules from each local NID to each peer
   NID and to each local NID, as sanity-lnet does, so that recovery cannot raise a health
