@@ -1,7 +1,11 @@
 """An NI whose health reaches 0 goes down and stays on the local recovery queue while its recovery pings fail (their count grows, every max_recovery_ping_interval seconds at most); once they pass, they bring its health back to 1000 and the NI up. The node's other NI stays up throughout.
 
-Like sanity-lnet 210, 218 and 235: a drop rule reporting local_timeout on GETs from the
-first NI to itself fails that NI's recovery pings (LNet pings an NI in recovery from itself).
+Like sanity-lnet 210 and 235: a drop rule reporting local_timeout on GETs from the first NI
+to itself fails that NI's recovery pings. The node's two NIs are on two nets (tcp on its
+first interface, tcp1 on its second), as in sanity-lnet 235: LNet pings an NI in recovery
+from any local NI that reaches it (sanity-lnet 218), so with both NIs on one net the pings
+could come from the healthy NI, which a nid1 -> nid1 rule does not match (and a rule from
+any source would charge the healthy NI with the failures).
 max_recovery_ping_interval is 2 s instead of 900 s, so that pings come every 2 s rather
 than after 2, 4, 8, ... s and the test sees several in seconds."""
 from lutf import Test, faults
@@ -12,7 +16,7 @@ import common
 INTERVAL = 2
 
 test = Test(roles=["node"], lnet=LNet(
-    {"node": {"nets": common.MR}},
+    {"node": {"nets": {"tcp": [0], "tcp1": [1]}}},
     globals=dict(common.GLOBALS, max_recovery_ping_interval=INTERVAL)))
 common.begin(test)
 
