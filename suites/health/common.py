@@ -65,8 +65,10 @@ Things worth knowing, which the tests account for:
 - Toolkit bug (lutf, not LNet): ``lutf.lnet.discover(nid, force=True)`` (liblnetconfig
   through the companion; also ``lutf lnet discover --force``) does not ping a known peer
   again: on the VMs the router's peer state stayed `up` after it, and ``lnetctl discover
-  --force`` right after gave `down` (run 20261207-144819 and by hand). Test 15 calls
-  lnetctl's discover.
+  --force`` right after gave `down` (run 20261207-144819 and by hand). Not traced: the
+  chain read right (lnet.py passes force, lutf-lnet's discover passes it to
+  lustre_lnet_discover_nid, which sets op_param of IOC_LIBCFS_DISCOVER, which the kernel
+  hands to lnet_discover as force). Test 15 calls lnetctl's discover.
 - A drop rule with a health status also matches the recovery pings LNet sends to bring an
   NI back (GETs on the ping portal): the tests add rules from each local NID to each peer
   NID and to each local NID, as sanity-lnet does, so that recovery cannot raise a health
