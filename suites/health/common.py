@@ -76,6 +76,7 @@ Things worth knowing, which the tests account for:
 """
 import time
 
+import lutf
 from lutf import faults, lnet, skip
 
 #: Tests LNet is known to get wrong, as sanity-lnet.sh's ALWAYS_EXCEPT: "test_NN" -> the
@@ -221,16 +222,9 @@ def _nids_in(value):
 
 
 def wait_for(what, get, want, timeout=60, interval=1):
-    """Polls `get()` until `want(value)` is true; FAILs naming `what` and the last value.
-    Returns the value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = get()
-        if want(got):
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: still {got!r} after {timeout} s")
-        time.sleep(interval)
+    """Polls `get()` until `want(value)` is true (the toolkit's `lutf.wait_for`, polled each
+    second: health and recovery move on LNet's one-second timers). Returns the value."""
+    return lutf.wait_for(what, get, want, timeout=timeout, interval=interval)
 
 
 # -- acting ----------------------------------------------------------------------------------

@@ -600,6 +600,11 @@ class RefusedAndPolling(unittest.TestCase):
         self.assertEqual(lutf.wait_for("route", lambda: next(values), "up", interval=0), "up")
         with self.assertRaisesRegex(lutf.Failed, "route: still 'down' after 0 s, wanted 'up'"):
             lutf.wait_for("route", lambda: "down", "up", timeout=0, interval=0)
+        counts = iter([1, 2, 5])
+        self.assertEqual(lutf.wait_for("count", lambda: next(counts), lambda c: c > 3,
+                                       interval=0), 5)
+        with self.assertRaisesRegex(lutf.Failed, "count: still 1 after 0 s$"):
+            lutf.wait_for("count", lambda: 1, lambda c: c > 3, timeout=0, interval=0)
 
     def test_stays_fails_at_the_first_change(self):
         self.assertGreaterEqual(lutf.stays("x", lambda: 1, 1, seconds=0.05, interval=0.01), 1)

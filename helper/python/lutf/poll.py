@@ -15,15 +15,17 @@ __all__ = ["wait_for", "stays"]
 
 
 def wait_for(what, get, want, timeout=120, interval=2):
-    """Calls `get()` every `interval` seconds until it returns `want`, and returns it; FAILs
-    naming `what` and the last value once `timeout` seconds have passed."""
+    """Calls `get()` every `interval` seconds until it returns `want` (or, when `want` is
+    a function, until ``want(value)`` is true), and returns the value; FAILs naming `what`
+    and the last value once `timeout` seconds have passed."""
     deadline = time.monotonic() + timeout
     while True:
         got = get()
-        if got == want:
+        if want(got) if callable(want) else got == want:
             return got
         if time.monotonic() > deadline:
-            fail(f"{what}: still {got!r} after {timeout} s, wanted {want!r}")
+            wanted = "" if callable(want) else f", wanted {want!r}"
+            fail(f"{what}: still {got!r} after {timeout} s{wanted}")
         time.sleep(interval)
 
 
