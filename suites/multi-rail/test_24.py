@@ -5,7 +5,7 @@ from lutf.provision import LNet
 import traffic
 
 test = Test(roles=["client", "server"], lnet=LNet(
-    traffic.static_peers(), globals={"discovery": 0}, modules=traffic.MODULES))
+    traffic.static_peers(), globals={"discovery": 0}, modules=traffic.MODULES), debug="+net")
 
 
 @test.step(role="client")
@@ -34,7 +34,7 @@ def delete(ctx):
             "before delete": traffic.moved(ctx.result(before), flowing, nids=server)}
 
 
-@test.step(role="client", after=[writes, delete], timeout=120)
+@test.step(role="client", after=[before, writes, delete], timeout=120)
 def carried_on(ctx):
     """No drop; since the delete the two NIDs left carried sends (each near half), the deleted one none."""
     server = ctx.nids["server"]

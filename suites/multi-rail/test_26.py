@@ -36,7 +36,7 @@ def delete(ctx):
             "before delete": traffic.moved(ctx.result(before), flowing, "nis", nids=mine)}
 
 
-@test.step(role="client", after=[writes, delete], timeout=120)
+@test.step(role="client", after=[before, writes, delete], timeout=120)
 def carried_on(ctx):
     """No drop; since the delete the two local NIs left carried the sends, each near half."""
     mine = ctx.nids["client"]

@@ -37,7 +37,7 @@ def add(ctx):
                                         nids=ctx.nids["client"])}
 
 
-@test.step(role="client", after=[writes, add], timeout=120)
+@test.step(role="client", after=[before, writes, add], timeout=120)
 def takes_traffic(ctx):
     """No drop; since the add all three local NIs carried sends, each near a third."""
     end = traffic.snap()

@@ -39,7 +39,7 @@ def add(ctx):
             "before add": traffic.moved(ctx.result(before), flowing, nids=server)}
 
 
-@test.step(role="client", after=[writes, add], timeout=120)
+@test.step(role="client", after=[before, writes, add], timeout=120)
 def takes_traffic(ctx):
     """No drop; before the add the third NID carried nothing, since then all three share the sends."""
     server = ctx.nids["server"]
