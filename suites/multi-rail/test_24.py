@@ -5,7 +5,7 @@ from lutf.provision import LNet
 import traffic
 
 test = Test(roles=["client", "server"], lnet=LNet(
-    traffic.static_peers(), globals={"discovery": 0}, modules=traffic.MODULES), debug="+net")
+    traffic.static_peers(), globals={"discovery": 0}, modules=traffic.MODULES))
 
 
 @test.step(role="client")
@@ -39,7 +39,10 @@ def carried_on(ctx):
     """No drop; since the delete the two NIDs left carried sends (each near half), the deleted one none."""
     server = ctx.nids["server"]
     end = traffic.snap()
-    traffic.no_new_drops(ctx.result(before), end, "writes with a peer NI deleted")
+    split = traffic.peer(server[2])
+    traffic.no_new_drops(ctx.result(before), end,
+                         f"writes with a peer NI deleted (the deleted {server[2]} is now held "
+                         f"by the peer {split})")
     deleted = ctx.result(delete)["deleted"]
     since = traffic.moved(deleted, end, nids=server)
     print(f"sends per server NI since the delete: {since}")
