@@ -31,7 +31,7 @@ def delete(ctx):
     flowing = traffic.wait_traffic(ctx.result(before), mine, kind="nis")
     lnet.lnetctl("net", "del", "--net", "tcp", "--if", ctx.node.usable_interfaces[2]["name"])
     done = traffic.snap()
-    assert sorted(done["nis"]) == sorted(mine[:2]), f"local NIs now {sorted(done['nis'])}"
+    assert traffic.local_nids(done) == sorted(mine[:2]), f"local NIs now {traffic.local_nids(done)}"
     return {"deleted": done,
             "before delete": traffic.moved(ctx.result(before), flowing, "nis", nids=mine)}
 

@@ -14,7 +14,7 @@ def before(ctx):
     """The client has two NIs; the server discovered; the client's counters."""
     lnet.discover(ctx.nids["server"][0])
     s = traffic.snap()
-    assert sorted(s["nis"]) == sorted(ctx.nids["client"]), f"local NIs {sorted(s['nis'])}"
+    assert traffic.local_nids(s) == sorted(ctx.nids["client"]), f"local NIs {traffic.local_nids(s)}"
     return s
 
 

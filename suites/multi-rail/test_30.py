@@ -1,53 +1,58 @@
-"""A peer NI added mid-traffic (static peers, discovery off) starts taking traffic: the client holds the server as a multi-rail peer with two of its NIDs, adds the third with ``peer add --nid`` while lnet_selftest writes run, and from then on all three carry sends, evenly (traffic.SPREAD_TOLERANCE); no error, no drop."""
+"""A peer NI added mid-traffic (discovery on) starts taking traffic: while lnet_selftest writes run from the client, the server (on two NIs) adds a NI on its third interface; LNet pushes the new NID to the client, whose peer of the server grows to three NIDs, and from then on all three carry the client's sends evenly (traffic.SPREAD_TOLERANCE); no error, no drop."""
 from lutf import Test, lnet
 from lutf.provision import LNet
 
 import traffic
 
-test = Test(roles=["client", "server"], lnet=LNet(
-    {"client": {"nets": traffic.THREE_NIS},
-     "server": {"nets": traffic.THREE_NIS, "peers": ["client"]}},
-    globals={"discovery": 0}, modules=traffic.MODULES))
+test = Test(roles=["client", "server"], interfaces=3, lnet=LNet(
+    {"client": {"nets": traffic.THREE_NIS}, "server": {"nets": {"tcp": [0, 1]}}},
+    globals={"discovery": 1}, modules=traffic.MODULES))
 
 
 @test.step(role="client", timeout=120)
 def before(ctx):
-    """The server added as a static MR peer with its first two NIDs; the counters."""
+    """The server discovered with its two NIDs; the client's counters."""
     server = ctx.nids["server"]
-    lnet.lnetctl("peer", "add", "--prim_nid", server[0], "--nid", server[1])
+    lnet.discover(server[0])
     p = traffic.peer(server[0])
-    assert p and p["mr"] and sorted(p["nids"]) == sorted(server[:2]), f"peer {p}"
+    assert p and p["mr"] and sorted(p["nids"]) == sorted(server), f"discovered {p}"
     return traffic.snap()
 
 
 @test.step(role="client", after=[before], timeout=300)
 def writes(ctx):
-    """24 s of 1 MiB writes to the server's first NID, with no error."""
-    return traffic.write(ctx, seconds=24)
+    """40 s of 1 MiB writes to the server's first NID, with no error."""
+    return traffic.write(ctx, seconds=40)
 
 
-@test.step(role="client", after=[before], timeout=200)
+@test.step(role="server", after=[before], timeout=200)
 def add(ctx):
-    """Once the writes flow, the server's third NID is added to its peer."""
-    server = ctx.nids["server"]
-    flowing = traffic.wait_traffic(ctx.result(before), server[:2])
-    lnet.lnetctl("peer", "add", "--prim_nid", server[0], "--nid", server[2])
-    done = traffic.snap()
-    p = traffic.peer(server[0])
-    assert p and p["mr"] and sorted(p["nids"]) == sorted(server), f"peer after the add: {p}"
-    return {"added": done,
-            "before add": traffic.moved(ctx.result(before), flowing, nids=server)}
+    """Once the writes flow, the server adds a NI on its third interface."""
+    flowing = traffic.wait_traffic(traffic.snap(), ctx.nids["server"], kind="nis")
+    lnet.add_ni("tcp", [ctx.node.usable_interfaces[2]["name"]])
+    new = f"{ctx.node.addresses[2]}@tcp"
+    assert new in traffic.snap()["nis"], f"no local NI {new}"
+    return {"new": new, "flowing": sorted(flowing["nis"])}
 
 
-@test.step(role="client", after=[before, writes, add], timeout=120)
+@test.step(role="client", after=[before, add], timeout=200)
+def learnt(ctx):
+    """The client's peer of the server gains the new NID (the server's push); the counters then."""
+    new, server = ctx.result(add)["new"], ctx.nids["server"]
+    traffic.wait_for("the client's peer NIDs of the server",
+                     lambda: sorted((traffic.peer(server[0]) or {}).get("nids") or []),
+                     sorted(server + [new]), interval=1)
+    s = traffic.snap()
+    return {"learnt": s, "before": traffic.moved(ctx.result(before), s, nids=server + [new])}
+
+
+@test.step(role="client", after=[before, writes, add, learnt], timeout=120)
 def takes_traffic(ctx):
-    """No drop; before the add the third NID carried nothing, since then all three share the sends."""
-    server = ctx.nids["server"]
+    """No drop; since the client learnt the new NID all three server NIDs share the sends."""
     end = traffic.snap()
     traffic.no_new_drops(ctx.result(before), end, "writes with a peer NI added")
-    assert ctx.result(add)["before add"][server[2]] == 0, (
-        f"sends to {server[2]} before it was added: {ctx.result(add)['before add']}")
-    since = traffic.moved(ctx.result(add)["added"], end, nids=server)
-    print(f"sends per server NI since the add: {since}")
-    return {"since add": traffic.even(since, "sends per server NI"),
-            "before add": ctx.result(add)["before add"]}
+    nids = ctx.nids["server"] + [ctx.result(add)["new"]]
+    since = traffic.moved(ctx.result(learnt)["learnt"], end, nids=nids)
+    print(f"sends per server NI since the client learnt the new one: {since}")
+    return {"since": traffic.even(since, "sends per server NI"),
+            "before": ctx.result(learnt)["before"]}

@@ -207,3 +207,8 @@ def wait_traffic(before, nids, kind="peer_nis", least=30, timeout=120):
         if time.monotonic() > deadline:
             fail(f"no traffic: {sent} messages sent to {nids} in {timeout} s")
         time.sleep(1)
+
+
+def local_nids(snapshot):
+    """The local NIDs of a snapshot, without the loopback NI (0@lo), sorted."""
+    return sorted(n for n in snapshot["nis"] if n != "0@lo")
