@@ -8,12 +8,16 @@ selection decides which pair carries a message. The verdicts come from LNet's ow
 ``net show -v`` (local NIs), ``peer show -v`` (peer NIs) and ``stats show`` (drops), read
 through `lutf.stats`, and from lnet_selftest's own error counts.
 
-Spread tolerance (`SPREAD_TOLERANCE`): for a multi-rail peer LNet picks, among the peer NIs
-of equal health and priority, the one with the most send credits, then the one used least
-recently (``lpni_seq``), and likewise for its local NIs: a round robin that credits
-can bend while messages queue. Each of the N NIs must carry its even share (total / N)
-within +-TOLERANCE of that share. Upstream's test_mr_UT_0175 allowed +-50 % and let 30 % of
-the NIs miss; we allow no NI to miss.
+Spread tolerance (`SPREAD_TOLERANCE`, +-50 %): for a multi-rail peer LNet picks, among the
+peer NIs of equal health and priority, the one with the most send credits, and only among
+equal credits the one used least recently (``lpni_seq``, lnet_select_peer_ni); likewise for
+its local NIs. So the spread is a round robin only while no NI has messages queued; under
+load it follows how fast each NI drains, which on the emulated NICs of a loaded host varies.
+Each of the N NIs must carry its even share (total / N) within +-50 % of that share, and
+every NI must carry some: an NI LNet left out, or one taking two shares, fails. Measured on
+test_21: 176/190/193 sends per peer NI on a quiet host (within 6 %), 97/121/71 on a host
+at load 12 (-26 % .. +26 %), so +-25 % failed on a spread LNet got right. Upstream's
+test_mr_UT_0175 allowed the same +-50 % and let 30 % of the NIs miss altogether.
 
 Selftest's error count alone would miss a lost message: a brw RPC whose reply is lost
 expires only after selftest's RPC timeout (64 s), after `write` has read the error counts.
@@ -40,7 +44,7 @@ import time
 from lutf import fail, lnet, selftest, stats
 
 #: Each NI's share of the traffic may be this far (a fraction) from the even share.
-SPREAD_TOLERANCE = 0.25
+SPREAD_TOLERANCE = 0.5
 
 #: Every NIC of a node on one tcp net: three NIs a node, three NIDs a peer.
 THREE_NIS = {"tcp": [0, 1, 2]}
