@@ -36,8 +36,10 @@ LNet bugs met on 2.17.57 (no LU ticket found; the test stays, and FAILs):
   ``lnet_parse_put()) Dropping PUT from 12345-S2@tcp portal 52 match ... length 160: 4``,
   ``stats show`` drop_count goes 0 -> 1 (drop_length 160, on the local NI it arrived on) and
   64 s later ``srpc_client_rpc_expired ... BRW RPC to 12345-S0@tcp failed with -110``.
-  Upstream's test_mr_UT_0310 expected no drop here. Both runs of test_24 so far met the
-  drop and the -110 (the first one's debug log holds the Dropping PUT line).
+  After the test the client lists S2 as a peer of its own (``primary nid: S2``, not
+  multi-rail). Upstream's test_mr_UT_0310 expected no drop here. All three runs of test_24
+  met the drop (and the -110 where the log was read; the first run's debug log holds the
+  Dropping PUT line).
 """
 import time
 
