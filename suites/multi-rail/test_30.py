@@ -21,8 +21,8 @@ def before(ctx):
 
 @test.step(role="client", after=[before], timeout=300)
 def writes(ctx):
-    """40 s of 1 MiB writes to the server's first NID, with no error."""
-    return traffic.write(ctx, seconds=40)
+    """60 s of 1 MiB writes to the server's first NID, with no error."""
+    return traffic.write(ctx, seconds=60)
 
 
 @test.step(role="server", after=[before], timeout=200)

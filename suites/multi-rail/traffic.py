@@ -40,6 +40,12 @@ LNet bugs met on 2.17.57 (no LU ticket found; the test stays, and FAILs):
   multi-rail). Upstream's test_mr_UT_0310 expected no drop here. All three runs of test_24
   met the drop (and the -110 where the log was read; the first run's debug log holds the
   Dropping PUT line).
+- test_28: ``lnetctl peer add --prim_nid S0 --nid S1,S2 --non_mr`` makes a multi-rail peer
+  (``peer show``: Multi-Rail True, three NIDs). lnetctl sends the peer over netlink with
+  ``Multi-Rail: False``, but the kernel's handler (api-ni.c, the "primary nid" branch near
+  line 7170) creates the primary peer with ``lnet_user_add_peer_ni(&pnid, &LNET_ANY_NID,
+  true, lock_prim)``, multi-rail hard-coded, whatever Multi-Rail says; the ioctl path
+  (api-ni.c:4853) passes the flag (``cfg->prcfg_mr``). Met in the one run of test_28.
 """
 import time
 
