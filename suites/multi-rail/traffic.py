@@ -23,7 +23,9 @@ Selftest's error count alone would miss a lost message: a brw RPC whose reply is
 expires only after selftest's RPC timeout (64 s), after `write` has read the error counts.
 So every test also checks LNet's drop counters (`no_new_drops`).
 
-LNet bugs met on 2.17.57 (no LU ticket found; the test stays, and FAILs):
+LNet bugs met on 2.17.57 (no LU ticket found): the tests stay as they are, and SKIP naming
+the bug (`KNOWN_BUGS`) unless the run asks for them (``--param known_bugs=1``), where they
+FAIL on 2.17.57 and show the bug:
 
 - test_24: a NID deleted from a static multi-rail peer (``peer del --prim_nid S0 --nid S2``,
   discovery off) while the peer still sends from it loses messages. The server keeps the
@@ -49,7 +51,24 @@ LNet bugs met on 2.17.57 (no LU ticket found; the test stays, and FAILs):
 """
 import time
 
-from lutf import fail, lnet, selftest, stats
+from lutf import fail, lnet, selftest, skip, stats
+
+#: Tests that meet an LNet bug (above): test id -> what the bug is. They SKIP with it unless
+#: the run has ``--param known_bugs=1``.
+KNOWN_BUGS = {
+    "test_24": "a NID deleted from a static multi-rail peer that still sends from it loses "
+               "the replies sent from it (lnet_parse_put drops them)",
+    "test_28": "lnetctl peer add --non_mr makes a multi-rail peer (the netlink handler "
+               "hard-codes multi-rail)",
+}
+
+
+def known_bug(ctx):
+    """SKIPs a test of `KNOWN_BUGS`, naming the bug, unless ``--param known_bugs=1``."""
+    bug = KNOWN_BUGS.get(ctx.test.rsplit("/", 1)[-1].split(".")[0])
+    if bug and str(ctx.params.get("known_bugs", "")) not in ("1", "true", "yes"):
+        skip(f"known LNet bug (2.17.57, no LU ticket found yet): {bug}; see "
+             "suites/multi-rail/traffic.py; --param known_bugs=1 runs it")
 
 #: Each NI's share of the traffic may be this far (a fraction) from the even share.
 SPREAD_TOLERANCE = 0.5
