@@ -51,6 +51,7 @@ FAIL on 2.17.57 and show the bug:
 """
 import time
 
+import lutf
 from lutf import fail, lnet, selftest, skip, stats
 
 #: Tests that meet an LNet bug (above): test id -> what the bug is. They SKIP with it unless
@@ -173,16 +174,9 @@ def discovery():
     return int((shown.get("global") or {}).get("discovery"))
 
 
-def wait_for(what, get, want, timeout=60, interval=2):
-    """Polls `get()` until it returns `want`; FAILs naming `what` and the last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = get()
-        if got == want:
-            return got
-        if time.monotonic() > deadline:
-            fail(f"{what}: still {got!r} after {timeout} s, wanted {want!r}")
-        time.sleep(interval)
+def wait_for(what, get, want, timeout=60):
+    """Polls `get()` until it returns `want` (the toolkit's `lutf.wait_for`, for a minute)."""
+    return lutf.wait_for(what, get, want, timeout=timeout)
 
 
 #: LNet pings a counted test sends per pair of NIDs.
