@@ -1,6 +1,6 @@
 """dynamic_nids=1 on the client only: after the OST server's NID changes (moved to its second interface) the client's OSC learns the new NID but the MDS's OSP does not, and a write to a new file (its object made by the MDS on the OST) does not get through (bounded to 30 s).
 
-The OST stays mounted (wbcfs targets live in RAM) and LNet moves underneath it: the OSS deletes net tcp and adds tcp1 on its second interface; the target tells the MGS its new NIDs and the MGS's imperative recovery passes them on (see common.py). LNet discovery is off, so only Lustre can redirect the imports. Needs 3 nodes, 2 interfaces each."""
+The OST stays mounted (wbcfs targets live in RAM) and LNet moves underneath it: the OSS deletes net tcp and adds it again on its second interface; the target tells the MGS its new NIDs and the MGS's imperative recovery passes them on (see common.py). LNet discovery is off, so only Lustre can redirect the imports. Needs 3 nodes, 2 interfaces on the OSS."""
 from lutf import Test
 
 import common
@@ -32,7 +32,7 @@ def version_before(ctx):
 
 @test.step(role="oss", after=[version_before], timeout=120)
 def move(ctx):
-    """With the OST mounted, LNet moves: net tcp deleted, tcp1 added on the second interface."""
+    """With the OST mounted, LNet moves: net tcp deleted, added again on the second interface."""
     return common.move_oss(ctx)
 
 
@@ -62,7 +62,7 @@ def io(ctx):
 
 @test.cleanup(role="oss")
 def restore(ctx):
-    """The OSS back on tcp, so that the file system unmounts."""
+    """The OSS back on its first interface, so that the file system unmounts."""
     return common.step_restore(ctx)
 
 
