@@ -100,10 +100,10 @@ def import_info(pattern):
     PATTERN.import`` (e.g. ``osc.lutf-OST0000-osc-*``)."""
     out = {}
     text = process.run(["lctl", "get_param", f"{pattern}.import"], quiet=True)
-    for block in re.split(r"^(?=\S+\.import=)", text, flags=re.M):
-        head = re.match(r"(\S+)\.import=", block)
-        if not head:
-            continue
+    heads = list(re.finditer(r"^(\S+)\.import=", text, flags=re.M))
+    for n, head in enumerate(heads):
+        # re.split on an empty match needs Python 3.7: cut the blocks by their heads.
+        block = text[head.start():heads[n + 1].start() if n + 1 < len(heads) else len(text)]
         state = re.search(r"^\s+state:\s*(\S+)", block, flags=re.M)
         failover = re.search(r"failover_nids:\s*\[([^\]]*)\]", block)
         current = re.search(r'current_connection:\s*"?([^"\s]+)"?', block)
