@@ -40,6 +40,18 @@ What Lustre 2.17.57 gets wrong here (no LU ticket found):
   could not reach the MGS: the MGS stayed at the table without NIDs and the client's and
   the MDS's IR logs stayed behind it for minutes. Here the OSS's new NID follows its
   ``#tcp`` within seconds, so the window is short.
+
+Not finished (the suite's own open points, not Lustre's):
+
+- test_04 (dynamic NIDs on the client only) FAILs on the VMs: the write to a new file goes
+  through, because the OST never restarts here: the MDS creates the file with an object it
+  precreated before the move, and the client, which learnt the new NID, writes to it. The
+  MDS's side shows only once its precreated objects are used up (read
+  ``osp.*.prealloc_next_id`` and ``prealloc_last_id`` on the MDS, create more files than
+  that): that is what test_04 has to check instead of the first write.
+- test_03 (off on both sides) FAILed once with its ``io`` step running past its timeout
+  while the write waited; the step no longer reads the client's import after starting the
+  write (reading it may block while the import reconnects), not yet run again.
 """
 import os
 import re
