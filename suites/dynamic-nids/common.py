@@ -61,6 +61,7 @@ import signal
 import subprocess
 import time
 
+import lutf
 from lutf import fs, lnet, process
 from lutf.fs import FileSystem
 from lutf.provision import LNet
@@ -155,15 +156,8 @@ def mgc_ir_versions():
 
 
 def wait_for(what, get, ok, timeout=120, interval=3):
-    """Polls `get()` until `ok(value)`; FAILs naming `what` and the last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = get()
-        if ok(got):
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not reached after {timeout} s, last {got!r}")
-        time.sleep(interval)
+    """Polls `get()` until `ok(value)` (the toolkit's `lutf.wait_for`); returns the value."""
+    return lutf.wait_for(what, get, ok, timeout=timeout, interval=interval)
 
 
 def wait_ir_applied(version, timeout=120):

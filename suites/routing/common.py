@@ -5,7 +5,7 @@ The router checker runs every 5 s with a 5 s ping timeout (sanity-lnet's router 
 so that routes follow the router's state in seconds rather than minutes.
 """
 
-from lutf import lnet, selftest, stays, wait_for  # noqa: F401 (the suite's tests use them)
+from lutf import lnet, selftest, stats, stays, wait_for  # noqa: F401 (the suite's tests use them)
 
 #: lnet module options for every node of a routed test.
 FAST_CHECKS = {"alive_router_check_interval": 5, "router_ping_timeout": 5}
@@ -43,10 +43,8 @@ def ni_status(net):
     raise AssertionError(f"no NI on {net}: {shown}")
 
 
-def route_count():
-    """Messages this node has forwarded (``lnetctl stats show``: route_count)."""
-    shown = lnet.lnetctl("stats", "show")["output"] or {}
-    return int((shown.get("statistics") or {}).get("route_count", 0))
+#: Messages this node has forwarded (the toolkit's `lutf.stats.route_count`).
+route_count = stats.route_count
 
 
 def pings(nid, count, timeout=5):

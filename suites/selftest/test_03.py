@@ -1,5 +1,5 @@
 """lnet_selftest across a router: client (tcp) - router (tcp, tcp1) - server (tcp1), routes configured both ways; brw write and read of 1 MiB and 4 KiB with no error node, and the router's forwarded count (route_count) grows (needs 3 nodes, 2 interfaces on the router and the server)."""
-from lutf import Test, lnet, provision
+from lutf import Test, provision, stats
 from lutf.provision import LNet
 
 from common import brw
@@ -15,10 +15,8 @@ test = Test(roles=["client", "router", "server"], lnet=LNet({
 }, modules={"lnet": dict(FAST), "lnet_selftest": {}}))
 
 
-def route_count():
-    """Messages this node forwarded (``lnetctl stats show``: route_count)."""
-    shown = lnet.lnetctl("stats", "show")["output"] or {}
-    return int((shown.get("statistics") or {}).get("route_count", 0))
+#: Messages this node has forwarded (the toolkit's `lutf.stats.route_count`).
+route_count = stats.route_count
 
 
 @test.step(role=["client", "server"], timeout=180)

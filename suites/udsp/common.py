@@ -57,7 +57,7 @@ guests with 2 NICs); a node with fewer makes the test SKIP saying so.
 """
 import time
 
-from lutf import fail, lnet, skip, wait_for  # noqa: F401 (wait_for: the suite's tests use it)
+from lutf import fail, lnet, skip, stats, wait_for  # noqa: F401 (wait_for: the suite's tests use it)
 
 #: Tests LNet is known to get wrong, as sanity-lnet.sh's ALWAYS_EXCEPT: "test_NN" -> the
 #: LU ticket; `start` and `always_except` SKIP them naming it. Empty: no udsp test has met a
@@ -323,10 +323,8 @@ def spread(counts, nids, count, key="send", what=""):
 # -- routes ----------------------------------------------------------------------------------
 
 
-def route_count():
-    """Messages this node has forwarded (``stats show``: route_count)."""
-    shown = lnet.lnetctl("stats", "show")["output"] or {}
-    return int((shown.get("statistics") or {}).get("route_count", 0))
+#: Messages this node has forwarded (the toolkit's `lutf.stats.route_count`).
+route_count = stats.route_count
 
 
 def wait_routes(ctx, count, timeout=240):

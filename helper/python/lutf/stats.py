@@ -12,6 +12,7 @@
     d["nis"]["10.0.0.1@tcp"]["send_count"]
     after["peer_nis"]["10.0.0.2@tcp"]["health"]       # the peer NI's health value now
     after["recovery"]["peer"]             # peer NIs in recovery
+    stats.route_count()                   # messages this node forwarded (a router)
 
 A snapshot is ``{"global": {counter: n}, "nis": {nid: {...}}, "peer_nis": {nid: {...}},
 "recovery": {"local": [nids], "peer": [nids]}, "time": seconds}``. Per NI and peer NI:
@@ -25,7 +26,7 @@ import time
 
 from . import lnet as _lnet
 
-__all__ = ["snapshot", "delta", "parse_nis", "parse_peer_nis", "parse_global",
+__all__ = ["snapshot", "delta", "route_count", "parse_nis", "parse_peer_nis", "parse_global",
            "parse_recovery"]
 
 
@@ -129,3 +130,8 @@ def delta(before, after):
     out["seconds"] = after.get("time", 0) - before.get("time", 0)
     out.pop("time", None)
     return out
+
+
+def route_count():
+    """Messages this node has forwarded as a router (``lnetctl stats show``: route_count)."""
+    return int(parse_global(_show("stats", "show")).get("route_count", 0))
