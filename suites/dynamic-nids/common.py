@@ -347,3 +347,81 @@ def step_client_settle(ctx, io_result):
     if not io_result["dd"]["done"]:
         wait_gone(io_result["dd"]["pid"])
     return ost_import("client")
+
+
+# -- the moved-NID tests (test_02 .. test_05): one sequence, dynamic_nids per side -----------
+
+
+def moved_nid_test(on, io_fails_because=""):
+    """The test of moving the OSS's NID with ``dynamic_nids`` = ``on[side]`` on the MDS and
+    the client: set, write before, move, wait for the NID table, each side's import, a write
+    after (it works only with dynamic NIDs on both sides; `io_fails_because` says why not),
+    then the OSS back and a waiting write ended. Returns the `Test`."""
+    test = lutf.Test(roles=ROLES, interfaces={"oss": 2}, lnet=lnet_description(),
+                     fs=file_system())
+    works = on["mds"] and on["client"]
+
+    @test.step(role=["mds", "client"], timeout=60)
+    def setting(ctx):
+        """mgc.*.dynamic_nids = ON[role], read back."""
+        return step_setting(ctx, on)
+
+    @test.step(role="client", after=[setting], timeout=180)
+    def before(ctx):
+        """A 4 MiB write goes through on the OST's first NID."""
+        return step_before(ctx)
+
+    @test.step(role="mds", after=[before])
+    def version_before(ctx):
+        """The MGS's NID table version and the OSP's import before the move."""
+        return step_version_before(ctx)
+
+    @test.step(role="oss", after=[version_before], timeout=120)
+    def move(ctx):
+        """With the OST mounted, LNet moves: net tcp deleted, added again on the second interface."""
+        return move_oss(ctx)
+
+    @test.step(role="mds", after=[version_before, move], timeout=300)
+    def table(ctx):
+        """The MGS's NID table changes and settles."""
+        return step_table(ctx, ctx.result(version_before)["nidtbl_version"])
+
+    def mds_view(ctx):
+        return step_view(ctx, "mds", on["mds"], ctx.result(table))
+
+    def client_view(ctx):
+        return step_view(ctx, "client", on["client"], ctx.result(table))
+
+    def io(ctx):
+        return step_io(ctx, works=works)
+
+    # What each side's import and the write are expected to do, said before the steps are
+    # declared (a step's description is its docstring's first line, read then).
+    mds_view.__doc__ = (
+        "The MDT's OSP import gets a connection to the OST's new NID and is FULL on it."
+        if on["mds"] else
+        "dynamic_nids 0 on the MDS: its OSP import gets no connection to the new NID and loses "
+        "the OST.")
+    client_view.__doc__ = (
+        "The client's OSC import gets a connection to the OST's new NID." if on["client"] else
+        "dynamic_nids 0 on the client: its OSC import gets no connection to the new NID.")
+    io.__doc__ = (
+        "A 4 MiB write to a new file ends well; the OSC is FULL on the new NID; 4 MiB read back."
+        if works else
+        "A 4 MiB write to a new file does not end well within 30 s"
+        + (f": {io_fails_because}." if io_fails_because else "."))
+    test.step(role="mds", after=[table], timeout=360)(mds_view)
+    test.step(role="client", after=[table], timeout=180)(client_view)
+    test.step(role="client", after=[mds_view, client_view], timeout=240)(io)
+
+    @test.cleanup(role="oss")
+    def restore(ctx):
+        """The OSS back on its first interface, so that the file system unmounts."""
+        return step_restore(ctx)
+
+    @test.cleanup(role="client", after=[restore, io], timeout=300)
+    def settle(ctx):
+        """A write left waiting ends once the OST is back."""
+        return step_client_settle(ctx, ctx.results.get(io))
+
+    return test
