@@ -3,7 +3,7 @@
 Every dlc test starts LNet itself (`start`) and takes it down again in a cleanup step
 (`stop`), so that the next test starts clean whatever this one did.
 """
-from lutf import fail, lnet, skip
+from lutf import fail, lnet, provision, skip
 
 #: Tests LNet is known to get wrong, as sanity-lnet.sh's ALWAYS_EXCEPT: "test_NN" -> the
 #: LU ticket; `start` SKIPs them naming it. Empty: sanity-lnet's entries (LU-14288,
@@ -27,50 +27,20 @@ def always_except(ctx):
 
 
 def start(ctx):
-    """Loads and configures LNet with no network but lo; SKIP where Lustre is absent.
-
-    Returns the node's usable interface names (from its facts)."""
+    """LNet up with no network but lo (`lutf.provision.start_bare`); SKIP where Lustre is
+    absent or the node has no usable interface. Returns the usable interface names."""
     always_except(ctx)
-    if ctx.run("command -v lnetctl", check=False, quiet=True).returncode != 0:
-        skip(f"Lustre is not installed on {ctx.node.name} (no lnetctl)")
-    loaded = ctx.run(["modprobe", "lnet"], check=False)
-    if not loaded.ok:
-        skip(f"the lnet module cannot be loaded on {ctx.node.name}: {loaded.stderr.strip()}")
-    lnet.configure()
-    lnet.require()
-    names = nets()
-    if names != ["lo"]:
-        # Left configured by something else (another tool, a run cut short): start over.
-        ctx.log(f"LNet on {ctx.node.name} was up with networks {names}: unconfiguring first")
-        stop(ctx)
-        lnet.configure()
-        names = nets()
-        if names != ["lo"]:
-            fail(f"LNet on {ctx.node.name} did not start clean: networks {names}")
-    return interfaces(ctx)
+    return provision.start_bare(ctx, 1)
 
 
 def stop(ctx):
-    """Takes LNet down (lnet_selftest first, which holds it); safe when it is not up.
-
-    Router check parameters a test changed (`fast_router_checks`) are set back."""
+    """Takes LNet down (`lutf.provision.stop`), after setting back the router check
+    parameters a test changed (`fast_router_checks`)."""
     restore_router_checks()
-    if ctx.run("lsmod | grep -q '^lnet_selftest '", check=False, quiet=True).ok:
-        ctx.run(["rmmod", "lnet_selftest"])
-    if ctx.run("lsmod | grep -q '^lnet '", check=False, quiet=True).ok:
-        try:
-            lnet.unconfigure()
-        except lnet.LnetError as e:
-            if e.errno != ENETDOWN:
-                raise
+    provision.stop(ctx)
 
 
-def interfaces(ctx, count=1):
-    """The names of the node's first `count` usable interfaces; SKIP if it has fewer."""
-    names = [i["name"] for i in ctx.node.usable_interfaces]
-    if len(names) < count:
-        skip(f"needs {count} usable interfaces, {ctx.node.name} has {len(names)}")
-    return names
+interfaces = provision.interfaces
 
 
 def nets(shown=None):

@@ -49,7 +49,7 @@ LNet bugs met on 2.17.57 (no LU ticket found; the tests leave these cases out):
   (IOC_LIBCFS_SET_NUMA_RANGE, or the netlink "numa" command) stores the value unchecked.
   test_19 only checks values from 0 to 2^31-1 and values that are no number.
 """
-from lutf import fail, lnet, skip
+from lutf import fail, lnet, provision, skip
 
 #: Tests LNet is known to get wrong, as sanity-lnet.sh's ALWAYS_EXCEPT: "test_NN" -> the
 #: LU ticket; `start` SKIPs them naming it. Empty: the bugs above have no LU ticket, and the
@@ -88,45 +88,14 @@ def always_except(ctx):
 
 
 def start(ctx, count=0):
-    """Loads and configures LNet with no network but lo; SKIP where Lustre is absent or the
-    node has fewer than `count` usable interfaces. Returns the usable interface names."""
+    """LNet up with no network but lo (`lutf.provision.start_bare`); SKIP where Lustre is
+    absent or the node has fewer than `count` usable interfaces. Returns their names."""
     always_except(ctx)
-    names = interfaces(ctx, count)
-    if ctx.run("command -v lnetctl", check=False, quiet=True).returncode != 0:
-        skip(f"Lustre is not installed on {ctx.node.name} (no lnetctl)")
-    loaded = ctx.run(["modprobe", "lnet"], check=False)
-    if not loaded.ok:
-        skip(f"the lnet module cannot be loaded on {ctx.node.name}: {loaded.stderr.strip()}")
-    lnet.configure()
-    lnet.require()
-    if nets() != ["lo"] or peers():
-        # Left configured by something else (a run cut short): start over.
-        ctx.log(f"LNet on {ctx.node.name} was up with nets {nets()}: unconfiguring first")
-        stop(ctx)
-        lnet.configure()
-        if nets() != ["lo"] or peers():
-            fail(f"LNet on {ctx.node.name} did not start clean: {backup()}")
-    return names
+    return provision.start_bare(ctx, count)
 
 
-def stop(ctx):
-    """Takes LNet down (lnet_selftest first, which holds it); safe when it is not up."""
-    if ctx.run("lsmod | grep -q '^lnet_selftest '", check=False, quiet=True).ok:
-        ctx.run(["rmmod", "lnet_selftest"])
-    if ctx.run("lsmod | grep -q '^lnet '", check=False, quiet=True).ok:
-        try:
-            lnet.unconfigure()
-        except lnet.LnetError as e:
-            if e.errno != ENETDOWN:
-                raise
-
-
-def interfaces(ctx, count=1):
-    """The names of the node's usable interfaces; SKIP if it has fewer than `count`."""
-    names = [i["name"] for i in ctx.node.usable_interfaces]
-    if len(names) < count:
-        skip(f"needs {count} usable interfaces, {ctx.node.name} has {len(names)}")
-    return names
+stop = provision.stop
+interfaces = provision.interfaces
 
 
 def address(ctx, name):

@@ -57,7 +57,7 @@ guests with 2 NICs); a node with fewer makes the test SKIP saying so.
 """
 import time
 
-from lutf import fail, lnet, skip, stats, wait_for  # noqa: F401 (wait_for: the suite's tests use it)
+from lutf import fail, lnet, provision, skip, stats, wait_for  # noqa: F401 (wait_for: the suite's tests use it)
 
 #: Tests LNet is known to get wrong, as sanity-lnet.sh's ALWAYS_EXCEPT: "test_NN" -> the
 #: LU ticket; `start` and `always_except` SKIP them naming it. Empty: no udsp test has met a
@@ -107,19 +107,11 @@ def always_except(ctx):
 
 
 def start(ctx, nets=("tcp",)):
-    """Loads and configures LNet with one NI per net in `nets`, all on the node's first
-    usable interface; SKIP where Lustre is absent. Returns the NIDs, in the order of `nets`."""
+    """LNet up (`lutf.provision.start_bare`) with one NI per net in `nets`, all on the
+    node's first usable interface; SKIP where Lustre is absent. Returns the NIDs, in the
+    order of `nets`."""
     always_except(ctx)
-    if ctx.run("command -v lnetctl", check=False, quiet=True).returncode != 0:
-        skip(f"Lustre is not installed on {ctx.node.name} (no lnetctl)")
-    names = [i["name"] for i in ctx.node.usable_interfaces]
-    if not names:
-        skip(f"needs 1 usable interface, {ctx.node.name} has none")
-    loaded = ctx.run(["modprobe", "lnet"], check=False)
-    if not loaded.ok:
-        skip(f"the lnet module cannot be loaded on {ctx.node.name}: {loaded.stderr.strip()}")
-    lnet.configure()
-    lnet.require()
+    names = provision.start_bare(ctx, 1)
     assert rules() == [], f"LNet on {ctx.node.name} started with rules: {rules()}"
     out = []
     for net in nets:
@@ -129,13 +121,8 @@ def start(ctx, nets=("tcp",)):
 
 
 def stop(ctx):
-    """Takes LNet down (unconfigure), and the rules with it; safe when it is not up."""
-    if ctx.run("lsmod | grep -q '^lnet '", check=False, quiet=True).ok:
-        try:
-            lnet.unconfigure()
-        except lnet.LnetError as e:
-            if e.errno != ENETDOWN:
-                raise
+    """Takes LNet down (`lutf.provision.stop`), and the rules with it."""
+    provision.stop(ctx)
 
 
 # -- rules -----------------------------------------------------------------------------------
@@ -330,8 +317,6 @@ route_count = stats.route_count
 def wait_routes(ctx, count, timeout=240):
     """Waits until this node has `count` routes, all up (the gateways are pinged first, so
     they are discovered). Returns them."""
-    from lutf import provision
-
     routes = provision.wait_routes(timeout=timeout)
     assert len(routes) == count, f"{ctx.node.name}: expected {count} routes: {routes}"
     return routes

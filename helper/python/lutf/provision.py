@@ -36,7 +36,7 @@ import time
 from . import errors, lnet as _lnet, process
 
 __all__ = ["LNet", "apply", "undo", "nids", "planned_nids", "render_yaml", "load_modules",
-           "unload_modules", "LNET_MODULES"]
+           "unload_modules", "LNET_MODULES", "interfaces", "start_bare", "stop"]
 
 # The LNet modules in the order they unload (users first).
 LNET_MODULES = ["lnet_selftest", "ksocklnd", "ko2iblnd", "kkfilnd", "lnet", "libcfs"]
@@ -480,6 +480,62 @@ def undo(log=print):
         done.append(("lnetctl lnet unconfigure", time.monotonic() - t))
     done.extend(unload_modules(log))
     return done
+
+
+def interfaces(ctx, count=1):
+    """The names of the node's usable interfaces; SKIPs the test if it has fewer than
+    `count`."""
+    names = [i["name"] for i in ctx.node.usable_interfaces]
+    if len(names) < count:
+        raise errors.Skipped(f"needs {count} usable interfaces, {ctx.node.name} has {len(names)}")
+    return names
+
+
+def start_bare(ctx, count=0):
+    """LNet loaded and configured with no net but ``lo``, for a test that builds its LNet
+    itself (the dlc, multi-rail and udsp suites). SKIPs where Lustre is absent or the node
+    has fewer than `count` usable interfaces. An LNet left up with nets or peers (another
+    tool, a run cut short) is taken down first, saying so; FAILs if it still does not start
+    clean. Returns the usable interface names."""
+    names = interfaces(ctx, count)
+    lnetctl = _which("lnetctl")
+    if lnetctl is None:
+        raise errors.Skipped(f"Lustre is not installed on {ctx.node.name} (no lnetctl)")
+    loaded = process.run(["modprobe", "lnet"], check=False)
+    if not loaded.ok:
+        raise errors.Skipped(f"the lnet module cannot be loaded on {ctx.node.name}: "
+                             f"{loaded.stderr.strip()}")
+
+    def leftovers():
+        nets = sorted(n["net type"] for n in (_lnet.show_net() or {}).get("net") or [])
+        peers = (_lnet.show_peer() or {}).get("peer") or []
+        return [] if nets == ["lo"] and not peers else [f"nets {nets}", f"{len(peers)} peers"]
+
+    _lnet.configure()
+    _lnet.require()
+    left = leftovers()
+    if left:
+        ctx.log(f"LNet on {ctx.node.name} was up with {', '.join(left)}: unconfiguring first")
+        stop(ctx)
+        _lnet.configure()
+        left = leftovers()
+        if left:
+            raise errors.Failed(f"LNet on {ctx.node.name} did not start clean: {', '.join(left)}")
+    return names
+
+
+def stop(ctx):
+    """Takes LNet down (``lnet_selftest`` unloaded first: it holds LNet), leaving the
+    modules loaded; nothing to do where it is not up."""
+    loaded = loaded_modules()
+    if "lnet_selftest" in loaded:
+        process.run(["rmmod", "lnet_selftest"])
+    if "lnet" in loaded:
+        try:
+            _lnet.unconfigure()
+        except _lnet.LnetError as e:
+            if e.errno != _lnet.NOT_CONFIGURED:
+                raise
 
 
 def nids_or_none():
