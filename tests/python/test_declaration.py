@@ -177,6 +177,38 @@ class TestSteps(unittest.TestCase):
         self.rejected("def two(ctx):", lambda: t.step(two))
         t.step(defaults)  # fine: callable with one argument
 
+    def test_the_signature_check_agrees_with_inspect(self):
+        # test.py reads the code object instead of importing inspect (every step's run
+        # pays for that import): the two must agree on every shape of def.
+        import inspect
+        from lutf import test as test_module
+
+        src = ["def f(ctx): pass", "def f(): pass", "def f(ctx, other): pass",
+               "def f(ctx, other=1): pass", "def f(*args): pass", "def f(ctx, *args): pass",
+               "def f(a, b, *args): pass", "def f(ctx, *, k): pass", "def f(ctx, *, k=1): pass",
+               "def f(*, k): pass", "def f(**kw): pass", "def f(ctx, **kw): pass",
+               "def f(ctx=None): pass", "def f(a=1, b=2): pass"]
+        for code in src:
+            scope = {}
+            exec(code, scope)
+            fn = scope["f"]
+            try:
+                inspect.signature(fn).bind(None)
+                want = True
+            except TypeError:
+                want = False
+            self.assertEqual(test_module._takes_one_argument(fn), want, code)
+
+    def test_async_and_required_keywords_are_rejected(self):
+        t = Test()
+        scope = {}
+        exec("async def coro(ctx): pass\nasync def agen(ctx):\n    yield 1\n"
+             "def kw(ctx, *, k): pass\ndef star(*args): pass", scope)
+        self.rejected("not a generator", lambda: t.step(scope["coro"]))
+        self.rejected("not a generator", lambda: t.step(scope["agen"]))
+        self.rejected("exactly one argument", lambda: t.step(scope["kw"]))
+        t.step(scope["star"])  # fine: callable with one argument
+
     def test_generators_and_lambdas_are_rejected(self):
         t = Test()
 

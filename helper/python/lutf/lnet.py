@@ -28,7 +28,6 @@ errors as `lutf lnet` on the command line. It answers in JSON.
 
 import json
 import os
-import socket
 
 from . import errors, process
 
@@ -504,4 +503,4 @@ class Selftest:
 
 
 def _hostname():
-    return socket.gethostname()
+    return os.uname().nodename

@@ -6,10 +6,9 @@ that need the whole file (dependencies by name, cycles, stops) run in `Test.vali
 which the runner calls once the file is imported.
 """
 
-import difflib
-import inspect
 import math
 import re
+import types
 
 from .errors import DeclarationError
 
@@ -18,8 +17,55 @@ _ROLE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 
 
 def _did_you_mean(word, choices):
+    import difflib  # only on a mistake: every step's run imports this module
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# Code flags (CPython's `inspect.CO_*`): a plain function's own code object answers what
+# `inspect` would, without importing it (a fifth of `import lutf` on an emulated guest,
+# paid by every step's run, which imports the test file and so runs these checks again).
+_CO_VARARGS = 0x04
+_CO_GENERATOR = 0x20
+_CO_COROUTINE = 0x80
+_CO_ASYNC_GENERATOR = 0x200
+
+
+def _plain_code(fn):
+    """`fn`'s code object when it is a plain Python function, else None."""
+    if not isinstance(fn, types.FunctionType) or hasattr(fn, "__wrapped__"):
+        return None
+    return fn.__code__
+
+
+def _is_generator_or_coroutine(fn):
+    code = _plain_code(fn)
+    if code is None:
+        import inspect
+
+        return inspect.isgeneratorfunction(fn) or inspect.iscoroutinefunction(fn)
+    return bool(code.co_flags & (_CO_GENERATOR | _CO_COROUTINE | _CO_ASYNC_GENERATOR))
+
+
+def _takes_one_argument(fn):
+    """Whether `fn(ctx)` binds: one positional argument, every other one with a default."""
+    code = _plain_code(fn)
+    if code is None:
+        import inspect
+
+        try:
+            inspect.signature(fn).bind(None)
+        except TypeError:
+            return False
+        except ValueError:
+            pass  # no signature to check (a builtin): let it fail when called
+        return True
+    required = code.co_argcount - len(fn.__defaults__ or ())
+    takes_one = code.co_argcount >= 1 or bool(code.co_flags & _CO_VARARGS)
+    kw_required = set(code.co_varnames[code.co_argcount:code.co_argcount + code.co_kwonlyargcount])
+    kw_required -= set(fn.__kwdefaults__ or {})
+    return takes_one and required <= 1 and not kw_required
 
 
 def _listing(names):
@@ -273,19 +319,15 @@ class Test:
             )
         if getattr(fn, "_lutf_step", None) is not None:
             raise DeclarationError(f"{label} is declared twice (one decorator per function)")
-        if inspect.isgeneratorfunction(fn) or inspect.iscoroutinefunction(fn):
+        if _is_generator_or_coroutine(fn):
             raise DeclarationError(
                 f"{label} must be a plain function that returns its value "
                 "(not a generator or coroutine: remove `yield` / `async`)"
             )
-        try:
-            inspect.signature(fn).bind(None)
-        except TypeError:
+        if not _takes_one_argument(fn):
             raise DeclarationError(
                 f"{label} must take exactly one argument, the context: def {name}(ctx):"
-            ) from None
-        except ValueError:
-            pass  # no signature to check (a builtin): let it fail when called
+            )
         if name in self._by_name:
             first = self._by_name[name]
             raise DeclarationError(
