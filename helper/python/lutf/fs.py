@@ -28,7 +28,6 @@ file system gets ``tcp`` on its first interface.
 """
 
 import errno
-import hashlib
 import os
 import time
 
@@ -303,6 +302,8 @@ def write_read_check(path, size, block=1 << 20):
     """Writes `size` bytes of pseudo-random data to `path`, syncs, drops this node's page
     cache (where allowed) and reads it back; FAILs when the checksums differ. Returns
     ``{"bytes", "sha256", "write_mib_s", "read_mib_s"}``."""
+    import hashlib  # OpenSSL's start-up, paid by every step that imports lutf.system otherwise
+
     written = hashlib.sha256()
     t = time.monotonic()
     with open(path, "wb") as f:

@@ -23,7 +23,6 @@ import math
 import os
 import signal
 import sys
-import traceback
 import types
 
 from .context import Context
@@ -112,6 +111,8 @@ def _is_internal(filename):
 def _format_traceback(exc, drop_inner=False):
     """The traceback without the runner's own frames (and, for `lutf`'s own exceptions,
     without the library frames they were raised from), so it starts at the test's code."""
+    import traceback  # here and below: only a failing step pays for the import
+
     te = traceback.TracebackException(type(exc), exc, exc.__traceback__)
     frames = list(te.stack)
     while frames and _is_internal(frames[0].filename):
@@ -140,6 +141,8 @@ def _line_in(exc, path):
         return exc.line if same_file else None
     if isinstance(exc, SyntaxError) and exc.filename and os.path.abspath(exc.filename) == path:
         return exc.lineno
+    import traceback
+
     line = None
     for frame in traceback.extract_tb(exc.__traceback__):
         if os.path.abspath(frame.filename) == path:
@@ -351,6 +354,8 @@ def _assertion_text(exc):
     text = str(exc).strip()
     if text:
         return text
+    import traceback
+
     frames = traceback.extract_tb(exc.__traceback__)
     source = frames[-1].line if frames else ""
     return f"assertion failed: {source}" if source else "assertion failed"
