@@ -54,21 +54,36 @@ Things worth knowing, which the tests account for:
   retry_count to 0 when the sensitivity becomes 0, and retry_count cannot be raised while
   it is 0 (EINVAL, "Can not set lnet_retry_count when health feature is turned off"). Tests
   11-13 use sensitivity 0 to freeze health values; test 08, which needs resends, does not.
-- An NI's status change is not pushed to peers: lnet_ni_set_status (lib-lnet.h) only
-  rewrites the status word in the ping buffer (no push, no sequence change), so a router
-  sees a client NI go down when it next pings the client. In the full run
-  20261207-140254-0e60a66c the router, waiting, still showed the downed NI `up` after
-  90 s (sanity-lnet 236 waits up to 60 s for it). A discovery's merge
-  (lnet_peer_data_present -> handle_disc_lpni_health, peer.c) copies each NI's status
-  into the state ``peer show`` prints, so test 15 has the router run ``lnetctl discover
-  --force``; not filed as an LNet bug (no ticket found, cause not proven).
-- Toolkit bug (lutf, not LNet): ``lutf.lnet.discover(nid, force=True)`` (liblnetconfig
-  through the companion; also ``lutf lnet discover --force``) does not ping a known peer
-  again: on the VMs the router's peer state stayed `up` after it, and ``lnetctl discover
-  --force`` right after gave `down` (run 20261207-144819 and by hand). Not traced: the
-  chain read right (lnet.py passes force, lutf-lnet's discover passes it to
-  lustre_lnet_discover_nid, which sets op_param of IOC_LIBCFS_DISCOVER, which the kernel
-  hands to lnet_discover as force). Test 15 calls lnetctl's discover.
+- How a peer learns an NI's status (test 15; LNet 2.17.57 source). The status is a word of
+  the ping buffer, rewritten in place (lnet_ni_set_status, lib-lnet.h: no push, no sequence
+  change): ``net set --health 0`` sets it down, and the NI's health reaching 1000 again
+  sets it up (lnet_inc_ni_healthv). A peer copies it when it merges the NI's owner's ping
+  data after a discovery (lnet_peer_merge_data -> handle_disc_lpni_health, peer.c); ``peer
+  show``'s ``state`` is that copy (lpni_ns_status, lnet_is_peer_ni_alive). Two things undo
+  a `down` that nothing in the ping data undoes:
+  (1) the peer marks a peer NI up whenever a message from it arrives (lnet_parse,
+  lib-move.c: "mark the status of this lpni as UP since we received a message from it"),
+  and a `down` merged puts the NI on the peer's recovery queue (handle_disc_lpni_health ->
+  lnet_handle_remote_failure_locked), whose ping a second later (lnet_get_next_recovery_ping:
+  1 << ping_count s) the NI answers if it still can send;
+  (2) on the NI's own node, every message sent or received on it that completes OK raises
+  its health by health_sensitivity (lnet_health_check, lib-msg.c, LNET_MSG_STATUS_OK ->
+  lnet_inc_ni_healthv), so ten of them (the router's pings arriving on it) bring it back
+  to 1000 and `up`. sanity-lnet 236's rule (nid1 -> nid1 GETs only) stops neither: the
+  router's view of nid1 was `down` about a second after a merge at most, or never (the full
+  run 20261207-140254-0e60a66c: `up` 90 s on; a scratch run, 20261207-173238-4c795fef: 8
+  forced discoveries, the router's state sampled every 0.2-1 s for 5 s after each: `up`
+  every time, no "status changed" line in its D_NET log; the client's own net show, a
+  second or two after ``--health 0``, already gave nid1 health 300). LNet behaves as written (an NI
+  that answers is alive), so this is no LNet bug: test 15 keeps nid1 really down (rules
+  from nid1 to every NID: it sends nothing) and then the router's `down` holds.
+- ``lutf.lnet.discover(nid, force=True)`` and ``lnetctl discover --force`` do the same:
+  lnetctl asks over netlink (NLM_F_EXCL for --force) and falls back to the ioctl
+  (IOC_LIBCFS_DISCOVER, op_param) that liblnetconfig's lustre_lnet_discover_nid uses; both
+  end in lnet_discover(force), which sets FORCE_PING and FORCE_PUSH. They seemed to differ
+  (the router's state `up` after the one, `down` after the other) because of (1) and (2)
+  above: what ``peer show`` gives depends on when it is read. In the scratch run above both
+  forced a fresh ping each time (a "data present" line per call).
 - A drop rule with a health status also matches the recovery pings LNet sends to bring an
   NI back (GETs on the ping portal): the tests add rules from each local NID to each peer
   NID and to each local NID, as sanity-lnet does, so that recovery cannot raise a health
