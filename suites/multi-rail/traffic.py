@@ -174,9 +174,10 @@ def discovery():
     return int((shown.get("global") or {}).get("discovery"))
 
 
-def wait_for(what, get, want, timeout=60):
-    """Polls `get()` until it returns `want` (the toolkit's `lutf.wait_for`, for a minute)."""
-    return lutf.wait_for(what, get, want, timeout=timeout)
+def wait_for(what, get, want, timeout=60, interval=2):
+    """Polls `get()` every `interval` seconds until it returns `want` (the toolkit's
+    `lutf.wait_for`, for a minute)."""
+    return lutf.wait_for(what, get, want, timeout=timeout, interval=interval)
 
 
 #: LNet pings a counted test sends per pair of NIDs.
