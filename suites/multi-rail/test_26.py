@@ -12,6 +12,7 @@ test = Test(roles=["client", "server"], lnet=LNet(
 @test.step(role="client", timeout=120)
 def before(ctx):
     """The server discovered (three NIDs, multi-rail); the client's counters."""
+    traffic.known_bug(ctx)
     lnet.discover(ctx.nids["server"][0])
     p = traffic.peer(ctx.nids["server"][0])
     assert p and p["mr"] and len(p["nids"]) == 3, f"discovered {p}"

@@ -34,7 +34,8 @@ and the peer NI into recovery. Three runs of test_23 since (at load 8-15) met no
 kind. So an error of `write` with a ``last alive`` line and -113 on one NIC is the testbed's
 NIC, not multi-rail.
 
-An LNet race met once by test_26 (1 run in 2 on 2026-12-07; not in KNOWN_BUGS yet): a GET
+An LNet race met by test_26 (1 run in 2 on 2026-12-07; in `KNOWN_BUGS`, since a test that
+FAILs one run in two proves nothing either way): a GET
 that arrives on a local NI while ``net del`` is removing it gets no REPLY. The client's
 debug log, right at the delete: ``lnet_handle_spec_local_mr_dst()) Can't send to S0@tcp:
 src C2@tcp is not a local nid`` and ``lnet_parse_get()) C2@tcp: Unable to send REPLY for GET
@@ -79,6 +80,9 @@ from lutf import fail, lnet, selftest, skip, stats
 KNOWN_BUGS = {
     "test_24": "a NID deleted from a static multi-rail peer that still sends from it loses "
                "the replies sent from it (lnet_parse_put drops them)",
+    "test_26": "a GET arriving on a local NI while net del removes it gets no REPLY "
+               "(lnet_parse_get: 'Unable to send REPLY for GET', -22; no other NI is tried), "
+               "met one run in two",
     "test_28": "lnetctl peer add --non_mr makes a multi-rail peer (the netlink handler "
                "hard-codes multi-rail)",
 }
