@@ -41,23 +41,38 @@ What Lustre 2.17.57 gets wrong here (no LU ticket found):
   the MDS's IR logs stayed behind it for minutes. Here the OSS's new NID follows its
   ``#tcp`` within seconds, so the window is short.
 
-Not finished (the suite's own open points, not Lustre's):
+What each moved-NID test checks after the move (``moved_nid_test``):
 
-- test_04 (dynamic NIDs on the client only) FAILs on the VMs: the write to a new file goes
-  through, because the OST never restarts here: the MDS creates the file with an object it
-  precreated before the move, and the client, which learnt the new NID, writes to it. The
-  MDS's side shows only once its precreated objects are used up (read
-  ``osp.*.prealloc_next_id`` and ``prealloc_last_id`` on the MDS, create more files than
-  that): that is what test_04 has to check instead of the first write.
-- test_03 (off on both sides) and test_05 (on on the MDS only), the two where the client
-  cannot reach the OST, FAILed once each with their ``io`` step killed at its timeout
-  (270 s) while the write waited; the step's log kept nothing, not even its first line, so
-  where it blocked is not known. Reading the client's import while the write waits was
-  the guess: the step no longer does it. Not yet run again.
+- test_02 (on on both sides): both imports get a connection to the new NID, the OSP gets
+  FULL on it, a 4 MiB direct write to a new file ends within 120 s, the client's OSC is
+  FULL on the new NID, 4 MiB read back.
+- test_03 (off on both) and test_05 (on on the MDS only): the client cannot reach the OST.
+  A 4 MiB direct write to a new file (its object precreated by the MDS) has not ended after
+  60 s, and meanwhile the client's OSC is not FULL, has no connection to the new NID and
+  its current connection is still the old NID. Direct I/O waits for its RPC uninterruptibly
+  (the dd sits in ``cl_sync_io_wait`` in state I, TASK_IDLE: signals do not wake it; seen
+  on the VMs), and the RPC waits for the import to recover, which it cannot: a kill does
+  not end the write. So the step ends it itself, before it returns, by deactivating the OSC
+  (``osc.*.active=0``: Lustre invalidates the import and the waiting RPC fails with -EIO).
+  A write left behind would hang the helper, which kills and reaps (waits for) whatever a
+  step leaves (``end_adopted``, helper/src/reaper.rs): that is why the first drafts' ``io``
+  step, which SIGKILLed the dd after 30 s and returned, ran into its 270 s timeout with an
+  empty log. The cleanup activates the OSC again once the OSS is back, and waits for it
+  FULL (or IDLE).
+- test_04 (on on the client only): the client moved, the MDS did not. The OST never
+  restarts, so the MDS keeps handing out the objects it precreated before the move: a 4 MiB
+  write to a new file ends well and the client's OSC is FULL on the new NID. Its view step
+  reads the OSP's pool on the MDS once the OSP lost the OST (``prealloc_last_id -
+  prealloc_next_id + 1`` objects left); the write took one, and the client then creates
+  files (open O_CREAT, one object each): exactly as many as are left return, the next one
+  has not after 60 s (the MDT waits in ``osp_precreate_reserve`` for objects it cannot get)
+  and is killed (an open waits abortably). The MDS then shows the pool used up,
+  ``prealloc_last_id`` unchanged since the move and its OSP still not FULL, without the new
+  NID.
 """
 import os
 import re
-import signal
+import sys
 import subprocess
 import time
 
@@ -203,29 +218,105 @@ def start_dd(path, mib=4):
     the Popen. Direct I/O, so that nothing waits in the page cache."""
     argv = ["dd", "if=/dev/urandom", f"of={path}", "bs=1M", f"count={mib}", "oflag=direct"]
     print("started:", " ".join(argv), flush=True)
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
 def wait_dd(proc, seconds):
-    """Waits at most `seconds` for `proc`: {"done", "returncode", "output", "seconds"}. A dd
-    still waiting on Lustre (uninterruptible) is SIGKILLed (it ends once its RPC does)."""
+    """Waits at most `seconds` for `proc`: {"done", "returncode", "output", "seconds"}. A
+    write still waiting is left running: Lustre holds it uninterruptibly (direct I/O waits
+    for its RPC, which waits for the import), so a kill would not end it either."""
     t0 = time.monotonic()
     try:
         out, _ = proc.communicate(timeout=seconds)
         return {"done": True, "returncode": proc.returncode,
                 "output": out.decode(errors="replace").strip()[-400:],
-                "seconds": round(time.monotonic() - t0, 1), "pid": proc.pid}
+                "seconds": round(time.monotonic() - t0, 1)}
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
         return {"done": False, "returncode": None, "output": "",
-                "seconds": round(time.monotonic() - t0, 1), "pid": proc.pid}
+                "seconds": round(time.monotonic() - t0, 1)}
 
 
-def wait_gone(pid, timeout=240):
-    """Waits until process `pid` is gone (a killed dd ends once Lustre answers its RPC)."""
-    return wait_for(f"process {pid} to end", lambda: os.path.exists(f"/proc/{pid}"),
-                    lambda alive: not alive, timeout=timeout, interval=2)
+def client_osc_active(on):
+    """``lctl set_param osc.<OST0000>.active=0|1`` on the client. Off, Lustre invalidates the
+    import: the RPCs waiting on it fail (-EIO) and a write they hold ends."""
+    process.run(["lctl", "set_param", f"osc.{FSNAME}-OST0000-osc-*.active={int(bool(on))}"],
+                timeout=OSC_SET_ACTIVE)
+
+
+def end_blocked_write(proc):
+    """Ends a write that Lustre holds: the client's OSC import deactivated, then the write
+    waited for (bounded). Before the step ends, so that no process is left in the kernel's
+    wait (the helper reaps what a step leaves behind, and would wait for it)."""
+    t0 = time.monotonic()
+    client_osc_active(False)
+    r = wait_dd(proc, WRITE_ENDS)
+    r["seconds"] = round(time.monotonic() - t0, 1)
+    assert r["done"], f"the write still waits {WRITE_ENDS} s after the OSC was deactivated: {r}"
+    return r
+
+
+#: A Python child that creates files DIR/f0 .. f<N-1> (open O_CREAT: the MDS gives each an
+#: object on the OST) and appends to PROGRESS how many it made after each one, so that a
+#: create that waits shows how far it got.
+CREATE_FILES = """import os, sys
+d, n, progress = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+for i in range(n):
+    os.close(os.open(os.path.join(d, "f%d" % i), os.O_CREAT | os.O_WRONLY, 0o644))
+    with open(progress, "a") as f:
+        f.write("%d\\n" % (i + 1))
+"""
+
+
+def create_files(directory, count, stall):
+    """Creates `count` files in `directory` in a child process, until it ends or one create
+    has not returned for `stall` s (then the child is killed: an open waiting on the MDS
+    waits abortably). Returns {"made", "done", "returncode", "stalled_s", "seconds"}."""
+    os.makedirs(directory, exist_ok=True)
+    progress = f"/tmp/dynamic-nids-creates.{os.getpid()}"
+    if os.path.exists(progress):
+        os.unlink(progress)
+    proc = subprocess.Popen([sys.executable, "-c", CREATE_FILES, directory, str(count), progress],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def made():
+        if not os.path.exists(progress):
+            return 0
+        with open(progress) as f:
+            lines = f.read().split()
+        return int(lines[-1]) if lines else 0
+
+    t0 = last_change = time.monotonic()
+    last = 0
+    # Each create takes well under a second on the VMs; a bound in case they crawl.
+    deadline = t0 + stall + 10 * count
+    while proc.poll() is None and time.monotonic() - last_change < stall \
+            and time.monotonic() < deadline:
+        time.sleep(1)
+        now = made()
+        if now != last:
+            last, last_change = now, time.monotonic()
+    done = proc.poll() is not None
+    out = {"done": done, "returncode": proc.returncode, "made": made(),
+           "stalled_s": round(time.monotonic() - last_change, 1),
+           "seconds": round(time.monotonic() - t0, 1)}
+    if not done:
+        proc.kill()
+        out["killed"] = wait_dd(proc, WRITE_ENDS)
+        assert out["killed"]["done"], f"the create still waits {WRITE_ENDS} s after a kill: {out}"
+    else:
+        out["output"] = proc.stdout.read().decode(errors="replace").strip()[-400:]
+    return out
+
+
+def prealloc():
+    """The MDT's OSP precreated objects (on the MDS): next id to give, last id the OST
+    created, how many are left, the OSP's status."""
+    base = f"osp.{FSNAME}-OST0000-osc-MDT0000"
+    got = {k: process.run(["lctl", "get_param", "-n", f"{base}.{k}"], quiet=True).strip()
+           for k in ("prealloc_next_id", "prealloc_last_id", "prealloc_status")}
+    out = {k: int(v) for k, v in got.items()}
+    out["left"] = out["prealloc_last_id"] - out["prealloc_next_id"] + 1
+    return out
 
 
 # -- the steps of tests 02-05 -----------------------------------------------------------------
@@ -233,8 +324,12 @@ def wait_gone(pid, timeout=240):
 #: How long a write may take after the move when both sides have dynamic NIDs: the import
 #: first fails on the old NID, then reconnects to the new one.
 WRITE_AFTER_MOVE = 120
-#: How long a write is given to show it does not get through.
-WRITE_BLOCKED = 30
+#: How long a write (or a create) is given to show it does not get through.
+WRITE_BLOCKED = 60
+#: How long a held write has to end once its import is deactivated (or a create once killed).
+WRITE_ENDS = 120
+#: How long ``lctl set_param osc.*.active`` may take (deactivating waits for the RPCs).
+OSC_SET_ACTIVE = 150
 
 
 def step_setting(ctx, on):
@@ -276,7 +371,8 @@ def step_table(ctx, before):
 
 def step_view(ctx, side, on, version):
     """After this node's MGC applied the NID table at `version`: with dynamic NIDs the OST's
-    import has a connection to the new NID and gets FULL on it; without, it has none."""
+    import has a connection to the new NID and gets FULL on it; without, it has none. On the
+    MDS, the OSP's precreated objects too."""
     new = oss_nid(ctx, "new")
     applied = wait_ir_applied(version)
     if on:
@@ -297,31 +393,81 @@ def step_view(ctx, side, on, version):
         imp = wait_for("the MDT's OSP to lose the OST", lambda: ost_import(side),
                        lambda i: i["state"] != "FULL", timeout=120)
         assert new not in imp["failover_nids"], f"the MDT's OSP has {new} after all: {imp}"
+        return {"ir": applied, "import": imp, "prealloc": prealloc()}
     return {"ir": applied, "import": imp}
 
 
-def step_io(ctx, works):
-    """A 4 MiB direct write to a new file: it needs the MDS to create the file's object on
-    the OST and the client to write to the OST. `works`: it ends well within
-    WRITE_AFTER_MOVE s, the data reads back, and the client's OSC is FULL on the new NID.
-    Otherwise it does not end well within WRITE_BLOCKED s."""
+def step_io_works(ctx):
+    """Both sides moved: a 4 MiB direct write to a new file ends well within
+    WRITE_AFTER_MOVE s, the client's OSC is FULL on the new NID, 4 MiB read back."""
     new = oss_nid(ctx, "new")
-    if works:
-        r = wait_dd(start_dd(ctx.fs.client_mount + "/after"), WRITE_AFTER_MOVE)
-        assert r["done"] and r["returncode"] == 0, \
-            f"the write after the move did not end well within {WRITE_AFTER_MOVE} s: {r}"
-        imp = ost_import("client")
-        assert imp["state"] == "FULL" and imp["current_connection"] == new, \
-            f"the client's OSC is not FULL on {new}: {imp}"
-        check = fs.write_read_check(ctx.fs.client_mount + "/check", 4 << 20)
-        return {"dd": r, "import": imp, "read_back": check}
-    r = wait_dd(start_dd(ctx.fs.client_mount + "/after"), WRITE_BLOCKED)
-    ctx.log("write after the move:", r)
-    assert not (r["done"] and r["returncode"] == 0), \
-        f"the write after the move went through in {r['seconds']} s: {r}"
-    # The client's import is not read here: while the write waits on it, reading it can
-    # block (the views above read it before the write).
-    return {"dd": r}
+    r = wait_dd(start_dd(ctx.fs.client_mount + "/after"), WRITE_AFTER_MOVE)
+    assert r["done"] and r["returncode"] == 0, \
+        f"the write after the move did not end well within {WRITE_AFTER_MOVE} s: {r}"
+    imp = ost_import("client")
+    assert imp["state"] == "FULL" and imp["current_connection"] == new, \
+        f"the client's OSC is not FULL on {new}: {imp}"
+    check = fs.write_read_check(ctx.fs.client_mount + "/check", 4 << 20)
+    return {"dd": r, "import": imp, "read_back": check}
+
+
+def step_io_client_blocked(ctx):
+    """The client cannot reach the OST: a 4 MiB direct write to a new file has not ended
+    after WRITE_BLOCKED s, and meanwhile the client's OSC is not FULL and has no connection
+    to the new NID. The write is then ended by deactivating the OSC (see
+    `end_blocked_write`)."""
+    new = oss_nid(ctx, "new")
+    proc = start_dd(ctx.fs.client_mount + "/after")
+    r = wait_dd(proc, WRITE_BLOCKED)
+    imp = ost_import("client")
+    ctx.log("write after the move:", r, "the client's OSC:", imp)
+    if r["done"]:
+        assert r["returncode"] != 0, \
+            f"the write after the move went through in {r['seconds']} s: {r}, OSC {imp}"
+    assert imp["state"] != "FULL" and new not in imp["failover_nids"], \
+        f"the client's OSC is FULL or has the new NID {new}: {imp}"
+    assert imp["current_connection"] == oss_nid(ctx, "old"), \
+        f"the client's OSC is not left on the OST's old NID: {imp}"
+    ended = None if r["done"] else end_blocked_write(proc)
+    return {"dd": r, "import": imp, "ended": ended, "deactivated": ended is not None}
+
+
+def step_io_mds_blocked(ctx, pool):
+    """The client moved, the MDS did not: a 4 MiB direct write to a new file ends well and
+    the client's OSC is FULL on the new NID (the file's object is one the MDS precreated
+    before the move). Then the rest of the MDS's precreated objects (`pool`, read on the MDS
+    once its OSP lost the OST) are used up by creating files, and the create after the last
+    of them has not returned after WRITE_BLOCKED s: the MDS cannot get new objects."""
+    new = oss_nid(ctx, "new")
+    r = wait_dd(start_dd(ctx.fs.client_mount + "/after"), WRITE_AFTER_MOVE)
+    assert r["done"] and r["returncode"] == 0, \
+        f"the write after the move did not end well within {WRITE_AFTER_MOVE} s: {r}"
+    imp = ost_import("client")
+    assert imp["state"] == "FULL" and imp["current_connection"] == new, \
+        f"the client's OSC is not FULL on {new}: {imp}"
+    left = pool["left"] - 1  # the write above took one
+    ctx.log(f"the MDS had {pool['left']} precreated objects; creating {left} + 1 files")
+    c = create_files(ctx.fs.client_mount + "/pool", left + 1, WRITE_BLOCKED)
+    ctx.log("creates:", c)
+    assert c["made"] == left, \
+        f"{c['made']} files made, the MDS had {left} precreated objects left: {c}"
+    assert not c["done"] or c["returncode"] != 0, \
+        f"{left + 1} creates went through; the MDS had {left} objects: {c}"
+    return {"dd": r, "import": imp, "creates": c, "precreated_left": left}
+
+
+def step_mds_after(ctx, pool):
+    """The MDS after the creates: its OSP's precreated objects are used up, it got none
+    since (prealloc_last_id unchanged), and the OSP is still not FULL, without the new NID."""
+    new = oss_nid(ctx, "new")
+    now = prealloc()
+    imp = ost_import("mds")
+    assert now["prealloc_last_id"] == pool["prealloc_last_id"], \
+        f"the MDS got new objects from the OST: {pool} then {now}"
+    assert now["left"] <= 0, f"precreated objects left on the MDS: {now}"
+    assert imp["state"] != "FULL" and new not in imp["failover_nids"], \
+        f"the MDT's OSP reached the OST after all: {imp}"
+    return {"prealloc": now, "import": imp}
 
 
 def step_restore(ctx):
@@ -339,14 +485,18 @@ def step_restore(ctx):
     return _local_nids()
 
 
-def step_client_settle(ctx, io_result):
-    """Cleanup on the client: a write left waiting ends (its RPC is answered once the OST
-    is back), so that the file system unmounts."""
-    if not io_result:
-        return None
-    if not io_result["dd"]["done"]:
-        wait_gone(io_result["dd"]["pid"])
-    return ost_import("client")
+def step_client_settle(ctx):
+    """Cleanup on the client, once the OSS is back: an OSC deactivated to end a held write is
+    activated again, and the OSC gets FULL (or IDLE), so that the file system
+    unmounts cleanly."""
+    active = get_param(f"osc.{FSNAME}-OST0000-osc-*.active")
+    if not active:
+        return "no OSC (the file system is not mounted)"
+    if set(active.values()) != {"1"}:
+        client_osc_active(True)
+    # IDLE: connected, then disconnected for want of use (osc.*.idle_timeout).
+    return wait_for("the client's OSC FULL (or IDLE) again", lambda: ost_import("client"),
+                    lambda i: i["state"] in ("FULL", "IDLE"), timeout=180, interval=5)
 
 
 # -- the moved-NID tests (test_02 .. test_05): one sequence, dynamic_nids per side -----------
@@ -356,7 +506,7 @@ def moved_nid_test(on, io_fails_because=""):
     """The test of moving the OSS's NID with ``dynamic_nids`` = ``on[side]`` on the MDS and
     the client: set, write before, move, wait for the NID table, each side's import, a write
     after (it works only with dynamic NIDs on both sides; `io_fails_because` says why not),
-    then the OSS back and a waiting write ended. Returns the `Test`."""
+    then the OSS back and the client's OSC FULL again. Returns the `Test`."""
     test = lutf.Test(roles=ROLES, interfaces={"oss": 2}, lnet=lnet_description(),
                      fs=file_system())
     works = on["mds"] and on["client"]
@@ -393,7 +543,11 @@ def moved_nid_test(on, io_fails_because=""):
         return step_view(ctx, "client", on["client"], ctx.result(table))
 
     def io(ctx):
-        return step_io(ctx, works=works)
+        if works:
+            return step_io_works(ctx)
+        if on["client"]:
+            return step_io_mds_blocked(ctx, ctx.result(mds_view)["prealloc"])
+        return step_io_client_blocked(ctx)
 
     # What each side's import and the write are expected to do, said before the steps are
     # declared (a step's description is its docstring's first line, read then).
@@ -405,23 +559,37 @@ def moved_nid_test(on, io_fails_because=""):
     client_view.__doc__ = (
         "The client's OSC import gets a connection to the OST's new NID." if on["client"] else
         "dynamic_nids 0 on the client: its OSC import gets no connection to the new NID.")
-    io.__doc__ = (
-        "A 4 MiB write to a new file ends well; the OSC is FULL on the new NID; 4 MiB read back."
-        if works else
-        "A 4 MiB write to a new file does not end well within 30 s"
-        + (f": {io_fails_because}." if io_fails_because else "."))
+    if works:
+        io.__doc__ = ("A 4 MiB write to a new file ends well; the OSC is FULL on the new NID; "
+                      "4 MiB read back.")
+    elif on["client"]:
+        io.__doc__ = (
+            "A 4 MiB write ends well, the OSC FULL on the new NID; then the MDS's precreated "
+            f"objects used up and the next create not done within {WRITE_BLOCKED} s"
+            + (f": {io_fails_because}." if io_fails_because else "."))
+    else:
+        io.__doc__ = (
+            f"A 4 MiB write to a new file does not end well within {WRITE_BLOCKED} s, the OSC "
+            "not FULL and without the new NID" + (f": {io_fails_because}." if io_fails_because
+                                                  else "."))
     test.step(role="mds", after=[table], timeout=360)(mds_view)
     test.step(role="client", after=[table], timeout=180)(client_view)
-    test.step(role="client", after=[mds_view, client_view], timeout=240)(io)
+    test.step(role="client", after=[mds_view, client_view], timeout=420)(io)
+
+    if not works and on["client"]:
+        @test.step(role="mds", after=[mds_view, io], timeout=60)
+        def mds_after(ctx):
+            """The MDS's precreated objects are used up, none came since, its OSP is not FULL."""
+            return step_mds_after(ctx, ctx.result(mds_view)["prealloc"])
 
     @test.cleanup(role="oss")
     def restore(ctx):
         """The OSS back on its first interface, so that the file system unmounts."""
         return step_restore(ctx)
 
-    @test.cleanup(role="client", after=[restore, io], timeout=300)
+    @test.cleanup(role="client", after=[restore], timeout=400)
     def settle(ctx):
-        """A write left waiting ends once the OST is back."""
-        return step_client_settle(ctx, ctx.results.get(io))
+        """The client's OSC active again and FULL once the OST is back."""
+        return step_client_settle(ctx)
 
     return test

@@ -1,4 +1,4 @@
-"""dynamic_nids=1 on the client only: after the OST server's NID changes (moved to its second interface) the client's OSC learns the new NID but the MDS's OSP does not, and a write to a new file (its object made by the MDS on the OST) does not get through (bounded to 30 s).
+"""dynamic_nids=1 on the client only: after the OST server's NID changes (moved to its second interface) the client's OSC learns the new NID and writes (FULL on it) but the MDS's OSP does not: once the objects the MDS precreated before the move are used up (osp prealloc_next_id/prealloc_last_id), the next create has not returned after 60 s and the MDS got no new objects.
 
 The OST stays mounted (wbcfs targets live in RAM) and LNet moves underneath it: the OSS deletes net tcp and adds it again on its second interface; the target tells the MGS its new NIDs and the MGS's imperative recovery passes them on (see common.py). LNet discovery is off, so only Lustre can redirect the imports. Needs 3 nodes, 2 interfaces on the OSS."""
 import common
