@@ -660,7 +660,7 @@ fn skip_is_allowed(reason: &str) -> bool {
 
 /// Every test of an LNet suite PASSes on the VMs, or SKIPs for a reason it may.
 fn lnet_suite_passes(suite: &str) {
-    lnet_tests_pass(suite, suite, None, None, FOUR_BY_TWO);
+    lnet_tests_pass(suite, suite, None, FOUR_BY_TWO);
 }
 
 /// Whether CI runs only the part of the long suites it has time for: in CI
@@ -670,24 +670,14 @@ fn ci_subset() -> bool {
         && std::env::var("LUTF_LNET_FULL").as_deref() != Ok("1")
 }
 
-/// Tests of `suite` PASS on the VMs, under `label` in the times: those numbered in `range`
-/// (a long suite in parts, so that the parts run on two testbeds at once), or all; in CI,
-/// where `in_ci` names some, those only (CI's time is bounded; `LUTF_LNET_FULL=1` runs
+/// Every test of `suite` PASSes on the VMs (or SKIPs for a reason it may), under `label` in
+/// the times; in CI, where `in_ci` names some, those only (CI's time is bounded; `LUTF_LNET_FULL=1` runs
 /// them all there too).
-fn lnet_tests_pass(
-    label: &str,
-    suite: &str,
-    range: Option<(u32, u32)>,
-    in_ci: Option<&[u32]>,
-    shape: (usize, usize),
-) {
+fn lnet_tests_pass(label: &str, suite: &str, in_ci: Option<&[u32]>, shape: (usize, usize)) {
     let Some(bed) = testbed_of(shape) else {
         return;
     };
-    let (first, last) = range.unwrap_or((0, u32::MAX));
-    let wanted = |n: u32| {
-        (first..=last).contains(&n) && (!ci_subset() || in_ci.map_or(true, |ids| ids.contains(&n)))
-    };
+    let wanted = |n: u32| !ci_subset() || in_ci.map_or(true, |ids| ids.contains(&n));
     // The suite's tests chosen (--only refuses an id no test has).
     let mut ids: Vec<String> = std::fs::read_dir(root().join("suites").join(suite))
         .unwrap()
@@ -772,7 +762,7 @@ const MULTI_RAIL: (usize, usize) = (2, 3);
 /// starts at once instead of after the four-guest queue.
 #[test]
 fn multi_rail_suite_passes_on_a_real_lnet() {
-    lnet_tests_pass("multi-rail", "multi-rail", None, None, MULTI_RAIL);
+    lnet_tests_pass("multi-rail", "multi-rail", None, MULTI_RAIL);
 }
 
 /// The health tests CI runs (its time is bounded): a resend that succeeds, local_error
@@ -784,23 +774,12 @@ const HEALTH_IN_CI: &[u32] = &[3, 7, 8, 9, 11, 15, 16];
 
 #[test]
 fn the_health_suite_passes_on_a_real_lnet() {
-    lnet_tests_pass("health", "health", None, Some(HEALTH_IN_CI), FOUR_BY_TWO);
+    lnet_tests_pass("health", "health", Some(HEALTH_IN_CI), FOUR_BY_TWO);
 }
 
-/// The dynamic-nids tests that are finished: 03-05 (the NID moved with dynamic NIDs off on
-/// one side or both) do not pass yet for reasons of their own, written in the suite's
-/// common.py; they join here once they do.
-const DYNAMIC_NIDS_DONE: (u32, u32) = (1, 2);
-
 #[test]
-fn the_finished_dynamic_nids_tests_pass_on_a_real_lnet() {
-    lnet_tests_pass(
-        "dynamic-nids 01-02",
-        "dynamic-nids",
-        Some(DYNAMIC_NIDS_DONE),
-        None,
-        FOUR_BY_TWO,
-    );
+fn the_dynamic_nids_suite_passes_on_a_real_lnet() {
+    lnet_suite_passes("dynamic-nids");
 }
 
 #[test]
