@@ -397,9 +397,9 @@ def step_view(ctx, side, on, version):
     return {"ir": applied, "import": imp}
 
 
-def step_io_works(ctx):
-    """Both sides moved: a 4 MiB direct write to a new file ends well within
-    WRITE_AFTER_MOVE s, the client's OSC is FULL on the new NID, 4 MiB read back."""
+def write_reaches_new_nid(ctx):
+    """A 4 MiB direct write to a new file ends well within WRITE_AFTER_MOVE s and the
+    client's OSC is FULL on the OST's new NID. Returns (the write, the OSC's import)."""
     new = oss_nid(ctx, "new")
     r = wait_dd(start_dd(ctx.fs.client_mount + "/after"), WRITE_AFTER_MOVE)
     assert r["done"] and r["returncode"] == 0, \
@@ -407,6 +407,13 @@ def step_io_works(ctx):
     imp = ost_import("client")
     assert imp["state"] == "FULL" and imp["current_connection"] == new, \
         f"the client's OSC is not FULL on {new}: {imp}"
+    return r, imp
+
+
+def step_io_works(ctx):
+    """Both sides moved: a 4 MiB direct write to a new file ends well within
+    WRITE_AFTER_MOVE s, the client's OSC is FULL on the new NID, 4 MiB read back."""
+    r, imp = write_reaches_new_nid(ctx)
     check = fs.write_read_check(ctx.fs.client_mount + "/check", 4 << 20)
     return {"dd": r, "import": imp, "read_back": check}
 
@@ -438,13 +445,7 @@ def step_io_mds_blocked(ctx, pool):
     before the move). Then the rest of the MDS's precreated objects (`pool`, read on the MDS
     once its OSP lost the OST) are used up by creating files, and the create after the last
     of them has not returned after WRITE_BLOCKED s: the MDS cannot get new objects."""
-    new = oss_nid(ctx, "new")
-    r = wait_dd(start_dd(ctx.fs.client_mount + "/after"), WRITE_AFTER_MOVE)
-    assert r["done"] and r["returncode"] == 0, \
-        f"the write after the move did not end well within {WRITE_AFTER_MOVE} s: {r}"
-    imp = ost_import("client")
-    assert imp["state"] == "FULL" and imp["current_connection"] == new, \
-        f"the client's OSC is not FULL on {new}: {imp}"
+    r, imp = write_reaches_new_nid(ctx)
     left = pool["left"] - 1  # the write above took one
     ctx.log(f"the MDS had {pool['left']} precreated objects; creating {left} + 1 files")
     c = create_files(ctx.fs.client_mount + "/pool", left + 1, WRITE_BLOCKED)
