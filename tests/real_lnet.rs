@@ -1,8 +1,11 @@
 //! The real-LNet group: lutf against LNet and Lustre built from Lustre's source and booted
 //! in emulated guests by `scripts/lnet-vms`, reached over SSH as a real cluster is.
 //!
-//! `scripts/test` brings the guests up (testbeds of 4 guests, 2 NICs each), names their
-//! folders in `LUTF_LNET_VMS` (separated by `:`) and takes them down afterwards. Without it
+//! `scripts/test` brings the guests up (two testbeds of 4 guests with 2 NICs, one of 2
+//! guests with 3 NICs), names their folders in `LUTF_LNET_VMS` (separated by `:`), runs
+//! this group on its own with a test thread per testbed (it is not part of `cargo test
+//! --workspace`: `test = false` in Cargo.toml; `cargo test --test real_lnet` runs it) and
+//! takes the guests down afterwards. Without it
 //! every test here SKIPs with that reason; in CI (`CI=true`), which always has the Lustre
 //! source, it FAILs instead. A test borrows a whole testbed and changes LNet on its guests,
 //! so tests run side by side only as far as there are testbeds; each test starts from LNet
