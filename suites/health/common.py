@@ -135,20 +135,6 @@ def always_except(ctx):
 # -- reading LNet ----------------------------------------------------------------------------
 
 
-def _find(tree, key):
-    """The first value of `key` anywhere in `tree` (dicts and lists), or None."""
-    if isinstance(tree, dict):
-        if key in tree:
-            return tree[key]
-        tree = list(tree.values())
-    if isinstance(tree, list):
-        for item in tree:
-            found = _find(item, key)
-            if found is not None:
-                return found
-    return None
-
-
 def local_nis():
     """nid -> {"health", "status", "ping_count", ...} of this node's NIs but lo
     (``lnetctl net show -v 2``)."""
@@ -166,7 +152,7 @@ def local_nis():
 def _ni_entry(ni, state_key):
     hs = ni.get("health stats") or {}
     entry = {k: v for k, v in hs.items() if isinstance(v, int) and not isinstance(v, bool)}
-    entry["health"] = int(hs.get("health value", _find(ni, "health value")))
+    entry["health"] = int(hs.get("health value", lnet.find(ni, "health value")))
     entry[state_key] = str(ni.get(state_key)).lower()
     return entry
 
@@ -194,7 +180,7 @@ def counters():
 def global_value(name):
     """A global setting as ``lnetctl global show`` gives it."""
     shown = lnet.lnetctl("global", "show")["output"] or {}
-    value = _find(shown, name)
+    value = lnet.find(shown, name)
     assert value is not None, f"global show has no {name}: {shown}"
     return int(value)
 

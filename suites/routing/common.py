@@ -74,20 +74,6 @@ def gateway_nid(ctx, net):
     return [n for n in ctx.nids["router"] if n.endswith("@" + net)][0]
 
 
-def _find(tree, key):
-    """The first value of `key` anywhere in `tree`, or None."""
-    if isinstance(tree, dict):
-        if key in tree:
-            return tree[key]
-        tree = list(tree.values())
-    if isinstance(tree, list):
-        for item in tree:
-            found = _find(item, key)
-            if found is not None:
-                return found
-    return None
-
-
 def routing_show():
     """``lnetctl routing show`` as a tree."""
     return lnet.lnetctl("routing", "show")["output"] or {}
@@ -103,7 +89,7 @@ def routing_state():
     shown = routing_show()
     if not shown:  # no router pools at all: routing was never turned on
         return DISABLED
-    enable = _find(shown, "enable")
+    enable = lnet.find(shown, "enable")
     assert enable is not None, f"routing show has no enable: {routing_show()}"
     return int(enable)
 
@@ -120,5 +106,5 @@ def set_routing(on, timeout=90):
 
 def buffers():
     """The router buffer counts ``lnetctl routing show`` gives: {"tiny", "small", "large"}."""
-    shown = _find(routing_show(), "buffers") or {}
+    shown = lnet.find(routing_show(), "buffers") or {}
     return {k: int(v) for k, v in shown.items() if k in ("tiny", "small", "large")}

@@ -570,6 +570,15 @@ class RefusedAndPolling(unittest.TestCase):
             raise lnet.LnetError(kind, "refused", errno=errno, description="cannot add")
         return fn
 
+    def test_find_takes_the_first_value_anywhere_in_a_tree(self):
+        tree = {"routing": [{"cpt": {"tiny": {"npages": 0}}}, {"enable": 1}],
+                "buffers": {"tiny": 512}}
+        self.assertEqual(lnet.find(tree, "buffers"), {"tiny": 512})
+        self.assertEqual(lnet.find(tree, "enable"), 1)
+        self.assertEqual(lnet.find(tree, "npages"), 0)
+        self.assertIsNone(lnet.find(tree, "missing"))
+        self.assertIsNone(lnet.find(None, "enable"))
+
     def test_refused_passes_on_lnets_errno_with_the_state_unchanged(self):
         state = {"nets": ["lo"]}
         got = lnet.refused(-17, "add", self.lnet_refuses(-17), state=lambda: dict(state))

@@ -66,6 +66,7 @@ __all__ = [
     "yaml_exec",
     "lnetctl",
     "backup",
+    "find",
     "refused",
     "Selftest",
 ]
@@ -373,6 +374,22 @@ def lnetctl(*args, check=True, timeout=None, stdin=None):
     """
     return _ask("lnetctl", _args(argv=[str(a) for a in args], check=check, timeout=timeout,
                                  stdin=stdin))
+
+
+def find(tree, key):
+    """The first value of `key` anywhere in `tree` (the dicts and lists a show or lnetctl
+    returns, depth first), or None: for a value whose place in the tree differs between
+    LNet versions or between the library and lnetctl."""
+    if isinstance(tree, dict):
+        if key in tree:
+            return tree[key]
+        tree = list(tree.values())
+    if isinstance(tree, list):
+        for item in tree:
+            found = find(item, key)
+            if found is not None:
+                return found
+    return None
 
 
 def backup(exported=None):
