@@ -53,13 +53,15 @@ fn start_holding(dir: &Path, marker: &Path) -> Child {
     child
 }
 
-/// The job folders under the work directory, with their command's pid once started.
+/// The job folders under the work directory, with their command's pid once started
+/// (hidden folders are spare runners, not jobs).
 fn jobs(dir: &Path) -> Vec<(PathBuf, Option<i32>)> {
     let Ok(entries) = std::fs::read_dir(dir.join("work/jobs")) else {
         return Vec::new();
     };
     entries
         .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
         .map(|e| {
             let started = std::fs::read_to_string(e.path().join("started.yml")).ok();
             let pid = started.and_then(|s| {

@@ -73,6 +73,54 @@ fn samples_pass_on_three_hosts_with_steps_overlapping() {
     assert_eq!(run.nodes.len(), 3);
 }
 
+#[test]
+fn steps_after_a_nodes_first_start_warm_and_the_spare_runner_goes_with_the_run() {
+    let Some(hosts) = support::hosts(1) else {
+        return;
+    };
+    let fixtures = root().join("tests/fixtures/suites");
+    let out = lutf_run(&hosts, &fixtures, &["--suite", "warm"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let run = run_json(&hosts.dir.path().join("results"));
+    let warm = test(&run, "01");
+    assert_eq!(warm.status, Status::Pass, "{}\n{}", warm.error, show(&out));
+    let value = |name: &str| {
+        let step = warm.steps.iter().find(|s| s.name == name).unwrap();
+        step.value.clone().unwrap()
+    };
+    // The first step of the run may start cold; the ones after it find a runner waiting.
+    for name in ["second", "third"] {
+        assert_eq!(value(name)["warm"], true, "{name}: {}", show(&out));
+    }
+    let pids: std::collections::BTreeSet<String> = ["first", "second", "third"]
+        .iter()
+        .map(|n| value(n)["pid"].to_string())
+        .collect();
+    assert_eq!(
+        pids.len(),
+        3,
+        "each step has a process of its own: {pids:?}"
+    );
+    // A warm runner's step is timed out, and says where, as a cold one is.
+    let hung = test(&run, "02");
+    let hang = hung.steps.iter().find(|s| s.name == "hang").unwrap();
+    let failure = hang.failure.as_ref().unwrap();
+    assert_eq!(failure.kind, FailureKind::Timeout, "{failure:?}");
+    assert_eq!(
+        failure.message,
+        "step hang timed out after 2 s in hang (warm/test_02.py:21)"
+    );
+    assert!(hang
+        .log
+        .data
+        .to_string_lossy()
+        .contains("LUTF-FIXTURE-WARM-HANG"));
+    // The spare left for a step that never came ends with the run's connection.
+    assert_eq!(hosts.test_processes(0), Vec::<String>::new());
+}
+
 /// Starts the `lost` fixture suite and returns once node2 runs its holding step.
 fn start_lost_run(hosts: &TestHosts, marker_name: &str, extra: &[&str]) -> Child {
     let marker = format!("/tmp/{marker_name}");

@@ -184,7 +184,7 @@ pub(crate) fn jobs_root(workdir: &Path) -> PathBuf {
 }
 
 /// Whether `id` could be a job id: what [`workdir::unique_dir`] makes, never a path.
-fn valid_id(id: &str) -> bool {
+pub(crate) fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 100
         && !id.starts_with('.')
@@ -378,6 +378,17 @@ impl Owner {
             pid = parse_ppid(&stat)?;
         }
         None
+    }
+
+    /// The process that started this one: the master itself, when it runs the helper
+    /// without SSH.
+    pub fn of_parent() -> Option<Owner> {
+        // SAFETY: getppid has no preconditions and cannot fail.
+        let pid = unsafe { libc::getppid() };
+        Some(Owner {
+            pid,
+            start: start_ticks(pid)?,
+        })
     }
 
     /// Whether the owner still runs.

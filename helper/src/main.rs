@@ -23,6 +23,7 @@ mod pgroup;
 mod process;
 mod python;
 mod reaper;
+mod spare;
 mod step;
 mod supervise;
 mod workdir;
@@ -48,7 +49,8 @@ pub struct Env {
 
 fn main() {
     let code = match parse_args() {
-        Ok((env, Some(jobdir))) => supervise::supervise(&env, &jobdir),
+        Ok((env, Some(Background::Job(dir)))) => supervise::supervise(&env, &dir),
+        Ok((env, Some(Background::Spare(dir, name)))) => spare::serve(&env, &dir, &name),
         Ok((env, None)) => match &env.expect_bundle {
             Some(hash) => match installed::check(&env.workdir, &env.bundle_dir, hash) {
                 Ok(()) => serve(&env),
@@ -73,8 +75,16 @@ fn main() {
     std::process::exit(code);
 }
 
-/// The environment, and the job folder when asked to supervise a job.
-fn parse_args() -> Result<(Env, Option<PathBuf>), String> {
+/// What a helper started in the background is for.
+enum Background {
+    /// `--supervise JOBDIR`: a job's supervisor.
+    Job(PathBuf),
+    /// `--spare DIR NAME`: a spare runner's supervisor (see [`spare`]).
+    Spare(PathBuf, String),
+}
+
+/// The environment, and what to do in the background when asked.
+fn parse_args() -> Result<(Env, Option<Background>), String> {
     let mut args = std::env::args_os().skip(1);
     let mut workdir = None;
     let mut supervise = None;
@@ -85,8 +95,16 @@ fn parse_args() -> Result<(Env, Option<PathBuf>), String> {
                 workdir = Some(PathBuf::from(args.next().ok_or("--workdir needs a value")?))
             }
             Some("--supervise") => {
-                supervise = Some(PathBuf::from(
+                supervise = Some(Background::Job(PathBuf::from(
                     args.next().ok_or("--supervise needs a job folder")?,
+                )))
+            }
+            Some("--spare") => {
+                let dir = args.next().ok_or("--spare needs a folder")?;
+                let name = args.next().ok_or("--spare needs a name")?;
+                supervise = Some(Background::Spare(
+                    PathBuf::from(dir),
+                    name.to_string_lossy().into_owned(),
                 ))
             }
             Some("--json") => JSON_REPLIES.store(true, Ordering::Relaxed),

@@ -340,9 +340,26 @@ pub fn run(
     limits: Limits,
     on_start: impl FnOnce(i32),
 ) -> Result<Finished, ErrorReply> {
+    start(spec, output, false)?.finish(limits, on_start)
+}
+
+/// A command started by [`start`], not yet waited for.
+pub struct Running {
+    child: std::process::Child,
+    pgid: i32,
+    readers: Vec<Reader>,
+    feeder: Feeder,
+    files_mode: bool,
+    start: Instant,
+}
+
+/// Starts `spec` in its own process group. With `stdin_later`, its stdin is a pipe kept
+/// open (whatever `spec.stdin` holds) until [`Running::feed`] gives it its input: a
+/// command that starts now and is told what to do later (a warm Python runner).
+pub fn start(spec: &CommandSpec, output: Output, stdin_later: bool) -> Result<Running, ErrorReply> {
     let mut cmd = command(spec)?;
     let io_err = |what: &str, e: std::io::Error| spawn_error(format!("{what}: {e}"));
-    cmd.stdin(if spec.stdin.is_empty() {
+    cmd.stdin(if spec.stdin.is_empty() && !stdin_later {
         Stdio::null()
     } else {
         Stdio::piped()
@@ -374,7 +391,6 @@ pub fn run(
             0
         }
     };
-    let (wake_r, wake_w) = pipe().map_err(|e| io_err("cannot create a pipe", e))?;
     let start = Instant::now();
     let mut child = cmd.spawn().map_err(|e| {
         let what = if spec.shell {
@@ -399,7 +415,7 @@ pub fn run(
     if let Some(m) = merged {
         readers.push(Reader::new(m, limit));
     }
-    let mut feeder = Feeder {
+    let feeder = Feeder {
         file: child.stdin.take().map(|s| {
             let fd: OwnedFd = s.into();
             set_nonblocking(&fd);
@@ -408,187 +424,233 @@ pub fn run(
         data: spec.stdin.clone(),
         pos: 0,
     };
-    on_start(pgid);
+    Ok(Running {
+        child,
+        pgid,
+        readers,
+        feeder,
+        files_mode,
+        start,
+    })
+}
 
-    let (tx, rx) = mpsc::channel();
-    let waiter = std::thread::Builder::new()
-        .name("wait".into())
-        .spawn(move || {
-            let status = child.wait();
-            let _ = tx.send(status);
-            let _ = File::from(wake_w).write_all(b"x");
-        });
-    if let Err(e) = waiter {
-        pgroup::signal(pgid, libc::SIGKILL);
-        return Err(io_err("cannot start a waiter thread", e));
+impl Running {
+    /// The command's pid (= its process group id).
+    pub fn pid(&self) -> i32 {
+        self.pgid
     }
-    set_nonblocking(&wake_r);
-    let wake_raw = wake_r.as_raw_fd();
 
-    let deadline = limits.timeout.map(|t| start + t);
-    // Sweeping our children is only right where we run one command at a time.
-    let sweep = reaper::adopting();
-    let mut next_reap = start + reaper::REAP_EVERY;
-    let mut timed_out = false;
-    let mut dumping: Option<Dumping> = None;
-    let mut kill_at: Option<Instant> = None;
-    let mut ended: Option<(ExitStatus, Instant)> = None;
-    let mut drain_until = None;
+    /// Whether the command still runs.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
 
-    loop {
-        let now = Instant::now();
-        if ended.is_none() {
-            if !timed_out && deadline.is_some_and(|d| now >= d) {
-                timed_out = true;
-                match &limits.dump {
-                    // SAFETY: kill has no memory-safety preconditions; the target is the
-                    // command we started (its leader; the group keeps running meanwhile).
-                    Some(d) if unsafe { libc::kill(pgid, d.signal) } == 0 => {
-                        dumping = Some(Dumping {
-                            file: d.file.clone(),
-                            until: now + d.wait,
-                            size: None,
-                        });
+    /// Gives the command its input (then end of file) and starts its clock now: its
+    /// timeout and duration count from here, not from when it was started.
+    pub fn feed(&mut self, data: Vec<u8>) {
+        self.feeder.data = data;
+        self.feeder.pos = 0;
+        self.start = Instant::now();
+    }
+
+    /// Waits for the command to its end under `limits`; `on_start` gets its pid first.
+    pub fn finish(
+        self,
+        limits: Limits,
+        on_start: impl FnOnce(i32),
+    ) -> Result<Finished, ErrorReply> {
+        let Running {
+            mut child,
+            pgid,
+            mut readers,
+            mut feeder,
+            files_mode,
+            start,
+        } = self;
+        let io_err = |what: &str, e: std::io::Error| spawn_error(format!("{what}: {e}"));
+        on_start(pgid);
+        let (wake_r, wake_w) = pipe().map_err(|e| io_err("cannot create a pipe", e))?;
+
+        let (tx, rx) = mpsc::channel();
+        let waiter = std::thread::Builder::new()
+            .name("wait".into())
+            .spawn(move || {
+                let status = child.wait();
+                let _ = tx.send(status);
+                let _ = File::from(wake_w).write_all(b"x");
+            });
+        if let Err(e) = waiter {
+            pgroup::signal(pgid, libc::SIGKILL);
+            return Err(io_err("cannot start a waiter thread", e));
+        }
+        set_nonblocking(&wake_r);
+        let wake_raw = wake_r.as_raw_fd();
+
+        let deadline = limits.timeout.map(|t| start + t);
+        // Sweeping our children is only right where we run one command at a time.
+        let sweep = reaper::adopting();
+        let mut next_reap = start + reaper::REAP_EVERY;
+        let mut timed_out = false;
+        let mut dumping: Option<Dumping> = None;
+        let mut kill_at: Option<Instant> = None;
+        let mut ended: Option<(ExitStatus, Instant)> = None;
+        let mut drain_until = None;
+
+        loop {
+            let now = Instant::now();
+            if ended.is_none() {
+                if !timed_out && deadline.is_some_and(|d| now >= d) {
+                    timed_out = true;
+                    match &limits.dump {
+                        // SAFETY: kill has no memory-safety preconditions; the target is the
+                        // command we started (its leader; the group keeps running meanwhile).
+                        Some(d) if unsafe { libc::kill(pgid, d.signal) } == 0 => {
+                            dumping = Some(Dumping {
+                                file: d.file.clone(),
+                                until: now + d.wait,
+                                size: None,
+                            });
+                        }
+                        _ => kill_at = stop_group(pgid, limits.grace, now),
                     }
-                    _ => kill_at = stop_group(pgid, limits.grace, now),
+                }
+                if dumping.as_mut().is_some_and(|d| d.done(now)) {
+                    dumping = None;
+                    kill_at = stop_group(pgid, limits.grace, now);
+                }
+                if kill_at.is_some_and(|k| now >= k) {
+                    pgroup::signal(pgid, libc::SIGKILL);
+                    kill_at = None;
+                }
+                if sweep && now >= next_reap {
+                    // Adopted orphans that exited must not pile up as zombies.
+                    reaper::reap_exited(pgid);
+                    next_reap = now + reaper::REAP_EVERY;
+                }
+            } else {
+                if sweep && files_mode {
+                    // Zombies of ours in the group would keep it "alive" below.
+                    reaper::reap_exited(0);
+                }
+                let all_closed = readers.iter().all(|r| r.file.is_none());
+                let group_gone = !files_mode || !pgroup::alive(pgid);
+                if (all_closed && group_gone) || drain_until.is_some_and(|d| now >= d) {
+                    break;
                 }
             }
-            if dumping.as_mut().is_some_and(|d| d.done(now)) {
-                dumping = None;
-                kill_at = stop_group(pgid, limits.grace, now);
-            }
-            if kill_at.is_some_and(|k| now >= k) {
-                pgroup::signal(pgid, libc::SIGKILL);
-                kill_at = None;
-            }
-            if sweep && now >= next_reap {
-                // Adopted orphans that exited must not pile up as zombies.
-                reaper::reap_exited(pgid);
-                next_reap = now + reaper::REAP_EVERY;
-            }
-        } else {
-            if sweep && files_mode {
-                // Zombies of ours in the group would keep it "alive" below.
-                reaper::reap_exited(0);
-            }
-            let all_closed = readers.iter().all(|r| r.file.is_none());
-            let group_gone = !files_mode || !pgroup::alive(pgid);
-            if (all_closed && group_gone) || drain_until.is_some_and(|d| now >= d) {
-                break;
-            }
-        }
 
-        // Sleep until something happens or the next timer is due.
-        let mut next: Option<Instant> = None;
-        for t in [
-            deadline.filter(|_| !timed_out && ended.is_none()),
-            // A dump being written is looked at often.
-            dumping
-                .as_ref()
-                .filter(|_| ended.is_none())
-                .map(|_| now + DUMP_QUIET / 5),
-            kill_at,
-            drain_until,
-            Some(next_reap).filter(|_| sweep && ended.is_none()),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            next = Some(next.map_or(t, |n| n.min(t)));
-        }
-        let mut wait_ms = next.map_or(-1, |t| {
-            t.saturating_duration_since(now).as_millis().min(60_000) as i32 + 1
-        });
-        if ended.is_some() && files_mode {
-            // Nothing to poll for a group's end: look again shortly.
-            wait_ms = 10;
-        }
-        let mut fds: Vec<libc::pollfd> = Vec::new();
-        let mut owners: Vec<usize> = Vec::new(); // index into readers, or MAX: stdin, MAX-1: wake
-        for (i, r) in readers.iter().enumerate() {
-            if let Some(f) = &r.file {
+            // Sleep until something happens or the next timer is due.
+            let mut next: Option<Instant> = None;
+            for t in [
+                deadline.filter(|_| !timed_out && ended.is_none()),
+                // A dump being written is looked at often.
+                dumping
+                    .as_ref()
+                    .filter(|_| ended.is_none())
+                    .map(|_| now + DUMP_QUIET / 5),
+                kill_at,
+                drain_until,
+                Some(next_reap).filter(|_| sweep && ended.is_none()),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                next = Some(next.map_or(t, |n| n.min(t)));
+            }
+            let mut wait_ms = next.map_or(-1, |t| {
+                t.saturating_duration_since(now).as_millis().min(60_000) as i32 + 1
+            });
+            if ended.is_some() && files_mode {
+                // Nothing to poll for a group's end: look again shortly.
+                wait_ms = 10;
+            }
+            let mut fds: Vec<libc::pollfd> = Vec::new();
+            let mut owners: Vec<usize> = Vec::new(); // index into readers, or MAX: stdin, MAX-1: wake
+            for (i, r) in readers.iter().enumerate() {
+                if let Some(f) = &r.file {
+                    fds.push(libc::pollfd {
+                        fd: f.as_raw_fd(),
+                        events: libc::POLLIN,
+                        revents: 0,
+                    });
+                    owners.push(i);
+                }
+            }
+            if let Some(f) = &feeder.file {
                 fds.push(libc::pollfd {
                     fd: f.as_raw_fd(),
+                    events: libc::POLLOUT,
+                    revents: 0,
+                });
+                owners.push(usize::MAX);
+            }
+            if ended.is_none() {
+                fds.push(libc::pollfd {
+                    fd: wake_raw,
                     events: libc::POLLIN,
                     revents: 0,
                 });
-                owners.push(i);
+                owners.push(usize::MAX - 1);
             }
-        }
-        if let Some(f) = &feeder.file {
-            fds.push(libc::pollfd {
-                fd: f.as_raw_fd(),
-                events: libc::POLLOUT,
-                revents: 0,
-            });
-            owners.push(usize::MAX);
-        }
-        if ended.is_none() {
-            fds.push(libc::pollfd {
-                fd: wake_raw,
-                events: libc::POLLIN,
-                revents: 0,
-            });
-            owners.push(usize::MAX - 1);
-        }
-        // SAFETY: `fds` is a valid array of pollfd for its length.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait_ms) };
-        if n < 0 {
-            // EINTR: loop; anything else would repeat forever, so wait a little instead.
-            std::thread::sleep(Duration::from_millis(5));
-            continue;
-        }
-        for (p, &owner) in fds.iter().zip(&owners) {
-            if p.revents == 0 {
+            // SAFETY: `fds` is a valid array of pollfd for its length.
+            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait_ms) };
+            if n < 0 {
+                // EINTR: loop; anything else would repeat forever, so wait a little instead.
+                std::thread::sleep(Duration::from_millis(5));
                 continue;
             }
-            match owner {
-                usize::MAX => feeder.write_available(),
-                o if o == usize::MAX - 1 => {
-                    if let Ok(status) = rx.try_recv() {
-                        let at = Instant::now();
-                        ended = Some((exit_status(status), at));
-                        drain_until = Some(at + DRAIN);
-                        feeder.file = None;
-                        kill_at = None;
-                        dumping = None;
-                        if pgroup::alive(pgid) {
-                            pgroup::signal(pgid, libc::SIGTERM);
-                            pgroup::signal(pgid, libc::SIGCONT);
-                        }
-                        if sweep {
-                            // The leader is reaped: every child of ours is its leftover.
-                            reaper::signal_adopted(libc::SIGTERM, 0);
-                            reaper::signal_adopted(libc::SIGCONT, 0);
+            for (p, &owner) in fds.iter().zip(&owners) {
+                if p.revents == 0 {
+                    continue;
+                }
+                match owner {
+                    usize::MAX => feeder.write_available(),
+                    o if o == usize::MAX - 1 => {
+                        if let Ok(status) = rx.try_recv() {
+                            let at = Instant::now();
+                            ended = Some((exit_status(status), at));
+                            drain_until = Some(at + DRAIN);
+                            feeder.file = None;
+                            kill_at = None;
+                            dumping = None;
+                            if pgroup::alive(pgid) {
+                                pgroup::signal(pgid, libc::SIGTERM);
+                                pgroup::signal(pgid, libc::SIGCONT);
+                            }
+                            if sweep {
+                                // The leader is reaped: every child of ours is its leftover.
+                                reaper::signal_adopted(libc::SIGTERM, 0);
+                                reaper::signal_adopted(libc::SIGCONT, 0);
+                            }
                         }
                     }
+                    i => readers[i].read_available(),
                 }
-                i => readers[i].read_available(),
             }
         }
-    }
 
-    // Whatever is left of the group now goes, and the pipes get one last look.
-    if pgroup::alive(pgid) {
-        pgroup::signal(pgid, libc::SIGKILL);
+        // Whatever is left of the group now goes, and the pipes get one last look.
+        if pgroup::alive(pgid) {
+            pgroup::signal(pgid, libc::SIGKILL);
+        }
+        if sweep {
+            reaper::end_adopted();
+        }
+        for r in &mut readers {
+            r.read_available();
+        }
+        let (exit, end) = ended.expect("the loop ends only after the command exited");
+        let mut captured = readers.into_iter().map(|r| r.capture.finish());
+        let stdout = captured.next().unwrap_or_default();
+        let stderr = captured.next().unwrap_or_default();
+        Ok(Finished {
+            exit,
+            timed_out,
+            duration: end.duration_since(start).as_secs_f64(),
+            stdout,
+            stderr,
+        })
     }
-    if sweep {
-        reaper::end_adopted();
-    }
-    for r in &mut readers {
-        r.read_available();
-    }
-    let (exit, end) = ended.expect("the loop ends only after the command exited");
-    let mut captured = readers.into_iter().map(|r| r.capture.finish());
-    let stdout = captured.next().unwrap_or_default();
-    let stderr = captured.next().unwrap_or_default();
-    Ok(Finished {
-        exit,
-        timed_out,
-        duration: end.duration_since(start).as_secs_f64(),
-        stdout,
-        stderr,
-    })
 }
 
 #[cfg(test)]

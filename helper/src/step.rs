@@ -156,7 +156,7 @@ fn runner(env: &Env, dir: &Path, args: Vec<OsString>) -> Result<CommandSpec, Err
 /// helper back: `LUTF_HELPER` (this binary) and `LUTF_WORKDIR` (its work directory, where
 /// the lst session key is kept). Where Lustre is (the LNet tools and library) and the LNet
 /// test hook are passed on when set, so that the helper called back finds the same.
-fn step_env(env: &Env) -> Vec<(OsString, OsString)> {
+pub(crate) fn step_env(env: &Env) -> Vec<(OsString, OsString)> {
     let mut vars = crate::python::env(&env.bundle_dir);
     let helper = std::env::current_exe().unwrap_or_else(|_| env.bundle_dir.join("lutf-helper"));
     vars.push(("LUTF_HELPER".into(), helper.into()));
@@ -171,6 +171,24 @@ fn step_env(env: &Env) -> Vec<(OsString, OsString)> {
         }
     }
     vars
+}
+
+/// The runner command that starts now and is given its step later (`lutf.runner serve`,
+/// see [`crate::spare`]), in `cwd`.
+pub fn serve_command(env: &Env, cwd: &Path) -> Result<CommandSpec, ErrorReply> {
+    Ok(CommandSpec {
+        argv: vec![
+            python(env)?.into(),
+            "-m".into(),
+            "lutf.runner".into(),
+            "serve".into(),
+        ],
+        shell: false,
+        env: step_env(env),
+        clear_env: true,
+        cwd: cwd.to_path_buf(),
+        stdin: Vec::new(),
+    })
 }
 
 /// The runner command reading `file`'s plan, with its result going into `dir`.

@@ -31,7 +31,7 @@ pub enum Report {
     Failed(ErrorReply),
 }
 
-fn report(r: &Report) {
+pub(crate) fn report(r: &Report) {
     let mut line = serde_json::to_string(r).unwrap_or_else(|_| "{}".into());
     line.push('\n');
     let mut out = std::io::stdout().lock();
@@ -77,16 +77,54 @@ fn run(env: &Env, dir: &Path) -> Result<(), ErrorReply> {
     };
     let spec = job.spec()?;
     // Held until this function returns, after `end.yml` is written: waiters block on it.
-    let _held = match job.hold() {
+    let _held = hold(&job);
+    let running = match &spec {
+        JobSpec::Exec { args } => {
+            let cmd = crate::ops::exec::command_spec(args, &env.workdir)?;
+            let output = Output::Files {
+                stdout: create(&job.file(file::STDOUT))?,
+                stderr: Some(create(&job.file(file::STDERR))?),
+            };
+            process::start(&cmd, output, false)?
+        }
+        JobSpec::Step { args } => {
+            let cmd = crate::step::step_command(env, args, dir)?;
+            process::start(&cmd, step_log(&job)?, false)?
+        }
+    };
+    follow(&job, &spec, running)
+}
+
+/// Takes the job's lock (see [`JobDir::hold`]), or says why it cannot.
+pub(crate) fn hold(job: &JobDir) -> Option<crate::jobs::Held> {
+    match job.hold() {
         Ok(h) => Some(h),
         Err(e) => {
             // Waiters poll instead; slower, not wrong.
             eprintln!("lutf-helper --supervise: {e}");
             None
         }
-    };
+    }
+}
+
+/// Where a step's runner writes: stdout and stderr both into the job's `log`.
+pub(crate) fn step_log(job: &JobDir) -> Result<Output, ErrorReply> {
+    Ok(Output::Files {
+        stdout: create(&job.file(file::LOG))?,
+        stderr: None,
+    })
+}
+
+/// Follows the job's command, started as `running`, to its end: stops it when its owner's
+/// connection goes, reports its pid (then writes nothing more on stdout), and records how
+/// it ended (`end.yml`).
+pub(crate) fn follow(
+    job: &JobDir,
+    spec: &JobSpec,
+    running: process::Running,
+) -> Result<(), ErrorReply> {
     let command_pid = Arc::new(AtomicI32::new(0));
-    if let Ok(Some(owner)) = read_owner(&job) {
+    if let Ok(Some(owner)) = read_owner(job) {
         watch_owner(job.clone(), owner, command_pid.clone());
     }
     let supervisor_pid = std::process::id() as i32;
@@ -109,14 +147,9 @@ fn run(env: &Env, dir: &Path) -> Result<(), ErrorReply> {
             }
         }
     };
-    let end = match &spec {
+    let end = match spec {
         JobSpec::Exec { args } => {
-            let cmd = crate::ops::exec::command_spec(args, &env.workdir)?;
-            let output = Output::Files {
-                stdout: create(&job.file(file::STDOUT))?,
-                stderr: Some(create(&job.file(file::STDERR))?),
-            };
-            let f = process::run(&cmd, output, crate::ops::exec::limits(args), on_start)?;
+            let f = running.finish(crate::ops::exec::limits(args), on_start)?;
             End {
                 exit: f.exit,
                 timed_out: f.timed_out,
@@ -125,17 +158,12 @@ fn run(env: &Env, dir: &Path) -> Result<(), ErrorReply> {
             }
         }
         JobSpec::Step { args } => {
-            let cmd = crate::step::step_command(env, args, dir)?;
-            let output = Output::Files {
-                stdout: create(&job.file(file::LOG))?,
-                stderr: None,
-            };
-            let f = process::run(&cmd, output, crate::step::limits(args, dir), on_start)?;
+            let f = running.finish(crate::step::limits(args, &job.path), on_start)?;
             let killed_after = std::fs::read_to_string(job.file(file::KILLED))
                 .ok()
                 .and_then(|t| t.trim().parse().ok());
-            let outcome = crate::step::step_outcome(args, dir, &f, killed_after);
-            let _ = std::fs::remove_dir_all(dir.join(crate::step::file::CWD));
+            let outcome = crate::step::step_outcome(args, &job.path, &f, killed_after);
+            let _ = std::fs::remove_dir_all(job.file(crate::step::file::CWD));
             End {
                 exit: f.exit,
                 timed_out: f.timed_out,

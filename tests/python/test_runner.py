@@ -205,6 +205,50 @@ class TestPlan(RunnerCase):
         self.assertEqual(proc.returncode, 3)
         self.assertIn(b"cannot write the result file", proc.stderr)
 
+    def serve(self, stdin):
+        return subprocess.run(
+            harness.runner_argv("serve"), input=stdin, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=harness.runner_env(), timeout=harness.CALL_TIMEOUT,
+        )
+
+    def test_serve_runs_the_step_it_is_given_as_step_would(self):
+        path = self.write_test(
+            "import os, sys\ntest = Test()\n@test.step\ndef s(ctx):\n"
+            "    return [sys.stdin.read(), sys.argv[1:3], os.getcwd()]\n"
+        )
+        tmp = self.files.tmp
+        ctx, result = os.path.join(tmp, "ctx.json"), os.path.join(tmp, "result.json")
+        with open(ctx, "w") as f:
+            json.dump(harness.context(), f)
+        cwd = os.path.join(tmp, "cwd")
+        os.mkdir(cwd)
+        line = json.dumps({"cwd": cwd, "argv": ["step", path, "s", ctx, result]}) + "\n"
+        proc = self.serve(line.encode() + b"more input the step must not see")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(result) as f:
+            outcome = json.load(f)["outcome"]
+        # stdin is /dev/null once the step runs, and argv is the one a cold start has.
+        self.assertEqual(outcome, {"status": "PASS", "value": ["", ["step", path], cwd]})
+
+    def test_serve_let_go_without_a_step_does_nothing(self):
+        proc = self.serve(b"")
+        self.assertEqual((proc.returncode, proc.stdout, proc.stderr), (0, b"", b""))
+
+    def test_serve_refuses_what_is_not_a_command_line(self):
+        for line in (b"not json\n", b'["step"]\n', b'{"cwd": "/", "argv": ["step", 3]}\n',
+                     b'{"cwd": "/lutf-no-such-dir", "argv": ["step"]}\n'):
+            proc = self.serve(line)
+            self.assertEqual(proc.returncode, 2, line)
+            self.assertIn(b"lutf.runner serve:", proc.stderr)
+
+    def test_serve_warms_every_module_of_the_package(self):
+        modules = {
+            name[:-3] for name in os.listdir(harness.PACKAGE_DIR + "/lutf")
+            if name.endswith(".py") and name not in ("__init__.py", "runner.py")
+        }
+        import lutf.runner
+        self.assertEqual(set(lutf.runner._WARM_MODULES), modules)
+
 
 STEP = "test = Test()\n\n@test.step\ndef s(ctx):\n"
 

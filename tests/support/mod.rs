@@ -739,7 +739,24 @@ impl TestHosts {
     /// namespace but its sshd and their sessions; loopback mode, the processes whose command
     /// line names the host's own work directory or temporary folder (hosts share this
     /// machine there, so a step's children that name neither are not seen).
+    ///
+    /// A spare runner (`lutf.runner serve` and its `--spare` supervisor) ends within a second of the connection it was
+    /// left for: those are waited for, up to 3 s, before they count.
     pub fn test_processes(&self, i: usize) -> Vec<String> {
+        let until = Instant::now() + Duration::from_secs(3);
+        loop {
+            let found = self.test_processes_now(i);
+            let spares_only = found
+                .iter()
+                .all(|c| c.contains("lutf.runner serve") || c.contains(" --spare "));
+            if found.is_empty() || !spares_only || Instant::now() >= until {
+                return found;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn test_processes_now(&self, i: usize) -> Vec<String> {
         let h = &self.hosts[i];
         let cmdline = |pid: i32| {
             std::fs::read(format!("/proc/{pid}/cmdline"))
@@ -943,4 +960,25 @@ pub fn show(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
+}
+
+/// The job folders in `jobs` (a work directory's `jobs/`), without the spare runners
+/// waiting there (hidden folders, which `jobs` never lists), once the spares have gone:
+/// they end within a second of the connection or lutf they were left for, so up to 3 s
+/// is waited for them.
+pub fn job_folders_after_run(jobs: &Path) -> Vec<PathBuf> {
+    let until = Instant::now() + Duration::from_secs(3);
+    loop {
+        let all: Vec<PathBuf> = std::fs::read_dir(jobs)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        let spare = |p: &PathBuf| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        };
+        if !all.iter().any(spare) || Instant::now() >= until {
+            return all;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

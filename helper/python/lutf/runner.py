@@ -1,4 +1,4 @@
-"""The runner `lutf-helper` starts, one fresh process per call. Its contract with the helper:
+"""The runner `lutf-helper` starts, one process per call. Its contract with the helper:
 
     python3 -m lutf.runner plan <test-file> <result-file>
         writes {"plan": TestPlan}, or {"error": {"message": one line, "traceback": text}}
@@ -7,6 +7,13 @@
         reads a StepContext (JSON) from <context-file>, runs the step, writes
         {"outcome": StepOutcome}: PASS with its value, FAIL with {kind, message, traceback}
         (kind assertion, exception, not_serializable or test_file), or SKIP with its reason.
+
+    python3 -m lutf.runner serve
+        imports what steps import, then reads from stdin where to work and one command
+        line of the two above, one JSON object: {"cwd": folder, "argv": ["step",
+        test-file, step, context-file, result-file]}, and runs it there with stdin then
+        at /dev/null. The helper starts a runner this way ahead of the
+        step it will run, so that a step does not wait for Python to start and import.
 
 It exits 0 once the result file is written, 2 on a usage error, 3 when it cannot write the
 result. The step's own stdout and stderr are its log; results travel only through the
@@ -58,7 +65,8 @@ _STACK = []
 
 USAGE = """usage:
   python3 -m lutf.runner plan <test-file> <result-file>
-  python3 -m lutf.runner step <test-file> <step> <context-file> <result-file>"""
+  python3 -m lutf.runner step <test-file> <step> <context-file> <result-file>
+  python3 -m lutf.runner serve   (then {"cwd": ..., "argv": [one of the above]} on stdin)"""
 
 
 # The running step's secrets as (value, placeholder), longest first. Failure texts are
@@ -474,9 +482,52 @@ def _utf8_streams():
         setattr(sys, "__" + name + "__", wrapped)
 
 
+# What `serve` imports before it is given its step: every module of the package, so that a
+# step's `import lutf.lnet` (or any other) costs nothing once it runs.
+_WARM_MODULES = (
+    "clean", "context", "errors", "faults", "fs", "lnet", "logs", "poll", "process",
+    "provision", "selftest", "stats", "system", "test",
+)
+
+
+def _serve():
+    """`serve`: warms up, then runs the command read from stdin; returns its exit code."""
+    import importlib
+
+    for name in _WARM_MODULES:
+        importlib.import_module("lutf." + name)
+    line = sys.stdin.readline()
+    if not line:
+        return 0  # let go before it was given a step: nothing to do
+    try:
+        given = json.loads(line)
+        cwd, args = given["cwd"], given["argv"]
+    except (ValueError, TypeError, KeyError):
+        cwd, args = None, None
+    if not (isinstance(cwd, str) and isinstance(args, list)
+            and all(isinstance(a, str) for a in args)):
+        print('lutf.runner serve: expected {"cwd": folder, "argv": [strings]}',
+              file=sys.stderr)
+        return 2
+    try:
+        os.chdir(cwd)
+    except OSError as e:
+        print("lutf.runner serve: cannot work in {}: {}".format(cwd, e), file=sys.stderr)
+        return 2
+    # The step sees what a step started cold sees: no stdin, its own command line.
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    sys.stdin = sys.__stdin__ = open(0, encoding="utf-8", closefd=False)
+    sys.argv[1:] = args
+    return main(args)
+
+
 def main(argv=None):
     """Runs one command; returns the exit code."""
     args = sys.argv[1:] if argv is None else list(argv)
+    if args == ["serve"]:
+        return _serve()
     if args[:1] == ["plan"] and len(args) == 3:
         command, call = _plan, args[1:]
     elif args[:1] == ["step"] and len(args) == 5:

@@ -48,6 +48,11 @@ pub fn start(env: &Env, spec: JobSpec, id: Option<&str>) -> Result<SpawnResult, 
     result
 }
 
+/// Starts the supervisor of the job already in `job` (its spec written).
+pub fn start_existing(env: &Env, job: &JobDir) -> Result<SpawnResult, ErrorReply> {
+    start_supervisor(env, job)
+}
+
 fn start_supervisor(env: &Env, job: &JobDir) -> Result<SpawnResult, ErrorReply> {
     let io = |what: &str, e: std::io::Error| ErrorReply::new(ErrorKind::Io, format!("{what}: {e}"));
     // Found here: the supervisor, detached, no longer has the caller's ancestry.

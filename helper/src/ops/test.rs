@@ -1,5 +1,6 @@
 //! `plan`, `step`, `spawn_step`: a test's declaration and its steps, run by the Python
-//! runner in a fresh `python3` per call (see [`crate::step`] for the contract).
+//! runner in a `python3` of its own per call (see [`crate::step`] for the contract; a
+//! spawned step's is started ahead of it, see [`crate::spare`]).
 
 use lutf_protocol::{
     ErrorReply, PlanArgs, Redactor, SpawnResult, StepArgs, StepResult, TestPlan, WaitArgs,
@@ -64,13 +65,19 @@ pub fn spawn_step(env: &Env, args: StepArgs) -> Result<SpawnResult, ErrorReply> 
     step::python(env)?;
     let wait = args.wait.unwrap_or(0.0);
     let id = args.job.clone();
-    let mut spawned = jobs::start(
-        env,
-        JobSpec::Step {
-            args: Box::new(args),
-        },
-        id.as_deref(),
-    )?;
+    let started = match crate::spare::claim(env, &args, id.as_deref()) {
+        Some(claimed) => claimed,
+        None => jobs::start(
+            env,
+            JobSpec::Step {
+                args: Box::new(args),
+            },
+            id.as_deref(),
+        ),
+    };
+    // Whether this step started or not, the next one should find a runner waiting.
+    crate::spare::start(env);
+    let mut spawned = started?;
     if wait > 0.0 {
         // The step runs: trouble from here on is the master's to see through `wait`. The
         // job is not forgotten here: a master that lost this call's channel may be
