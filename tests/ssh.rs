@@ -599,13 +599,9 @@ fn ssh_g_answers_are_kept_until_the_configuration_changes() {
     let out = exec();
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     let answer = ConfigAnswer::read(&target, &options).expect("ssh -G's answer kept");
-    assert_eq!(
-        answer,
-        ConfigAnswer {
-            refused: false,
-            user: Some(hosts.user.clone()),
-        }
-    );
+    assert!(!answer.refused);
+    assert_eq!(answer.user.as_deref(), Some(hosts.user.as_str()));
+    assert!(answer.sources.contains(&config), "{answer:?}");
     // The next command believes the kept answer without asking ssh: one that says
     // "refused" (the file itself is fine) refuses the node.
     ConfigAnswer {
@@ -640,6 +636,31 @@ fn ssh_g_answers_are_kept_until_the_configuration_changes() {
     let out = exec();
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     assert_eq!(ConfigAnswer::read(&target, &options), Some(answer));
+    // What the file includes counts too: a file that appears where an Include looks, or
+    // an included file edited in place, makes the answer stale.
+    let inc = hosts.dir.path().join("inc");
+    std::fs::create_dir(&inc).unwrap();
+    let mine = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("Include {}/*.conf\n{mine}", inc.display())).unwrap();
+    let careless = "Host *\n  UserKnownHostsFile /dev/null\n";
+    for (file, content) in [("a.conf", "# nothing\n"), ("a.conf", careless)] {
+        let out = exec();
+        assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+        assert!(ConfigAnswer::read(&target, &options).is_some_and(|a| !a.refused));
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(inc.join(file))
+            .unwrap();
+        f.write_all(content.as_bytes()).unwrap();
+    }
+    let out = exec();
+    assert_eq!(out.status.code(), Some(255), "{}", show(&out));
+    assert!(
+        text(&out.stderr).contains("turns host key checking off"),
+        "{}",
+        show(&out)
+    );
 }
 
 #[test]

@@ -198,6 +198,18 @@ pub struct ConfigAnswer {
     pub refused: bool,
     /// The user ssh logs in as (names the default work directory).
     pub user: Option<String>,
+    /// Every file ssh read for it (`Include`d ones too) and the folders that an `Include`
+    /// looks in: a change to any of them (a file edited, added or removed) makes the
+    /// answer stale.
+    pub sources: Vec<PathBuf>,
+}
+
+/// A file's or folder's size, modification time and inode ("-" when there is none): what
+/// changes when it is written, replaced, or (a folder) gains or loses an entry.
+fn stamp(path: &Path) -> String {
+    std::fs::metadata(path)
+        .map(|m| format!("{} {} {} {}", m.len(), m.mtime(), m.mtime_nsec(), m.ino()))
+        .unwrap_or_else(|_| "-".into())
 }
 
 /// Where the answer of `ssh -G` for `target` with `options` is kept:
@@ -229,6 +241,13 @@ impl ConfigAnswer {
                 Some(("refused", "1")) => refused = Some(true),
                 Some(("user", v)) if !v.is_empty() => answer.user = Some(v.to_string()),
                 Some(("user", _)) => {}
+                Some(("source", v)) => {
+                    let (was, path) = v.split_once('\t')?;
+                    if stamp(Path::new(path)) != was {
+                        return None;
+                    }
+                    answer.sources.push(PathBuf::from(path));
+                }
                 // Anything else is not ours: do not trust the rest either.
                 _ => return None,
             }
@@ -246,11 +265,20 @@ impl ConfigAnswer {
         if user.contains(['\n', '\r']) {
             return Err(std::io::Error::other("a user name with a line break"));
         }
-        let text = format!(
+        let mut text = format!(
             "key={}\nrefused={}\nuser={user}\n",
             key(target, options),
             u8::from(self.refused)
         );
+        for source in &self.sources {
+            let path = source.to_str().filter(|p| !p.contains(['\n', '\t']));
+            let Some(path) = path else {
+                return Err(std::io::Error::other(
+                    "a configuration file name lutf cannot keep",
+                ));
+            };
+            text.push_str(&format!("source={}\t{path}\n", stamp(source)));
+        }
         let tmp = path.with_extension(format!("sshg.{}", std::process::id()));
         std::fs::write(&tmp, text)?;
         std::fs::rename(&tmp, &path).inspect_err(|_| {

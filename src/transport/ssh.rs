@@ -1241,7 +1241,8 @@ async fn ssh_config_check(
 /// Runs `ssh -G` for `target`; `None` when it does not print a configuration.
 async fn ssh_config_answer(target: &SshTarget, options: &SshOptions) -> Option<kept::ConfigAnswer> {
     let out = tokio::process::Command::new("ssh")
-        .arg("-G")
+        // -v: ssh names every file it reads, and every Include that matched none.
+        .args(["-G", "-v"])
         .args(target_args(target, options))
         .stdin(Stdio::null())
         .output()
@@ -1268,7 +1269,62 @@ async fn ssh_config_answer(target: &SshTarget, options: &SshOptions) -> Option<k
     Some(kept::ConfigAnswer {
         refused: !files.is_empty() && files.iter().all(|f| *f == "/dev/null"),
         user,
+        sources: config_sources(&String::from_utf8_lossy(&out.stderr)),
     })
+}
+
+/// The files `ssh -G -v` says it read (`debug1: Reading configuration data FILE`) and the
+/// folders their `Include`s look in (a file added there may match): what its answer depends
+/// on besides the configuration file itself.
+fn config_sources(said: &str) -> Vec<PathBuf> {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let files: Vec<PathBuf> = said
+        .lines()
+        .filter_map(|l| l.strip_prefix("debug1: Reading configuration data "))
+        .map(|f| PathBuf::from(f.trim()))
+        .collect();
+    let wild = |p: &Path| p.to_string_lossy().contains(['*', '?', '[']);
+    let mut sources = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        for line in text.lines() {
+            let line = line.trim_start();
+            let (word, rest) = line
+                .split_once(|c: char| c.is_whitespace() || c == '=')
+                .unwrap_or((line, ""));
+            if !word.eq_ignore_ascii_case("include") {
+                continue;
+            }
+            let rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '=');
+            for pattern in rest.split_whitespace().map(|p| p.trim_matches('"')) {
+                // As ssh_config(5) says: relative to ~/.ssh in a user's file (or -F's),
+                // to /etc/ssh in the system's.
+                let path = if let Some(p) = pattern.strip_prefix("~/") {
+                    home.join(p)
+                } else if pattern.starts_with('/') {
+                    PathBuf::from(pattern)
+                } else if file.starts_with("/etc/ssh") {
+                    Path::new("/etc/ssh").join(pattern)
+                } else {
+                    home.join(".ssh").join(pattern)
+                };
+                // A pattern's folder with wildcards names no one folder: its files, if any
+                // matched, are among those read.
+                if let Some(dir) = path.parent().filter(|d| !wild(d)) {
+                    sources.push(dir.to_path_buf());
+                }
+                if !wild(&path) {
+                    sources.push(path);
+                }
+            }
+        }
+    }
+    sources.extend(files);
+    sources.sort();
+    sources.dedup();
+    sources
 }
 
 /// The last lines ssh logged from byte `start` on, without its "Permanently added" notes;
