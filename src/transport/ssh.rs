@@ -1599,6 +1599,75 @@ mod tests {
     }
 
     #[test]
+    fn config_sources_are_the_files_read_and_where_their_includes_look() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("cfg");
+        std::fs::write(
+            &cfg,
+            format!(
+                "Include {0}/inc/*.conf {0}/one.conf\n  include=\"sub/x.conf\"\n\
+                 Host a\n  User bob\n  # Include /not/this\n",
+                dir.path().display()
+            ),
+        )
+        .unwrap();
+        let said = format!(
+            "OpenSSH_9.2p1\ndebug1: Reading configuration data {}\n\
+             debug1: Reading configuration data /etc/ssh/ssh_config\n",
+            cfg.display()
+        );
+        let home = PathBuf::from(std::env::var_os("HOME").unwrap());
+        let mut want = vec![
+            cfg.clone(),
+            PathBuf::from("/etc/ssh/ssh_config"),
+            dir.path().to_path_buf(),
+            dir.path().join("inc"),
+            dir.path().join("one.conf"),
+            home.join(".ssh/sub"),
+            home.join(".ssh/sub/x.conf"),
+        ];
+        // The system file's own Includes are relative to /etc/ssh.
+        if let Ok(system) = std::fs::read_to_string("/etc/ssh/ssh_config") {
+            if system.contains("Include /etc/ssh/ssh_config.d/*.conf") {
+                want.push(PathBuf::from("/etc/ssh/ssh_config.d"));
+            }
+        }
+        want.sort();
+        want.dedup();
+        assert_eq!(config_sources(&said), want);
+    }
+
+    #[test]
+    fn a_direct_connections_words_are_its_failures_not_its_chatter() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("l");
+        std::fs::write(
+            &log,
+            "Warning: Permanently added 'node1' (ED25519) to the list of known hosts.\r\n\
+             Authenticated to node1 ([198.18.0.2]:22) using \"publickey\".\r\n\
+             Transferred: sent 2980, received 2960 bytes, in 4.1 seconds\r\n\
+             Bytes per second: sent 725.3, received 720.4\r\n",
+        )
+        .unwrap();
+        assert!(authenticated(&log));
+        assert_eq!(direct_text(&log, b""), "");
+        assert_eq!(
+            direct_text(&log, b"Connection to node1 closed by remote host.\r\n"),
+            "Connection to node1 closed by remote host."
+        );
+        std::fs::write(
+            &log,
+            "ssh: connect to host node1 port 22: Connection refused\n",
+        )
+        .unwrap();
+        assert!(!authenticated(&log));
+        assert_eq!(
+            direct_text(&log, b""),
+            "ssh: connect to host node1 port 22: Connection refused"
+        );
+    }
+
+    #[test]
     fn loss_bound_is_three_keepalives() {
         let o = SshOptions::default();
         assert_eq!(o.loss_bound(), Duration::from_secs(15));
