@@ -227,6 +227,15 @@ fn exec_gather_groups_identical_outputs() {
 /// checks that host 2 is reported lost (with ssh's words) within `bound` while the others
 /// finish normally.
 fn exec_survives(hosts: &mut TestHosts, harm: impl FnOnce(&mut TestHosts), lost_words: &str) {
+    // The bundles first: the exec then runs over a direct connection (`--persist 0`).
+    let out = hosts
+        .lutf()
+        .args(["exec", "--cluster"])
+        .arg(&hosts.cluster_file)
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     let child = hosts
         .lutf()
         .args(["--keepalive", "1", "exec", "--cluster"])
@@ -384,6 +393,16 @@ fn a_users_own_ssh_habits_do_not_change_lutfs_connection() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     assert_eq!(json(&out)[0]["reachable"], true);
+    // `lutf exec`'s direct connection too (the bundle is there now).
+    let out = hosts
+        .lutf_keeping(0, &config)
+        .args(["exec", "--cluster"])
+        .arg(&hosts.cluster_file)
+        .args(["--", "echo", "mine"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(text(&out.stdout), "node1: mine\n", "{}", show(&out));
     // No lingering master of its own (ControlPersist) in the user's socket place.
     let theirs: Vec<_> = std::fs::read_dir(hosts.dir.path())
         .unwrap()
@@ -391,6 +410,257 @@ fn a_users_own_ssh_habits_do_not_change_lutfs_connection() {
         .filter(|e| e.file_name().to_string_lossy().starts_with("theirs-"))
         .collect();
     assert!(theirs.is_empty(), "{theirs:?}");
+}
+
+/// How many connections host `i`'s sshd has let in so far (its log says each).
+fn accepted(hosts: &TestHosts, i: usize) -> usize {
+    std::fs::read_to_string(hosts.hosts[i].dir.join("sshd.log"))
+        .unwrap_or_default()
+        .matches("Accepted publickey for ")
+        .count()
+}
+
+#[test]
+fn exec_not_keeping_is_one_connection_once_the_bundle_is_there() {
+    if !helper_can_exec() {
+        return;
+    }
+    let Some(hosts) = support::hosts(1) else {
+        return;
+    };
+    // The real ssh, each run of it noted (`ssh -G`, a master `-M`, a direct one).
+    let bin = hosts.dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let runs = hosts.dir.path().join("ssh-runs");
+    let real = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v ssh"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    std::fs::write(
+        bin.join("ssh"),
+        format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\nexec {} \"$@\"\n",
+            runs.display(),
+            real.trim()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(bin.join("ssh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // Runs `lutf exec`; how many connections the node let in, and the ssh processes run.
+    let exec = || {
+        let before = accepted(&hosts, 0);
+        let _ = std::fs::remove_file(&runs);
+        let out = hosts
+            .lutf()
+            .env("PATH", &path)
+            .args(["exec", "--cluster"])
+            .arg(&hosts.cluster_file)
+            .args(["--", "echo", "hi"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+        assert!(text(&out.stdout).contains("hi\n"), "{}", show(&out));
+        let ssh: Vec<String> = std::fs::read_to_string(&runs)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| {
+                // Only what tells them apart.
+                ["-G", "-M"]
+                    .into_iter()
+                    .find(|o| l.split(' ').any(|w| w == *o))
+                    .unwrap_or("direct")
+                    .to_string()
+            })
+            .collect();
+        (accepted(&hosts, 0) - before, ssh.join(" "))
+    };
+    // No bundle yet: the direct check finds none; a master installs it and calls.
+    let (connections, ssh) = exec();
+    assert_eq!(connections, 2, "the direct check, then the master");
+    assert_eq!(ssh, "-G direct -M");
+    // From then on: one ssh, one connection, as `ssh host true`; ssh -G's answer is kept.
+    assert_eq!(exec(), (1, "direct".to_string()));
+    assert_eq!(exec(), (1, "direct".to_string()));
+    // A bundle that is no longer intact is not used: the installer repairs it.
+    let helper = std::fs::read_dir(hosts.node_workdir(0))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("lutf-helper"))
+        .find(|p| p.exists())
+        .expect("an installed helper");
+    std::fs::remove_file(&helper).unwrap();
+    assert_eq!(exec(), (2, "direct -M".to_string()));
+    assert!(helper.exists(), "installed again");
+    assert_eq!(exec(), (1, "direct".to_string()));
+}
+
+#[test]
+fn exec_not_keeping_reports_an_unreachable_node_in_ssh_words() {
+    let Some(mut hosts) = support::hosts(2) else {
+        return;
+    };
+    hosts.kill_host(1);
+    // One that answers TCP and says nothing, one that says it is an ssh server and then
+    // nothing (a hung sshd after its banner: only lutf's own bound ends that wait).
+    let (silent, silent_port) = silent_server();
+    let stalled = TcpListener::bind("127.0.0.1:0").unwrap();
+    let stalled_port = stalled.local_addr().unwrap().port();
+    let banner = std::thread::spawn(move || {
+        let (mut c, _) = stalled.accept().unwrap();
+        c.write_all(b"SSH-2.0-OpenSSH_9.2p1 stalled\r\n").unwrap();
+        std::thread::sleep(Duration::from_secs(15));
+    });
+    let cluster = hosts.dir.path().join("unreachable.yml");
+    std::fs::write(
+        &cluster,
+        format!(
+            "{}  - name: silent\n    host: 127.0.0.1\n    port: {silent_port}\n  \
+             - name: stalled\n    host: 127.0.0.1\n    port: {stalled_port}\n",
+            hosts.cluster_yaml()
+        ),
+    )
+    .unwrap();
+    let start = Instant::now();
+    let out = hosts
+        .lutf()
+        .args(["--connect-timeout", "1", "exec", "--cluster"])
+        .arg(&cluster)
+        .args(["--", "echo", "hi"])
+        .output()
+        .unwrap();
+    // Generous: proves nothing waited past its bounds (connecting: 6 s here).
+    assert!(
+        start.elapsed() < Duration::from_secs(12),
+        "{:?}",
+        start.elapsed()
+    );
+    drop(silent);
+    assert_eq!(out.status.code(), Some(255), "{}", show(&out));
+    assert!(text(&out.stdout).contains("node1: hi\n"), "{}", show(&out));
+    let lost = |name: &str| {
+        text(&out.stderr)
+            .lines()
+            .find(|l| l.starts_with(&format!("{name}: lutf: unreachable: ")))
+            .unwrap_or_else(|| panic!("{}", show(&out)))
+            .to_string()
+    };
+    assert!(
+        lost("node2").contains("Connection refused"),
+        "{}",
+        show(&out)
+    );
+    assert!(lost("silent").contains("timed out"), "{}", show(&out));
+    assert!(
+        lost("stalled").contains("no ssh connection"),
+        "{}",
+        show(&out)
+    );
+    let _ = banner.join();
+}
+
+#[test]
+fn ssh_g_answers_are_kept_until_the_configuration_changes() {
+    use lutf::transport::kept::ConfigAnswer;
+    use lutf::transport::ssh::{SshOptions, SshTarget};
+    let Some(hosts) = support::hosts(1) else {
+        return;
+    };
+    // A configuration file of its own: an entry of its own.
+    let config = hosts.dir.path().join("answered_config");
+    std::fs::copy(&hosts.ssh_config, &config).unwrap();
+    let target = SshTarget {
+        host: "node1".into(),
+        user: None,
+        port: None,
+    };
+    let options = SshOptions {
+        config_file: Some(config.clone()),
+        ..SshOptions::default()
+    };
+    let exec = || {
+        hosts
+            .lutf_keeping(0, &config)
+            .args(["exec", "--cluster"])
+            .arg(&hosts.cluster_file)
+            .args(["--", "true"])
+            .output()
+            .unwrap()
+    };
+    assert_eq!(ConfigAnswer::read(&target, &options), None);
+    let out = exec();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let answer = ConfigAnswer::read(&target, &options).expect("ssh -G's answer kept");
+    assert!(!answer.refused);
+    assert_eq!(answer.user.as_deref(), Some(hosts.user.as_str()));
+    assert!(answer.sources.contains(&config), "{answer:?}");
+    // The next command believes the kept answer without asking ssh: one that says
+    // "refused" (the file itself is fine) refuses the node.
+    ConfigAnswer {
+        refused: true,
+        ..answer.clone()
+    }
+    .write(&target, &options)
+    .unwrap();
+    let out = exec();
+    assert_eq!(out.status.code(), Some(255), "{}", show(&out));
+    assert!(
+        text(&out.stderr).contains("turns host key checking off"),
+        "{}",
+        show(&out)
+    );
+    // An edited file makes the answer stale: ssh -G runs again and its answer is kept.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&config)
+        .unwrap();
+    writeln!(f, "# edited").unwrap();
+    drop(f);
+    assert_eq!(ConfigAnswer::read(&target, &options), None);
+    let out = exec();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(ConfigAnswer::read(&target, &options), Some(answer.clone()));
+    // An entry that is not one (cut short, or someone else's words) is ignored and rewritten.
+    let path = lutf::transport::kept::config_answer_path(&target, &options).unwrap();
+    let whole = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, whole.lines().next().unwrap()).unwrap();
+    assert_eq!(ConfigAnswer::read(&target, &options), None);
+    let out = exec();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(ConfigAnswer::read(&target, &options), Some(answer));
+    // What the file includes counts too: a file that appears where an Include looks, or
+    // an included file edited in place, makes the answer stale.
+    let inc = hosts.dir.path().join("inc");
+    std::fs::create_dir(&inc).unwrap();
+    let mine = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("Include {}/*.conf\n{mine}", inc.display())).unwrap();
+    let careless = "Host *\n  UserKnownHostsFile /dev/null\n";
+    for (file, content) in [("a.conf", "# nothing\n"), ("a.conf", careless)] {
+        let out = exec();
+        assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+        assert!(ConfigAnswer::read(&target, &options).is_some_and(|a| !a.refused));
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(inc.join(file))
+            .unwrap();
+        f.write_all(content.as_bytes()).unwrap();
+    }
+    let out = exec();
+    assert_eq!(out.status.code(), Some(255), "{}", show(&out));
+    assert!(
+        text(&out.stderr).contains("turns host key checking off"),
+        "{}",
+        show(&out)
+    );
 }
 
 #[test]
@@ -405,16 +675,42 @@ fn known_hosts_in_dev_null_is_refused() {
         format!("Host *\n  UserKnownHostsFile /dev/null\n{mine}"),
     )
     .unwrap();
-    let out = Command::new(support::lutf_bin())
-        .arg("--ssh-config")
-        .arg(&config)
-        .args(["--persist", "0"])
-        .args(["status", "--format", "json", "--nodes", "node1"])
+    let target = lutf::transport::ssh::SshTarget {
+        host: "node1".into(),
+        user: None,
+        port: None,
+    };
+    let options = lutf::transport::ssh::SshOptions {
+        config_file: Some(config.clone()),
+        ..Default::default()
+    };
+    let kept = || lutf::transport::kept::ConfigAnswer::read(&target, &options);
+    // Twice: the second time from ssh -G's kept answer.
+    for _ in 0..2 {
+        let out = hosts
+            .lutf_keeping(0, &config)
+            .args(["status", "--format", "json", "--nodes", "node1"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+        let e = json(&out)[0]["error"].as_str().unwrap().to_string();
+        assert!(e.contains("turns host key checking off"), "{e}");
+        assert!(kept().expect("kept").refused);
+    }
+    // And `lutf exec`'s direct connection, kept answer and all; nothing reached the node.
+    let before = accepted(&hosts, 0);
+    let out = hosts
+        .lutf_keeping(0, &config)
+        .args(["exec", "--nodes", "node1", "--", "true"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
-    let e = json(&out)[0]["error"].as_str().unwrap().to_string();
-    assert!(e.contains("turns host key checking off"), "{e}");
+    assert_eq!(out.status.code(), Some(255), "{}", show(&out));
+    assert!(
+        text(&out.stderr).contains("turns host key checking off"),
+        "{}",
+        show(&out)
+    );
+    assert_eq!(accepted(&hosts, 0), before);
 }
 
 #[test]

@@ -10,6 +10,9 @@
 //!   and inode, so an edited file gets a new master) and lutf's ssh options. Two commands
 //!   share a master only when all of those are the same.
 //! - A lock per key makes concurrent lutf processes start one master, not several.
+//! - The same folder keeps what `ssh -G` said about each node's configuration
+//!   ([`ConfigAnswer`], `<key>.sshg`), with or without `--persist`: its answer changes only
+//!   with the configuration, so a repeated command need not run it again.
 //! - `lutf status` lists them; `lutf disconnect` closes them (all, or those of `--nodes`).
 //! - `lutf run` never keeps its connections: a step's supervisor on a node stops the step
 //!   when the connection of the master that started it ends, which must happen when that
@@ -63,6 +66,11 @@ impl KeptPaths {
 
 /// The key of the master for `target` with `options`: 16 hex digits of a sha256.
 pub fn key(target: &SshTarget, options: &SshOptions) -> String {
+    key_with(target, options, true)
+}
+
+/// [`key`], with or without the configuration files' size, time and inode (`stamps`).
+fn key_with(target: &SshTarget, options: &SshOptions, stamps: bool) -> String {
     let mut h = Sha256::new();
     let mut field = |s: &str| {
         h.update(s.as_bytes());
@@ -78,11 +86,13 @@ pub fn key(target: &SshTarget, options: &SshOptions) -> String {
         None => home_config(),
     };
     field(&config.to_string_lossy());
-    let stamp = std::fs::metadata(&config)
-        .map(|m| format!("{} {} {} {}", m.len(), m.mtime(), m.mtime_nsec(), m.ino()))
-        .unwrap_or_default();
-    field(&stamp);
-    if options.config_file.is_none() {
+    if stamps {
+        let stamp = std::fs::metadata(&config)
+            .map(|m| format!("{} {} {} {}", m.len(), m.mtime(), m.mtime_nsec(), m.ino()))
+            .unwrap_or_default();
+        field(&stamp);
+    }
+    if stamps && options.config_file.is_none() {
         let system = std::fs::metadata("/etc/ssh/ssh_config")
             .map(|m| format!("{} {} {}", m.len(), m.mtime(), m.ino()))
             .unwrap_or_default();
@@ -177,6 +187,103 @@ impl Note {
             }
         }
         Some(note)
+    }
+}
+
+/// What `ssh -G` said about a node's configuration, kept between commands so that a
+/// repeated command does not run it again (see [`ConfigAnswer::read`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigAnswer {
+    /// The configuration sends known hosts to `/dev/null`: lutf refuses the node.
+    pub refused: bool,
+    /// The user ssh logs in as (names the default work directory).
+    pub user: Option<String>,
+    /// Every file ssh read for it (`Include`d ones too) and the folders that an `Include`
+    /// looks in: a change to any of them (a file edited, added or removed) makes the
+    /// answer stale.
+    pub sources: Vec<PathBuf>,
+}
+
+/// A file's or folder's size, modification time and inode ("-" when there is none): what
+/// changes when it is written, replaced, or (a folder) gains or loses an entry.
+fn stamp(path: &Path) -> String {
+    std::fs::metadata(path)
+        .map(|m| format!("{} {} {} {}", m.len(), m.mtime(), m.mtime_nsec(), m.ino()))
+        .unwrap_or_else(|_| "-".into())
+}
+
+/// Where the answer of `ssh -G` for `target` with `options` is kept:
+/// `/tmp/lutf-keep-<uid>/<key>.sshg`, named without the configuration files' stamps so that
+/// an edited file rewrites the same entry rather than adding one. The folder is created
+/// when needed.
+pub fn config_answer_path(target: &SshTarget, options: &SshOptions) -> std::io::Result<PathBuf> {
+    let base = base();
+    super::local::ensure_private_dir(&base).map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(base.join(format!("{}.sshg", key_with(target, options, false))))
+}
+
+impl ConfigAnswer {
+    /// The kept answer for `target` with `options`, if there is one and it was made with
+    /// the configuration as it is now (same [`key`]: path, size, time and inode of the
+    /// files); `None` otherwise (missing, stale or unreadable: run `ssh -G` again).
+    pub fn read(target: &SshTarget, options: &SshOptions) -> Option<ConfigAnswer> {
+        let path = config_answer_path(target, options).ok()?;
+        let text = std::fs::read_to_string(path).ok()?;
+        let mut lines = text.lines();
+        if lines.next()? != format!("key={}", key(target, options)) {
+            return None;
+        }
+        let mut answer = ConfigAnswer::default();
+        let mut refused = None;
+        for line in lines {
+            match line.split_once('=') {
+                Some(("refused", "0")) => refused = Some(false),
+                Some(("refused", "1")) => refused = Some(true),
+                Some(("user", v)) if !v.is_empty() => answer.user = Some(v.to_string()),
+                Some(("user", _)) => {}
+                Some(("source", v)) => {
+                    let (was, path) = v.split_once('\t')?;
+                    if stamp(Path::new(path)) != was {
+                        return None;
+                    }
+                    answer.sources.push(PathBuf::from(path));
+                }
+                // Anything else is not ours: do not trust the rest either.
+                _ => return None,
+            }
+        }
+        // A half-written entry has no verdict.
+        answer.refused = refused?;
+        Some(answer)
+    }
+
+    /// Keeps this answer for `target` with `options` (written aside, then renamed: a
+    /// concurrent reader sees the old entry or the new one, never half of one).
+    pub fn write(&self, target: &SshTarget, options: &SshOptions) -> std::io::Result<()> {
+        let path = config_answer_path(target, options)?;
+        let user = self.user.as_deref().unwrap_or("");
+        if user.contains(['\n', '\r']) {
+            return Err(std::io::Error::other("a user name with a line break"));
+        }
+        let mut text = format!(
+            "key={}\nrefused={}\nuser={user}\n",
+            key(target, options),
+            u8::from(self.refused)
+        );
+        for source in &self.sources {
+            let path = source.to_str().filter(|p| !p.contains(['\n', '\t']));
+            let Some(path) = path else {
+                return Err(std::io::Error::other(
+                    "a configuration file name lutf cannot keep",
+                ));
+            };
+            text.push_str(&format!("source={}\t{path}\n", stamp(source)));
+        }
+        let tmp = path.with_extension(format!("sshg.{}", std::process::id()));
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, &path).inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
     }
 }
 

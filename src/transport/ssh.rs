@@ -22,6 +22,12 @@
 //!   (`lutf-helper --bundle HASH`, see [`check_command`]); only when that does not answer
 //!   does the Python installer run. [`SshTransport::deploy_and_call`] makes that check and
 //!   the first call one channel: every channel pays the node user's shell start-up files.
+//! - With nothing kept (`--persist 0`) that first check and call is not even a channel of
+//!   a master: it is one plain `ssh host 'check'` process, as pdsh's `ssh host true`; a
+//!   master starts only when the bundle must be installed or more calls follow.
+//! - `ssh -G`'s answer (the login user, and whether the configuration turns host key
+//!   checking off) is kept in `/tmp/lutf-keep-<uid>/` until the configuration file
+//!   changes ([`kept::ConfigAnswer`]): a repeated command does not run it again.
 
 use std::fs::File;
 use std::io::Read as _;
@@ -136,6 +142,8 @@ pub struct SshTransport {
     sessions: Semaphore,
     master: tokio::sync::Mutex<Option<Arc<Master>>>,
     bundle_dir: Mutex<Option<String>>,
+    /// The first call went over a direct connection (see [`Self::run_direct`]).
+    direct: std::sync::atomic::AtomicBool,
 }
 
 impl SshTransport {
@@ -153,6 +161,7 @@ impl SshTransport {
             workdir: workdir_lock,
             master: tokio::sync::Mutex::new(None),
             bundle_dir: Mutex::new(None),
+            direct: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -353,17 +362,29 @@ impl SshTransport {
     /// Deploys `bundle` and, when `request` is given, makes the first call: when the node
     /// has the bundle, both are one exec of its helper (see [`check_command`]); else the
     /// installer runs, then the call.
+    ///
+    /// With nothing kept ([`SshOptions::persist`] zero) and no master up yet, the check
+    /// and the call are one plain `ssh host 'check'` ([`Self::run_direct`]), as pdsh runs
+    /// `ssh host true`: no master, no control socket. Only when the bundle is not there
+    /// does a master start, for the installer and the call.
     async fn deploy_checked(
         &self,
         bundle: &Bundle,
         request: Option<(&[u8], usize)>,
     ) -> Result<(Deployed, Option<RawReply>), TransportError> {
-        let master = self.master().await?;
-        let workdir = self.workdir_asked.clone().or_else(|| {
-            // The installer's default, from the user ssh logs in as.
-            master.user.as_ref().map(|u| format!("/tmp/lutf-{u}"))
-        });
-        drop(master);
+        // A master to come back to (kept, or up already) is cheaper than a new connection.
+        let direct = request.is_some() && self.options.persist.is_zero() && !self.master_up().await;
+        let user = if direct {
+            // Before connecting: a refused configuration must not reach the node at all.
+            ssh_config_check(&self.target, &self.options).await?
+        } else {
+            self.master().await?.user.clone()
+        };
+        // The installer's default, from the user ssh logs in as.
+        let workdir = self
+            .workdir_asked
+            .clone()
+            .or_else(|| user.map(|u| format!("/tmp/lutf-{u}")));
         if let Some(workdir) = workdir {
             let (command, dir) = check_command(&workdir, bundle);
             let hello;
@@ -374,7 +395,11 @@ impl SshTransport {
                     (hello.as_bytes(), Op::Hello.max_reply_bytes())
                 }
             };
-            let reply = self.run_bounded(&command, input, max_reply).await?;
+            let reply = if direct {
+                self.run_direct(&command, input, max_reply).await?
+            } else {
+                self.run_bounded(&command, input, max_reply).await?
+            };
             let answered = match reply.exit_code {
                 // The shell found no helper of ours there, or the helper no intact bundle:
                 // nothing ran.
@@ -384,6 +409,9 @@ impl SshTransport {
                 code => request.is_some() || code == Some(0),
             };
             if answered {
+                if direct {
+                    self.direct.store(true, Ordering::Relaxed);
+                }
                 let _ = self.workdir.set(workdir);
                 *self.bundle_dir.lock().unwrap() = Some(dir.clone());
                 let deployed = Deployed {
@@ -407,6 +435,147 @@ impl SshTransport {
             None => None,
         };
         Ok((deployed, reply))
+    }
+
+    /// Whether a master connection is up.
+    async fn master_up(&self) -> bool {
+        let guard = self.master.lock().await;
+        guard.as_ref().is_some_and(|m| !m.exited())
+    }
+
+    /// Runs `command` with `input` on its stdin as one plain `ssh` process, no master: one
+    /// connection for one command, as `ssh host true` is. The same options, bounds and
+    /// loss detection as a master ([`connection_args`]): connecting and authenticating
+    /// must end within [`SshOptions::setup_deadline`] (ssh logs it at `VERBOSE`), a silent
+    /// node is lost after the keepalives; an ssh that exits 255 having said why is an
+    /// unreachable node, in ssh's words.
+    async fn run_direct(
+        &self,
+        command: &str,
+        input: &[u8],
+        max_reply: usize,
+    ) -> Result<RawReply, TransportError> {
+        check_host(&self.target)?;
+        let _permit = self.sessions.acquire().await.expect("never closed");
+        let dir = ControlDir::get().map_err(|e| {
+            TransportError::Io(std::io::Error::other(format!(
+                "cannot set up the ssh control folder: {e}"
+            )))
+        })?;
+        let (_, log) = dir.next_paths();
+        let mut cmd = std::process::Command::new("ssh");
+        // No multiplexing, whatever the user's configuration says: nothing stays.
+        cmd.args(["-o", "ControlMaster=no", "-o", "ControlPath=none"])
+            .args(connection_args(&self.options, &log, "VERBOSE"))
+            .args(target_args(&self.target, &self.options))
+            .arg(command)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                // As a master's: no terminal's Ctrl-C, and it dies with lutf.
+                libc::setsid();
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
+        let start = Instant::now();
+        let mut child = spawn_from_long_lived_thread(cmd).await.map_err(|e| {
+            TransportError::Io(std::io::Error::other(format!("cannot run ssh: {e}")))
+        })?;
+        let pipes = (|| {
+            Ok::<_, std::io::Error>((
+                child
+                    .stdin
+                    .take()
+                    .map(tokio::process::ChildStdin::from_std)
+                    .transpose()?,
+                child
+                    .stdout
+                    .take()
+                    .map(tokio::process::ChildStdout::from_std)
+                    .transpose()?,
+                child
+                    .stderr
+                    .take()
+                    .map(tokio::process::ChildStderr::from_std)
+                    .transpose()?,
+            ))
+        })();
+        let (stdin, stdout, stderr) = match pipes {
+            Ok(p) => p,
+            Err(e) => {
+                reap_from_long_lived_thread(child);
+                return Err(TransportError::Io(e));
+            }
+        };
+        let deadline = start + self.options.setup_deadline();
+        // Resolves only when connecting has not ended by the deadline.
+        let setup = async {
+            let mut pause = Duration::from_millis(2);
+            while Instant::now() < deadline {
+                if authenticated(&log) {
+                    return std::future::pending().await;
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+        };
+        let io = tokio::select! {
+            io = exchange(stdin, input, stdout, stderr, max_reply) => io,
+            () = setup => {
+                reap_from_long_lived_thread(child);
+                let text = direct_text(&log, b"");
+                let _ = std::fs::remove_file(&log);
+                return Err(TransportError::Unreachable(format!(
+                    "no ssh connection to {} after {} s{}{text}",
+                    self.target,
+                    self.options.setup_deadline().as_secs(),
+                    if text.is_empty() { "" } else { ": " }
+                )));
+            }
+        };
+        let (stdout, stderr) = match io {
+            Ok(o) => o,
+            Err(e) => {
+                // Ending ssh ends the connection: the remote side's next write fails.
+                reap_from_long_lived_thread(child);
+                let _ = std::fs::remove_file(&log);
+                return Err(match e {
+                    ReadError::TooLarge => TransportError::ReplyTooLarge { limit: max_reply },
+                    ReadError::Io(e) => {
+                        TransportError::Io(std::io::Error::other(format!("reading the reply: {e}")))
+                    }
+                });
+            }
+        };
+        // Its output has ended: ssh is exiting.
+        let status = tokio::task::spawn_blocking(move || child.wait())
+            .await
+            .map_err(std::io::Error::other)
+            .and_then(|s| s)?;
+        let text = direct_text(&log, &stderr);
+        let _ = std::fs::remove_file(&log);
+        let exit_code = match status.code() {
+            // ssh's own failure (it said why), or the remote command killed by a signal
+            // (it said nothing, as over a master).
+            Some(255) if !text.is_empty() => return Err(TransportError::Unreachable(text)),
+            Some(255) => None,
+            Some(c) => Some(c),
+            None => {
+                return Err(TransportError::Unreachable(format!(
+                    "ssh to {} was killed ({status})",
+                    self.target
+                )))
+            }
+        };
+        Ok(RawReply {
+            stdout,
+            stderr,
+            exit_code,
+        })
     }
 
     /// One call of the deployed helper.
@@ -607,7 +776,13 @@ impl Transport for SshTransport {
 
     fn connection(&self) -> Option<String> {
         let guard = self.master.try_lock().ok()?;
-        let m = guard.as_ref()?;
+        let Some(m) = guard.as_ref() else {
+            return self.direct.load(Ordering::Relaxed).then(|| {
+                "direct (--persist 0): one ssh for the check and the call, no master, \
+                 nothing left open"
+                    .into()
+            });
+        };
         Some(match &m.kept {
             Some((pid, _)) => format!(
                 "kept: ssh master pid {pid} stays {} s after the last call \
@@ -736,13 +911,7 @@ impl Master {
         options: &SshOptions,
         keep: Option<&KeptPaths>,
     ) -> Result<Master, TransportError> {
-        if target.host.starts_with('-') || target.host.is_empty() {
-            // ssh would read it as an option.
-            return Err(TransportError::Unreachable(format!(
-                "`{}` is not a host name",
-                target.host
-            )));
-        }
+        check_host(target)?;
         let (dir, socket, log) = match keep {
             Some(p) => (None, p.socket.clone(), p.log.clone()),
             None => {
@@ -756,14 +925,7 @@ impl Master {
             }
         };
         let mut cmd = std::process::Command::new("ssh");
-        cmd.args(["-M", "-N", "-T", "-a", "-x"])
-            .arg("-S")
-            .arg(&socket)
-            .arg("-E")
-            .arg(&log)
-            // INFO: ssh's reasons for losing a node ("Timeout, server ... not responding")
-            // are logged at that level; the log is ours whatever the user's config says.
-            .args(["-o", "BatchMode=yes", "-o", "LogLevel=INFO"]);
+        cmd.args(["-M", "-N"]).arg("-S").arg(&socket);
         match keep {
             Some(_) => cmd.arg("-f").arg("-o").arg(format!(
                 "ControlPersist={}s",
@@ -771,36 +933,9 @@ impl Master {
             )),
             None => cmd.args(["-o", "ControlPersist=no"]),
         };
-        cmd.arg("-o")
-            .arg(if options.strict_host_keys {
-                "StrictHostKeyChecking=yes"
-            } else {
-                "StrictHostKeyChecking=accept-new"
-            })
-            .arg("-o")
-            .arg(format!(
-                "ConnectTimeout={}",
-                options.connect_timeout.as_secs().max(1)
-            ))
-            .arg("-o")
-            .arg(format!(
-                "ServerAliveInterval={}",
-                options.keepalive.as_secs().max(1)
-            ))
-            .arg("-o")
-            .arg(format!("ServerAliveCountMax={KEEPALIVE_COUNT}"))
-            // The user's config is for their own sessions: no forwardings, local or remote
-            // commands, or terminals on lutf's connection.
-            .args([
-                "-o",
-                "ClearAllForwardings=yes",
-                "-o",
-                "PermitLocalCommand=no",
-                "-o",
-                "RemoteCommand=none",
-                "-o",
-                "RequestTTY=no",
-            ]);
+        // INFO: ssh's reasons for losing a node ("Timeout, server ... not responding")
+        // are logged at that level; the log is ours whatever the user's config says.
+        cmd.args(connection_args(options, &log, "INFO"));
         cmd.args(target_args(target, options));
         // Its stderr goes to the log too: some last words ("Connection to ... closed by
         // remote host.") are printed there, not logged.
@@ -971,6 +1106,86 @@ impl Drop for Master {
     }
 }
 
+/// Refuses a host name ssh would read as an option.
+fn check_host(target: &SshTarget) -> Result<(), TransportError> {
+    if target.host.starts_with('-') || target.host.is_empty() {
+        return Err(TransportError::Unreachable(format!(
+            "`{}` is not a host name",
+            target.host
+        )));
+    }
+    Ok(())
+}
+
+/// ssh's arguments for how lutf connects, the same for a master and a direct connection:
+/// no agent, X11 or terminal, keys only, host keys checked, bounded connecting, keepalives,
+/// ssh's log in `log` at `level`.
+fn connection_args(options: &SshOptions, log: &Path, level: &str) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = vec!["-T".into(), "-a".into(), "-x".into()];
+    args.push("-E".into());
+    args.push(log.into());
+    let strict = if options.strict_host_keys {
+        "StrictHostKeyChecking=yes"
+    } else {
+        "StrictHostKeyChecking=accept-new"
+    };
+    for o in [
+        "BatchMode=yes".to_string(),
+        format!("LogLevel={level}"),
+        strict.to_string(),
+        format!(
+            "ConnectTimeout={}",
+            options.connect_timeout.as_secs().max(1)
+        ),
+        format!("ServerAliveInterval={}", options.keepalive.as_secs().max(1)),
+        format!("ServerAliveCountMax={KEEPALIVE_COUNT}"),
+        // The user's config is for their own sessions: no forwardings, local or remote
+        // commands, or terminals on lutf's connection.
+        "ClearAllForwardings=yes".into(),
+        "PermitLocalCommand=no".into(),
+        "RemoteCommand=none".into(),
+        "RequestTTY=no".into(),
+    ] {
+        args.push("-o".into());
+        args.push(o.into());
+    }
+    args
+}
+
+/// What a direct connection's ssh said (its log, then what it printed on stderr, which it
+/// shares with the remote command), without its notes and `VERBOSE` chatter: its last
+/// three lines.
+fn direct_text(log: &Path, stderr: &[u8]) -> String {
+    let logged = std::fs::read(log).unwrap_or_default();
+    let logged = String::from_utf8_lossy(&logged);
+    let printed = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = logged
+        .lines()
+        .chain(printed.lines())
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty()
+                && ![
+                    "Warning: Permanently added",
+                    "Authenticated to ",
+                    "Transferred: ",
+                    "Bytes per second: ",
+                ]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
+        .collect();
+    lines[lines.len().saturating_sub(3)..].join("; ")
+}
+
+/// Whether a direct connection's ssh has authenticated (its `VERBOSE` log says so).
+fn authenticated(log: &Path) -> bool {
+    std::fs::read(log).is_ok_and(|b| {
+        b.windows(b"Authenticated to ".len())
+            .any(|w| w == b"Authenticated to ")
+    })
+}
+
 /// ssh's arguments naming the configuration, user and port for `target`.
 fn target_args(target: &SshTarget, options: &SshOptions) -> Vec<std::ffi::OsString> {
     let mut args = Vec::new();
@@ -993,19 +1208,50 @@ fn target_args(target: &SshTarget, options: &SshOptions) -> Vec<std::ffi::OsStri
 
 /// Reads the node's ssh configuration (`ssh -G`): refuses a node whose configuration sends
 /// known hosts to `/dev/null`, which turns host key checking off behind lutf's back (every
-/// key would be "new" and accepted); answers the user ssh logs in as.
+/// key would be "new" and accepted); answers the user ssh logs in as. The answer is kept
+/// (see [`kept::ConfigAnswer`]) until the configuration file changes, so that a repeated
+/// command does not run `ssh -G` again.
 async fn ssh_config_check(
     target: &SshTarget,
     options: &SshOptions,
 ) -> Result<Option<String>, TransportError> {
+    let answer = match kept::ConfigAnswer::read(target, options) {
+        Some(a) => a,
+        None => {
+            let Some(a) = ssh_config_answer(target, options).await else {
+                // If ssh cannot even print its configuration, connecting will say why.
+                return Ok(None);
+            };
+            if let Err(e) = a.write(target, options) {
+                tracing::debug!(host = %target, "cannot keep ssh -G's answer: {e}");
+            }
+            a
+        }
+    };
+    if answer.refused {
+        return Err(TransportError::Unreachable(format!(
+            "lutf refuses to connect to {target}: its ssh configuration sends known hosts to \
+             /dev/null (UserKnownHostsFile), which turns host key checking off; point it at \
+             a real file"
+        )));
+    }
+    Ok(answer.user)
+}
+
+/// Runs `ssh -G` for `target`; `None` when it does not print a configuration.
+async fn ssh_config_answer(target: &SshTarget, options: &SshOptions) -> Option<kept::ConfigAnswer> {
     let out = tokio::process::Command::new("ssh")
-        .arg("-G")
+        // -v: ssh names every file it reads, and every Include that matched none.
+        .args(["-G", "-v"])
         .args(target_args(target, options))
         .stdin(Stdio::null())
         .output()
-        .await;
-    // If ssh cannot even print its configuration, connecting will say why.
-    let Ok(out) = out else { return Ok(None) };
+        .await
+        .ok()?;
+    // A configuration ssh cannot read: nothing to keep, connecting says why.
+    if !out.status.success() {
+        return None;
+    }
     let text = String::from_utf8_lossy(&out.stdout);
     let user = text
         .lines()
@@ -1020,14 +1266,65 @@ async fn ssh_config_check(
         })
         .flat_map(str::split_whitespace)
         .collect();
-    if !files.is_empty() && files.iter().all(|f| *f == "/dev/null") {
-        return Err(TransportError::Unreachable(format!(
-            "lutf refuses to connect to {target}: its ssh configuration sends known hosts to \
-             /dev/null (UserKnownHostsFile), which turns host key checking off; point it at \
-             a real file"
-        )));
+    Some(kept::ConfigAnswer {
+        refused: !files.is_empty() && files.iter().all(|f| *f == "/dev/null"),
+        user,
+        sources: config_sources(&String::from_utf8_lossy(&out.stderr)),
+    })
+}
+
+/// The files `ssh -G -v` says it read (`debug1: Reading configuration data FILE`) and the
+/// folders their `Include`s look in (a file added there may match): what its answer depends
+/// on besides the configuration file itself.
+fn config_sources(said: &str) -> Vec<PathBuf> {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let files: Vec<PathBuf> = said
+        .lines()
+        .filter_map(|l| l.strip_prefix("debug1: Reading configuration data "))
+        .map(|f| PathBuf::from(f.trim()))
+        .collect();
+    let wild = |p: &Path| p.to_string_lossy().contains(['*', '?', '[']);
+    let mut sources = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        for line in text.lines() {
+            let line = line.trim_start();
+            let (word, rest) = line
+                .split_once(|c: char| c.is_whitespace() || c == '=')
+                .unwrap_or((line, ""));
+            if !word.eq_ignore_ascii_case("include") {
+                continue;
+            }
+            let rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '=');
+            for pattern in rest.split_whitespace().map(|p| p.trim_matches('"')) {
+                // As ssh_config(5) says: relative to ~/.ssh in a user's file (or -F's),
+                // to /etc/ssh in the system's.
+                let path = if let Some(p) = pattern.strip_prefix("~/") {
+                    home.join(p)
+                } else if pattern.starts_with('/') {
+                    PathBuf::from(pattern)
+                } else if file.starts_with("/etc/ssh") {
+                    Path::new("/etc/ssh").join(pattern)
+                } else {
+                    home.join(".ssh").join(pattern)
+                };
+                // A pattern's folder with wildcards names no one folder: its files, if any
+                // matched, are among those read.
+                if let Some(dir) = path.parent().filter(|d| !wild(d)) {
+                    sources.push(dir.to_path_buf());
+                }
+                if !wild(&path) {
+                    sources.push(path);
+                }
+            }
+        }
     }
-    Ok(user)
+    sources.extend(files);
+    sources.sort();
+    sources.dedup();
+    sources
 }
 
 /// The last lines ssh logged from byte `start` on, without its "Permanently added" notes;
@@ -1299,6 +1596,75 @@ mod tests {
         drop(d);
         drop(again);
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn config_sources_are_the_files_read_and_where_their_includes_look() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("cfg");
+        std::fs::write(
+            &cfg,
+            format!(
+                "Include {0}/inc/*.conf {0}/one.conf\n  include=\"sub/x.conf\"\n\
+                 Host a\n  User bob\n  # Include /not/this\n",
+                dir.path().display()
+            ),
+        )
+        .unwrap();
+        let said = format!(
+            "OpenSSH_9.2p1\ndebug1: Reading configuration data {}\n\
+             debug1: Reading configuration data /etc/ssh/ssh_config\n",
+            cfg.display()
+        );
+        let home = PathBuf::from(std::env::var_os("HOME").unwrap());
+        let mut want = vec![
+            cfg.clone(),
+            PathBuf::from("/etc/ssh/ssh_config"),
+            dir.path().to_path_buf(),
+            dir.path().join("inc"),
+            dir.path().join("one.conf"),
+            home.join(".ssh/sub"),
+            home.join(".ssh/sub/x.conf"),
+        ];
+        // The system file's own Includes are relative to /etc/ssh.
+        if let Ok(system) = std::fs::read_to_string("/etc/ssh/ssh_config") {
+            if system.contains("Include /etc/ssh/ssh_config.d/*.conf") {
+                want.push(PathBuf::from("/etc/ssh/ssh_config.d"));
+            }
+        }
+        want.sort();
+        want.dedup();
+        assert_eq!(config_sources(&said), want);
+    }
+
+    #[test]
+    fn a_direct_connections_words_are_its_failures_not_its_chatter() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("l");
+        std::fs::write(
+            &log,
+            "Warning: Permanently added 'node1' (ED25519) to the list of known hosts.\r\n\
+             Authenticated to node1 ([198.18.0.2]:22) using \"publickey\".\r\n\
+             Transferred: sent 2980, received 2960 bytes, in 4.1 seconds\r\n\
+             Bytes per second: sent 725.3, received 720.4\r\n",
+        )
+        .unwrap();
+        assert!(authenticated(&log));
+        assert_eq!(direct_text(&log, b""), "");
+        assert_eq!(
+            direct_text(&log, b"Connection to node1 closed by remote host.\r\n"),
+            "Connection to node1 closed by remote host."
+        );
+        std::fs::write(
+            &log,
+            "ssh: connect to host node1 port 22: Connection refused\n",
+        )
+        .unwrap();
+        assert!(!authenticated(&log));
+        assert_eq!(
+            direct_text(&log, b""),
+            "ssh: connect to host node1 port 22: Connection refused"
+        );
     }
 
     #[test]
