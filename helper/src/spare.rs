@@ -156,11 +156,8 @@ fn try_start(env: &Env) -> Result<(), ErrorReply> {
     let exe = std::env::current_exe().map_err(|e| io("cannot find lutf-helper itself", e))?;
     let log = std::fs::File::create(dir.join(file::SUPERVISOR_LOG))
         .map_err(|e| io("cannot create the supervisor log", e))?;
-    std::fs::write(
-        dir.join(OWNERS),
-        lutf_protocol::to_yaml(&owners),
-    )
-    .map_err(|e| io(dir.display(), e))?;
+    std::fs::write(dir.join(OWNERS), lutf_protocol::to_yaml(&owners))
+        .map_err(|e| io(dir.display(), e))?;
     let child = std::process::Command::new(&exe)
         .arg("--workdir")
         .arg(&env.workdir)
@@ -387,9 +384,8 @@ fn run(env: &Env, dir: &Path, name: &str) -> Result<(), ErrorReply> {
         if let Some(line) = read_claim(&claim, TICK) {
             break line;
         }
-        let wanted = Instant::now() < idle_until
-            && owners.iter().all(Owner::alive)
-            && runner.alive();
+        let wanted =
+            Instant::now() < idle_until && owners.iter().all(Owner::alive) && runner.alive();
         if !wanted && retire(&root, &published) {
             crate::pgroup::signal(runner.pid(), libc::SIGKILL);
             return Ok(());

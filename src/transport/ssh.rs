@@ -472,19 +472,9 @@ impl SshTransport {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                // As a master's: no terminal's Ctrl-C, and it dies with lutf.
-                libc::setsid();
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-                Ok(())
-            });
-        }
         let start = Instant::now();
-        let mut child = spawn_from_long_lived_thread(cmd).await.map_err(|e| {
-            TransportError::Io(std::io::Error::other(format!("cannot run ssh: {e}")))
-        })?;
+        // As a master's: no terminal's Ctrl-C, and it dies with lutf.
+        let mut child = spawn_ssh(cmd, true).await?;
         let pipes = (|| {
             Ok::<_, std::io::Error>((
                 child
@@ -952,25 +942,8 @@ impl Master {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::from(stderr));
-        let dies_with_lutf = keep.is_none();
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            cmd.pre_exec(move || {
-                // Its own session (as pdsh does for its ssh): a Ctrl-C meant for lutf does
-                // not cut the link, no terminal is involved, and with the kernel's
-                // autogroup scheduling each connection gets its own share of a busy CPU.
-                libc::setsid();
-                if dies_with_lutf {
-                    // Dies with lutf, whatever kills lutf.
-                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-                }
-                Ok(())
-            });
-        }
         let start = Instant::now();
-        let mut child = spawn_from_long_lived_thread(cmd).await.map_err(|e| {
-            TransportError::Io(std::io::Error::other(format!("cannot run ssh: {e}")))
-        })?;
+        let mut child = spawn_ssh(cmd, keep.is_none()).await?;
         let session = Arc::new(Session::resume_mux(
             socket.clone().into_boxed_path(),
             Some(log.clone().into_boxed_path()),
@@ -1184,6 +1157,29 @@ fn authenticated(log: &Path) -> bool {
         b.windows(b"Authenticated to ".len())
             .any(|w| w == b"Authenticated to ")
     })
+}
+
+/// Starts `ssh` as `cmd` in a session of its own (as pdsh does for its ssh): a Ctrl-C meant
+/// for lutf does not cut the link, no terminal is involved, and with the kernel's autogroup
+/// scheduling each connection gets its own share of a busy CPU. With `dies_with_lutf`,
+/// it gets SIGTERM whatever ends lutf.
+async fn spawn_ssh(
+    mut cmd: std::process::Command,
+    dies_with_lutf: bool,
+) -> Result<std::process::Child, TransportError> {
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::setsid();
+            if dies_with_lutf {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            }
+            Ok(())
+        });
+    }
+    spawn_from_long_lived_thread(cmd)
+        .await
+        .map_err(|e| TransportError::Io(std::io::Error::other(format!("cannot run ssh: {e}"))))
 }
 
 /// ssh's arguments naming the configuration, user and port for `target`.
