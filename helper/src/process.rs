@@ -149,6 +149,8 @@ pub struct Finished {
     pub stdout: Captured,
     /// stderr; empty with [`Output::Merged`] and [`Output::Files`].
     pub stderr: Captured,
+    /// Leftovers killed that would not die, described (see [`reaper::Ended::stuck`]).
+    pub left_behind: Vec<String>,
 }
 
 fn spawn_error(message: String) -> ErrorReply {
@@ -633,9 +635,11 @@ impl Running {
         if pgroup::alive(pgid) {
             pgroup::signal(pgid, libc::SIGKILL);
         }
-        if sweep {
-            reaper::end_adopted();
-        }
+        let left_behind = if sweep {
+            reaper::end_adopted().stuck
+        } else {
+            Vec::new()
+        };
         for r in &mut readers {
             r.read_available();
         }
@@ -649,6 +653,7 @@ impl Running {
             duration: end.duration_since(start).as_secs_f64(),
             stdout,
             stderr,
+            left_behind,
         })
     }
 }

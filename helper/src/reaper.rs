@@ -94,32 +94,75 @@ pub fn signal_adopted(signal: i32, spare: i32) -> usize {
     n
 }
 
-/// Kills and reaps every child of ours, and the children they leave behind in turn.
-/// Returns how many processes it ended.
-pub fn end_adopted() -> usize {
-    let mut ended = 0;
-    // Each round kills what is there; their own children are then reparented to us and
-    // found by the next round. The bound only guards against a kernel that would not
-    // let us kill (it is never reached: killed processes cannot fork any more).
-    for _ in 0..100 {
+/// How long [`end_adopted`] waits for killed leftovers to be gone.
+pub const END_WAIT: Duration = Duration::from_secs(5);
+
+/// What [`end_adopted`] did.
+#[derive(Debug, Default)]
+pub struct Ended {
+    /// How many processes it killed.
+    pub killed: usize,
+    /// Those still there after [`END_WAIT`], described (pid, name, state, where in the
+    /// kernel they wait): killed but not dying, in an uninterruptible sleep that only the
+    /// kernel can end (a write to an unreachable server, say). They are left behind.
+    pub stuck: Vec<String>,
+}
+
+/// Kills and reaps every child of ours, and the children they leave behind in turn, for
+/// up to [`END_WAIT`]: a killed process in uninterruptible sleep dies only when it wakes,
+/// which may be never, and waiting for it would keep the step's end (and its log) from
+/// the master until its timeout. Those are named in [`Ended::stuck`] instead.
+pub fn end_adopted() -> Ended {
+    let until = std::time::Instant::now() + END_WAIT;
+    let mut ended = Ended::default();
+    let mut killed = std::collections::HashSet::new();
+    loop {
         let kids = children();
         if kids.is_empty() {
-            break;
+            return ended;
         }
         for &(pid, zombie) in &kids {
-            if !zombie {
-                // SAFETY: kill on a specific child of ours.
+            if zombie {
+                // SAFETY: waitpid on a specific child of ours that has exited.
+                unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) };
+            } else if killed.insert(pid) {
+                // SAFETY: kill on a specific child of ours. Its own children are then
+                // reparented to us and found by the next round.
                 unsafe { libc::kill(pid, libc::SIGKILL) };
-                ended += 1;
+                ended.killed += 1;
             }
         }
-        for &(pid, _) in &kids {
-            // SAFETY: waitpid on a specific child of ours; it was killed, so this returns
-            // promptly (a process in uninterruptible sleep delays it until it wakes).
-            unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+        if std::time::Instant::now() >= until {
+            ended.stuck = kids
+                .iter()
+                .filter(|(_, zombie)| !zombie)
+                .map(|&(pid, _)| describe(pid))
+                .collect();
+            return ended;
         }
+        std::thread::sleep(Duration::from_millis(10));
     }
-    ended
+}
+
+/// `pid 1234 (dd), state D, waiting in cl_sync_io_wait`, from `/proc`.
+pub fn describe(pid: i32) -> String {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let name = match (stat.find('('), stat.rfind(')')) {
+        (Some(a), Some(b)) if a < b => stat[a + 1..b].to_string(),
+        _ => "?".into(),
+    };
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .unwrap_or("?")
+        .to_string();
+    let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+    let wchan = wchan.trim();
+    if wchan.is_empty() || wchan == "0" {
+        format!("pid {pid} ({name}), state {state}")
+    } else {
+        format!("pid {pid} ({name}), state {state}, waiting in {wchan}")
+    }
 }
 
 /// How often adopted orphans that exited are reaped while a command runs.

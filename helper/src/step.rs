@@ -467,6 +467,7 @@ mod tests {
             duration: 1.0,
             stdout: Captured::default(),
             stderr: Captured::default(),
+            left_behind: Vec::new(),
         }
     }
 

@@ -150,6 +150,7 @@ pub(crate) fn follow(
     let end = match spec {
         JobSpec::Exec { args } => {
             let f = running.finish(crate::ops::exec::limits(args), on_start)?;
+            note_left_behind(&job.file(file::STDERR), &f.left_behind);
             End {
                 exit: f.exit,
                 timed_out: f.timed_out,
@@ -159,6 +160,7 @@ pub(crate) fn follow(
         }
         JobSpec::Step { args } => {
             let f = running.finish(crate::step::limits(args, &job.path), on_start)?;
+            note_left_behind(&job.file(file::LOG), &f.left_behind);
             let killed_after = std::fs::read_to_string(job.file(file::KILLED))
                 .ok()
                 .and_then(|t| t.trim().parse().ok());
@@ -175,6 +177,27 @@ pub(crate) fn follow(
     // The command and its group are gone: nothing for the watcher to stop any more.
     command_pid.store(-1, Ordering::SeqCst);
     job.write(file::END, &end)
+}
+
+/// Says in the job's output (`log`, or `stderr` of a command) which of its leftovers
+/// would not die: the step has ended, and its log reaches the master, but they remain.
+fn note_left_behind(output: &Path, stuck: &[String]) {
+    if stuck.is_empty() {
+        return;
+    }
+    let mut text = format!(
+        "lutf-helper: {} process(es) the job left were killed but did not die within {} s \
+         (uninterruptible sleep: only the kernel can end it), left behind:\n",
+        stuck.len(),
+        crate::reaper::END_WAIT.as_secs()
+    );
+    for s in stuck {
+        text.push_str(&format!("lutf-helper:   {s}\n"));
+    }
+    eprint!("{text}");
+    if let Ok(mut f) = std::fs::OpenOptions::new().append(true).open(output) {
+        let _ = f.write_all(text.as_bytes());
+    }
 }
 
 /// How often the supervisor checks that the master's connection still lives.

@@ -374,3 +374,72 @@ fn jobs_lists_each_job_with_the_master_that_started_it() {
     let () = b.call(Op::Forget(lutf_protocol::JobArgs { job: exec.job }));
     assert_eq!(listed(&b).jobs, Vec::new());
 }
+
+/// A cgroup v1 freezer of our own (a process frozen there is in state D and does not die
+/// of SIGKILL until thawed), or why there is none here.
+fn freezer() -> Result<std::path::PathBuf, String> {
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
+    let root = mounts
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|f| f.len() > 3 && f[2] == "cgroup" && f[3].split(',').any(|o| o == "freezer"))
+        .map(|f| std::path::PathBuf::from(f[1]))
+        .ok_or("no cgroup v1 freezer is mounted")?;
+    let dir = root.join(format!("lutf-test-{}", std::process::id()));
+    std::fs::create_dir(&dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+#[test]
+fn a_leftover_that_cannot_be_killed_is_named_and_does_not_hold_the_steps_end() {
+    let dir = match freezer() {
+        Ok(d) => d,
+        Err(why) => {
+            eprintln!("SKIP: {why} (needs root and cgroup v1's freezer)");
+            return;
+        }
+    };
+    let thaw = |dir: &Path| {
+        let _ = std::fs::write(dir.join("freezer.state"), "THAWED");
+    };
+    let b = Bundle::new();
+    let mut args = b.step_args("helper/test_unkillable.py", "leave", Some(60.0));
+    args.context
+        .params
+        .insert("freezer".into(), dir.to_string_lossy().into_owned().into());
+    args.wait = Some(30.0);
+    let start = Instant::now();
+    let s: SpawnResult = b.call(Op::SpawnStep(args));
+    let took = start.elapsed();
+    let ended = s.ended.map(|e| *e);
+    thaw(&dir);
+    let ended = ended.expect("the step's end, although its leftover would not die");
+    // Generous: the leftover is given up on after 5 s, not after the step's 60 s timeout.
+    assert!(took < Duration::from_secs(25), "{took:?}");
+    let step = ended.step.expect("its result");
+    let pid = match &step.outcome {
+        StepOutcome::Pass { value } => value.as_i64().unwrap(),
+        other => panic!("{other:?}"),
+    };
+    let log = step.log.data.to_string_lossy();
+    assert!(log.contains(&format!("LEFT {pid}")), "{log}");
+    assert!(
+        log.contains("were killed but did not die within 5 s"),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("pid {pid} (sleep), state D")),
+        "{log}"
+    );
+    // Thawed, it dies of the SIGKILL it got.
+    let until = Instant::now() + Duration::from_secs(10);
+    while Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .unwrap_or_default()
+            .contains(") Z ")
+    {
+        assert!(Instant::now() < until, "pid {pid} still runs once thawed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = std::fs::remove_dir(&dir);
+}
