@@ -962,9 +962,21 @@ fn kept_pid(out: &Output) -> Option<i32> {
         .ok()
 }
 
+/// Whether `pid` runs: it exists and has not exited (a zombie is a process that ended and
+/// that its parent, init here once ssh has daemonized, has not reaped yet).
 fn alive(pid: i32) -> bool {
     // SAFETY: signal 0 only checks that the process exists.
-    unsafe { libc::kill(pid, 0) == 0 }
+    let exists = unsafe { libc::kill(pid, 0) == 0 };
+    exists
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .unwrap_or_default()
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+}
+
+/// What `/proc` says of `pid`, for a failure message.
+fn proc_stat(pid: i32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_else(|e| e.to_string())
 }
 
 #[test]
@@ -1005,7 +1017,11 @@ fn connections_are_kept_between_commands_until_closed() {
     );
     let deadline = Instant::now() + Duration::from_secs(5);
     while alive(first) {
-        assert!(Instant::now() < deadline, "the closed master still runs");
+        assert!(
+            Instant::now() < deadline,
+            "the closed master still runs: {}",
+            proc_stat(first)
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(alive(other));
@@ -1013,7 +1029,11 @@ fn connections_are_kept_between_commands_until_closed() {
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     let deadline = Instant::now() + Duration::from_secs(5);
     while alive(other) {
-        assert!(Instant::now() < deadline, "the closed master still runs");
+        assert!(
+            Instant::now() < deadline,
+            "the closed master still runs: {}",
+            proc_stat(other)
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     // With --persist 0 nothing is kept.
