@@ -93,6 +93,8 @@ fn steps_after_a_nodes_first_start_warm_and_the_spare_runner_goes_with_the_run()
     // The first step of the run may start cold; the ones after it find a runner waiting.
     for name in ["second", "third"] {
         assert_eq!(value(name)["warm"], true, "{name}: {}", show(&out));
+        // It waited at a lower priority, and runs the step at the one a cold step has.
+        assert_eq!(value(name)["nice"], value("first")["nice"], "{name}");
     }
     let pids: std::collections::BTreeSet<String> = ["first", "second", "third"]
         .iter()

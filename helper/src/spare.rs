@@ -372,6 +372,10 @@ fn run(env: &Env, dir: &Path, name: &str) -> Result<(), ErrorReply> {
     // in a folder that is renamed under it (a `python3` that is a shell shim follows
     // `$PWD`), so it waits in the work directory.
     std::fs::create_dir_all(dir.join(crate::step::file::CWD)).map_err(|e| io(dir.display(), e))?;
+    // Waiting, it yields the CPU to the steps that run: its start and imports must not
+    // slow the step before it on a node with little CPU (an emulated guest). Only root
+    // can take the priority back at the claim, so only root lowers it.
+    let niceness = Niceness::lower();
     let mut runner = {
         let cmd = crate::step::serve_command(env, &env.workdir)?;
         process::start(&cmd, supervise::step_log(&pending)?, true)?
@@ -415,9 +419,11 @@ fn run(env: &Env, dir: &Path, name: &str) -> Result<(), ErrorReply> {
         return Err(io(job.path.display(), "a spare runs steps only"));
     };
     let cmd = crate::step::step_command(env, args, &job.path)?;
+    let nice = niceness.restore();
     let running = if runner.alive() {
         // Where to work and the runner's arguments after `-m lutf.runner`, one JSON line.
         let given = serde_json::json!({
+            "nice": nice,
             "cwd": cmd.cwd.to_string_lossy(),
             "argv": cmd.argv[3..]
                 .iter()
@@ -433,6 +439,38 @@ fn run(env: &Env, dir: &Path, name: &str) -> Result<(), ErrorReply> {
         process::start(&cmd, supervise::step_log(&job)?, false)?
     };
     supervise::follow(&job, &spec, running)
+}
+
+/// This thread's scheduling priority, lowered while a spare waits (root only).
+struct Niceness {
+    /// The priority it had, when it was lowered.
+    was: Option<i32>,
+}
+
+impl Niceness {
+    /// Lowers this thread's priority to the lowest (nice 19), as root; children inherit it.
+    fn lower() -> Niceness {
+        // SAFETY: geteuid, getpriority and setpriority take integers and touch no memory.
+        unsafe {
+            if libc::geteuid() != 0 {
+                return Niceness { was: None };
+            }
+            let was = libc::getpriority(libc::PRIO_PROCESS, 0);
+            let lowered = libc::setpriority(libc::PRIO_PROCESS, 0, 19) == 0;
+            Niceness {
+                was: lowered.then_some(was),
+            }
+        }
+    }
+
+    /// Takes this thread's priority back; answers the one the runner must take back too
+    /// (`None`: it was never lowered).
+    fn restore(&self) -> Option<i32> {
+        let was = self.was?;
+        // SAFETY: as above.
+        unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, was) };
+        Some(was)
+    }
 }
 
 /// The claimer's line (the job id) on `claim`, within `timeout`.

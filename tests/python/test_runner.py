@@ -230,6 +230,27 @@ class TestPlan(RunnerCase):
         # stdin is /dev/null once the step runs, and argv is the one a cold start has.
         self.assertEqual(outcome, {"status": "PASS", "value": ["", ["step", path], cwd]})
 
+    @unittest.skipUnless(os.geteuid() == 0, "only root can take a priority back")
+    def test_serve_runs_the_step_at_the_priority_it_is_given(self):
+        path = self.write_test(
+            "import os\ntest = Test()\n@test.step\ndef s(ctx):\n"
+            "    return os.getpriority(os.PRIO_PROCESS, 0)\n"
+        )
+        tmp = self.files.tmp
+        ctx, result = os.path.join(tmp, "ctx.json"), os.path.join(tmp, "result.json")
+        with open(ctx, "w") as f:
+            json.dump(harness.context(), f)
+        line = {"nice": 0, "cwd": tmp, "argv": ["step", path, "s", ctx, result]}
+        # Started at the lowest priority, as a spare runner waits.
+        proc = subprocess.run(
+            ["nice", "-n", "19"] + harness.runner_argv("serve"),
+            input=(json.dumps(line) + "\n").encode(), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=harness.runner_env(), timeout=harness.CALL_TIMEOUT,
+        )
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(result) as f:
+            self.assertEqual(json.load(f)["outcome"], {"status": "PASS", "value": 0})
+
     def test_serve_let_go_without_a_step_does_nothing(self):
         proc = self.serve(b"")
         self.assertEqual((proc.returncode, proc.stdout, proc.stderr), (0, b"", b""))

@@ -11,7 +11,8 @@
     python3 -m lutf.runner serve
         imports what steps import, then reads from stdin where to work and one command
         line of the two above, one JSON object: {"cwd": folder, "argv": ["step",
-        test-file, step, context-file, result-file]}, and runs it there with stdin then
+        test-file, step, context-file, result-file], "nice": priority or null}, and runs
+        it there (at that priority, when given: it waited at a lower one) with stdin then
         at /dev/null. The helper starts a runner this way ahead of the
         step it will run, so that a step does not wait for Python to start and import.
 
@@ -509,6 +510,15 @@ def _serve():
         print('lutf.runner serve: expected {"cwd": folder, "argv": [strings]}',
               file=sys.stderr)
         return 2
+    nice = given.get("nice")
+    if isinstance(nice, int):
+        # It waited at the lowest priority (started by root): the step runs at its own.
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, nice)
+        except OSError as e:
+            print("lutf.runner serve: cannot take back priority {}: {}".format(nice, e),
+                  file=sys.stderr)
+            return 2
     try:
         os.chdir(cwd)
     except OSError as e:
