@@ -205,51 +205,50 @@ class TestPlan(RunnerCase):
         self.assertEqual(proc.returncode, 3)
         self.assertIn(b"cannot write the result file", proc.stderr)
 
-    def serve(self, stdin):
+    def serve(self, stdin, prefix=()):
         return subprocess.run(
-            harness.runner_argv("serve"), input=stdin, stdout=subprocess.PIPE,
+            list(prefix) + harness.runner_argv("serve"), input=stdin, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, env=harness.runner_env(), timeout=harness.CALL_TIMEOUT,
         )
 
-    def test_serve_runs_the_step_it_is_given_as_step_would(self):
-        path = self.write_test(
-            "import os, sys\ntest = Test()\n@test.step\ndef s(ctx):\n"
-            "    return [sys.stdin.read(), sys.argv[1:3], os.getcwd()]\n"
-        )
+    def serve_line(self, step_body, **given):
+        """A test whose step `s` has `step_body`, its context, and the line `serve` reads
+        for it ({"argv": ..., plus `given`}); returns (test path, line, result file)."""
+        path = self.write_test("import os, sys\ntest = Test()\n@test.step\ndef s(ctx):\n"
+                               + step_body)
         tmp = self.files.tmp
         ctx, result = os.path.join(tmp, "ctx.json"), os.path.join(tmp, "result.json")
         with open(ctx, "w") as f:
             json.dump(harness.context(), f)
-        cwd = os.path.join(tmp, "cwd")
+        given["argv"] = ["step", path, "s", ctx, result]
+        return path, json.dumps(given) + "\n", result
+
+    def served_outcome(self, result):
+        with open(result) as f:
+            return json.load(f)["outcome"]
+
+    def test_serve_runs_the_step_it_is_given_as_step_would(self):
+        cwd = os.path.join(self.files.tmp, "cwd")
         os.mkdir(cwd)
-        line = json.dumps({"cwd": cwd, "argv": ["step", path, "s", ctx, result]}) + "\n"
+        path, line, result = self.serve_line(
+            "    return [sys.stdin.read(), sys.argv[1:3], os.getcwd()]\n", cwd=cwd
+        )
         proc = self.serve(line.encode() + b"more input the step must not see")
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        with open(result) as f:
-            outcome = json.load(f)["outcome"]
         # stdin is /dev/null once the step runs, and argv is the one a cold start has.
-        self.assertEqual(outcome, {"status": "PASS", "value": ["", ["step", path], cwd]})
+        self.assertEqual(
+            self.served_outcome(result), {"status": "PASS", "value": ["", ["step", path], cwd]}
+        )
 
     @unittest.skipUnless(os.geteuid() == 0, "only root can take a priority back")
     def test_serve_runs_the_step_at_the_priority_it_is_given(self):
-        path = self.write_test(
-            "import os\ntest = Test()\n@test.step\ndef s(ctx):\n"
-            "    return os.getpriority(os.PRIO_PROCESS, 0)\n"
+        _, line, result = self.serve_line(
+            "    return os.getpriority(os.PRIO_PROCESS, 0)\n", nice=0, cwd=self.files.tmp
         )
-        tmp = self.files.tmp
-        ctx, result = os.path.join(tmp, "ctx.json"), os.path.join(tmp, "result.json")
-        with open(ctx, "w") as f:
-            json.dump(harness.context(), f)
-        line = {"nice": 0, "cwd": tmp, "argv": ["step", path, "s", ctx, result]}
         # Started at the lowest priority, as a spare runner waits.
-        proc = subprocess.run(
-            ["nice", "-n", "19"] + harness.runner_argv("serve"),
-            input=(json.dumps(line) + "\n").encode(), stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env=harness.runner_env(), timeout=harness.CALL_TIMEOUT,
-        )
+        proc = self.serve(line.encode(), prefix=["nice", "-n", "19"])
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        with open(result) as f:
-            self.assertEqual(json.load(f)["outcome"], {"status": "PASS", "value": 0})
+        self.assertEqual(self.served_outcome(result), {"status": "PASS", "value": 0})
 
     def test_serve_let_go_without_a_step_does_nothing(self):
         proc = self.serve(b"")
